@@ -1,0 +1,41 @@
+# The two commands of the quick start are `make demo` and `make test`.
+# Both create .venv when it is missing and install from the lock file.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= demo
+export DVC_NO_ANALYTICS := 1
+export DVCLIVE_NO_ANALYTICS := 1
+export NO_MKDOCS_2_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml requirements/base.in requirements/lock.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements/base.in -c requirements/lock.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mlops -v demo $(DEMO_DIR)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m "not network" -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m "not slow and not network"
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlops_gitops tests bench
+	$(BIN)/ruff format --check mlops_gitops tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/cli_startup.py
+
+clean:
+	rm -rf $(DEMO_DIR) $(DEMO_DIR)-dvc-remote .pytest_cache

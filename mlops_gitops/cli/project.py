@@ -1,0 +1,52 @@
+"""``mlops init``, ``mlops demo`` and ``mlops params``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlops_gitops.cli.output import echo_json
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--remote", type=click.Path(file_okay=False, path_type=Path), help="DVC remote folder.")
+@click.option("--name", help="Project name (default: the folder name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def init(directory: Path, remote: Path | None, name: str | None, as_json: bool) -> None:
+    """Scaffold a new project of the convention in DIRECTORY."""
+    from mlops_gitops.project import init_project
+
+    result = init_project(directory, remote=remote, name=name)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"created {result.path} ({len(result.files)} files), commit {result.commit[:8]}")
+    click.echo(f"DVC remote 'local' -> {result.remote}")
+    click.echo(f"next: cd {directory} && dvc repro")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
+@click.option("--rows", type=int, help="Rows of the built-in sample (default: params.yaml).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def demo(directory: Path, rows: int | None, as_json: bool) -> None:
+    """Scaffold DIRECTORY, run the pipeline, push artifacts and show the metrics."""
+    from mlops_gitops.project import run_demo
+
+    result = run_demo(directory, rows=rows)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(result.summary())
+
+
+@click.command()
+@click.argument("overrides", nargs=-1)
+@click.option("--section", help="Show only this top-level section.")
+def params(overrides: tuple[str, ...], section: str | None) -> None:
+    """Show params.yaml composed with Hydra OVERRIDES (e.g. model.family=lightning)."""
+    from mlops_gitops.params import load_params, load_section
+
+    echo_json(load_section(section, ".", overrides) if section else load_params(".", overrides))

@@ -1,0 +1,79 @@
+"""Load ``params.yaml`` and apply Hydra overrides.
+
+``params.yaml`` at the project root holds every tunable. It is composed with
+Hydra's compose API (never ``@hydra.main``), so the same override syntax
+works here and in ``dvc exp run -S``: ``model.family=lightning``,
+``+extra.flag=true``, ``~section.key``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mlops_gitops.errors import ConfigError
+
+PARAMS_FILE = "params.yaml"
+
+
+def load_params(
+    root: str | os.PathLike[str] = ".", overrides: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Return ``ROOT/params.yaml`` composed with ``overrides`` as plain dicts.
+
+    Raises:
+        ConfigError: the file is missing or not valid YAML, or an override is invalid.
+    """
+    path = Path(root).resolve() / PARAMS_FILE
+    if not path.exists():
+        raise ConfigError(f"{path}: not found; every project needs a params.yaml")
+    _check_yaml(path)
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(path.parent), version_base="1.3"):
+            cfg = compose(config_name=path.stem, overrides=list(overrides))
+        data = OmegaConf.to_container(cfg, resolve=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{path}: {first}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return {str(k): v for k, v in data.items()}
+
+
+def load_section(
+    name: str, root: str | os.PathLike[str] = ".", overrides: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Return one top-level section of the composed params.
+
+    Raises:
+        ConfigError: the section is absent or is not a mapping.
+    """
+    params = load_params(root, overrides)
+    if name not in params:
+        known = ", ".join(sorted(params)) or "none"
+        raise ConfigError(f"{PARAMS_FILE}: no section '{name}' (sections: {known})")
+    section = params[name]
+    if not isinstance(section, dict):
+        raise ConfigError(f"{PARAMS_FILE} {name}: expected a mapping, got {type(section).__name__}")
+    return section
+
+
+def _check_yaml(path: Path) -> None:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{line}: not valid YAML ({exc.problem})") from exc
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML") from exc

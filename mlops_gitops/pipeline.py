@@ -1,0 +1,145 @@
+"""The only module that drives DVC.
+
+It reads ``dvc.yaml`` and ``dvc.lock`` directly (they are YAML: reading
+them never needs DVC's import time) and runs DVC commands (``repro``,
+``push``, ``pull``, ``metrics``) as processes with analytics switched off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_gitops.errors import PipelineError
+
+DVC_ENV = {"DVC_NO_ANALYTICS": "1", "DVCLIVE_NO_ANALYTICS": "1"}
+
+
+@dataclass(frozen=True)
+class LockedOut:
+    """One output recorded in ``dvc.lock``: its path, content hash and stage."""
+
+    path: str
+    md5: str
+    stage: str
+    size: int | None = None
+    nfiles: int | None = None
+
+
+def dvc_executable() -> list[str]:
+    """Return the command that runs DVC from this interpreter's environment."""
+    exe = Path(sys.executable).with_name("dvc")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("dvc")
+    if found is None:
+        raise PipelineError("dvc is not installed; run 'make install' or 'pip install dvc'")
+    return [found]
+
+
+def dvc(
+    *args: str,
+    cwd: str | os.PathLike[str] = ".",
+    capture: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """Run ``dvc ARGS`` in ``cwd`` and return its stdout.
+
+    With ``capture=False`` the output streams to the terminal (progress of
+    long commands such as ``repro``).
+
+    Raises:
+        PipelineError: DVC exited non-zero; the message holds its last error line.
+    """
+    full_env = {**os.environ, **DVC_ENV, **(env or {})}
+    proc = subprocess.run(
+        [*dvc_executable(), *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=capture,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise PipelineError(f"dvc {' '.join(args)} failed in {cwd}: {_last_error(proc.stderr)}")
+    return proc.stdout or ""
+
+
+def _last_error(stderr: str | None) -> str:
+    lines = [ln.strip() for ln in (stderr or "").splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("ERROR")]
+    picked = errors[-1] if errors else (lines[-1] if lines else "see the output above")
+    return picked.removeprefix("ERROR:").strip()
+
+
+def read_yaml_file(path: Path) -> Any:
+    """Read a YAML file safely (no round trip), naming the file on error."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PipelineError(f"{path}: file not found") from exc
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise PipelineError(f"{where}: not valid YAML") from exc
+
+
+def parse_lock(text: str, origin: str = "dvc.lock") -> dict[str, LockedOut]:
+    """Parse the text of a ``dvc.lock`` into its outputs, keyed by path."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(text) or {}
+    except YAMLError as exc:
+        raise PipelineError(f"{origin}: not valid YAML") from exc
+    outs: dict[str, LockedOut] = {}
+    for stage, body in (data.get("stages") or {}).items():
+        for out in (body or {}).get("outs") or []:
+            md5 = out.get("md5") or out.get("hash") or ""
+            outs[out["path"]] = LockedOut(
+                path=out["path"], md5=md5, stage=stage, size=out.get("size"), nfiles=out.get("nfiles")
+            )
+    return outs
+
+
+def read_lock(root: str | os.PathLike[str] = ".") -> dict[str, LockedOut]:
+    """Return the outputs recorded in ``ROOT/dvc.lock``."""
+    path = Path(root) / "dvc.lock"
+    if not path.exists():
+        raise PipelineError(f"{path}: not found; run 'dvc repro' first")
+    return parse_lock(path.read_text(encoding="utf-8"), str(path))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON metrics or report file, naming it on error."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PipelineError(f"{path}: not found; run 'dvc repro' first") from exc
+    except json.JSONDecodeError as exc:
+        raise PipelineError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(value, dict):
+        raise PipelineError(f"{path}: expected a JSON object")
+    return value
+
+
+def repro(root: str | os.PathLike[str] = ".", *, targets: Sequence[str] = (), stream: bool = True) -> str:
+    """Run ``dvc repro`` in ``root`` (streaming its progress when ``stream``)."""
+    return dvc("repro", *targets, cwd=root, capture=not stream)
+
+
+def push(root: str | os.PathLike[str] = ".", *, run_cache: bool = True) -> str:
+    """Push the cache (and the run-cache) to the default DVC remote."""
+    args = ["push", "--run-cache"] if run_cache else ["push"]
+    return dvc(*args, cwd=root)

@@ -1,0 +1,142 @@
+"""The only module that runs git.
+
+Every git call of the toolkit goes through :func:`git`, which runs the git
+command line in a repository and turns a failure into a one-line
+:class:`~mlops_gitops.errors.ScmError`. Concept modules build on these
+primitives; reads that touch many refs or objects use one batched call
+(``for-each-ref``, ``cat-file --batch``), never one process per object.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from mlops_gitops.errors import ScmError
+
+GIT_ENV_CLEAN = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+def git(
+    *args: str,
+    cwd: str | os.PathLike[str] = ".",
+    input: str | bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> str:
+    """Run ``git ARGS`` in ``cwd`` and return its stdout as text.
+
+    Raises:
+        ScmError: git exited non-zero (when ``check``) or is not installed.
+    """
+    return _run(args, cwd=cwd, input=input, env=env, check=check).stdout.decode()
+
+
+def git_bytes(
+    *args: str,
+    cwd: str | os.PathLike[str] = ".",
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
+    """Run ``git ARGS`` and return its raw stdout."""
+    return _run(args, cwd=cwd, input=input, env=env, check=True).stdout
+
+
+def git_ok(*args: str, cwd: str | os.PathLike[str] = ".") -> bool:
+    """Return whether ``git ARGS`` exits 0 (for predicates such as ``rev-parse --verify``)."""
+    return _run(args, cwd=cwd, input=None, env=None, check=False).returncode == 0
+
+
+def _run(
+    args: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str],
+    input: str | bytes | None,
+    env: Mapping[str, str] | None,
+    check: bool,
+) -> subprocess.CompletedProcess[bytes]:
+    full_env = {**os.environ, **GIT_ENV_CLEAN, **(env or {})}
+    data = input.encode() if isinstance(input, str) else input
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=data, env=full_env, capture_output=True, check=False
+        )
+    except FileNotFoundError as exc:
+        raise ScmError("git is not installed or not on PATH") from exc
+    except NotADirectoryError as exc:
+        raise ScmError(f"{cwd}: not a directory") from exc
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        reason = message[-1] if message else f"exit status {proc.returncode}"
+        raise ScmError(f"git {args[0]} failed in {cwd}: {reason}")
+    return proc
+
+
+def find_root(start: str | os.PathLike[str] = ".") -> Path:
+    """Return the top folder of the git work tree that holds ``start``."""
+    path = Path(start)
+    if not git_ok("rev-parse", "--is-inside-work-tree", cwd=path):
+        raise ScmError(f"{path.resolve()}: not inside a git repository; run 'git init' or 'mlops init'")
+    return Path(git("rev-parse", "--show-toplevel", cwd=path).strip())
+
+
+def rev_parse(rev: str, cwd: str | os.PathLike[str] = ".") -> str:
+    """Return the full commit id that ``rev`` names."""
+    if not git_ok("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=cwd):
+        raise ScmError(f"'{rev}' does not name a commit in {Path(cwd).resolve()}")
+    return git("rev-parse", f"{rev}^{{commit}}", cwd=cwd).strip()
+
+
+def current_branch(cwd: str | os.PathLike[str] = ".") -> str | None:
+    """Return the checked-out branch name, or None on a detached HEAD."""
+    out = git("symbolic-ref", "--quiet", "--short", "HEAD", cwd=cwd, check=False).strip()
+    return out or None
+
+
+def is_dirty(cwd: str | os.PathLike[str] = ".", *, untracked: bool = False) -> bool:
+    """Return whether the work tree has uncommitted changes to tracked files."""
+    mode = "--untracked-files=normal" if untracked else "--untracked-files=no"
+    return bool(git("status", "--porcelain", mode, cwd=cwd).strip())
+
+
+def show_file(rev: str, path: str, cwd: str | os.PathLike[str] = ".") -> str | None:
+    """Return the text of ``path`` at ``rev``, or None when it does not exist there."""
+    proc = _run(["show", f"{rev}:{path}"], cwd=cwd, input=None, env=None, check=False)
+    return proc.stdout.decode() if proc.returncode == 0 else None
+
+
+def cat_file_batch(
+    objects: Sequence[str], cwd: str | os.PathLike[str] = "."
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """Yield ``(name, type, content)`` for many objects with one ``cat-file --batch``.
+
+    A missing object yields ``(name, "missing", None)``.
+    """
+    if not objects:
+        return
+    out = git_bytes("cat-file", "--batch", cwd=cwd, input=("\n".join(objects) + "\n").encode())
+    pos = 0
+    for name in objects:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].decode().split()
+        pos = end + 1
+        if len(header) == 2 and header[1] == "missing":
+            yield name, "missing", None
+            continue
+        size = int(header[2])
+        yield name, header[1], out[pos : pos + size]
+        pos += size + 1
+
+
+def init(path: str | os.PathLike[str], *, branch: str = "main") -> None:
+    """Create a git repository at ``path`` with ``branch`` as its first branch."""
+    git("init", "-q", "-b", branch, str(path))
+
+
+def commit_all(message: str, cwd: str | os.PathLike[str] = ".") -> str:
+    """Stage everything in the work tree, commit it and return the new commit id."""
+    git("add", "-A", cwd=cwd)
+    git("commit", "-q", "-m", message, cwd=cwd)
+    return rev_parse("HEAD", cwd)

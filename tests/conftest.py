@@ -1,0 +1,198 @@
+"""Shared fixtures: an isolated environment, real git and DVC repositories, the CLI.
+
+Tests run against real git and real DVC in temporary folders; nothing of our
+own is mocked. The reference project (the scaffold with its pipeline run on a
+small sample) is built once per test session and copied into each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+PINNED_DATE = "2026-01-15T10:00:00+00:00"
+SMALL_SAMPLE = 600
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point HOME at a temporary folder and pin git identities and dates."""
+    home = tmp_path_factory.mktemp("home")
+    saved = dict(os.environ)
+    for key in list(os.environ):
+        if key.endswith(("_TOKEN", "_PROXY", "_proxy")) or key.startswith(("GIT_", "GITHUB_")):
+            del os.environ[key]
+    os.environ.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Ada Analyst",
+            "GIT_AUTHOR_EMAIL": "ada@example.com",
+            "GIT_COMMITTER_NAME": "Ada Analyst",
+            "GIT_COMMITTER_EMAIL": "ada@example.com",
+            "GIT_AUTHOR_DATE": PINNED_DATE,
+            "GIT_COMMITTER_DATE": PINNED_DATE,
+            "DVC_NO_ANALYTICS": "1",
+            "DVCLIVE_NO_ANALYTICS": "1",
+            "DVC_SITE_CACHE_DIR": str(home / ".dvc-site-cache"),
+            "MLOPS_TRACEBACK": "",
+        }
+    )
+    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
+    yield home
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def run(cmd: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    """Run a command in ``cwd``, failing the test with its output when it fails."""
+    proc = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def gen_tree(root: Path, tree: Mapping[str, str | bytes], commit: str | None = None) -> None:
+    """Write ``tree`` (path -> content) under ``root``; commit it when ``commit`` is a message."""
+    for rel, content in tree.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    if commit is not None:
+        run(["git", "add", "-A"], root)
+        run(["git", "commit", "-q", "-m", commit], root)
+
+
+@pytest.fixture
+def gen(tmp_path: Path) -> Callable[..., None]:
+    """``gen(tree, commit=None, root=tmp_path)``: write files and optionally commit them."""
+
+    def _gen(tree: Mapping[str, str | bytes], commit: str | None = None, root: Path | None = None) -> None:
+        gen_tree(root or Path.cwd(), tree, commit)
+
+    return _gen
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real git repository with one commit, as the current folder."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run(["git", "init", "-q", "-b", "main"], repo)
+    gen_tree(repo, {"README.md": "# test\n"}, commit="Initial commit")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+@pytest.fixture
+def dvc_repo(git_repo: Path) -> Path:
+    """``git_repo`` plus ``dvc init`` and a local DVC remote folder (``../dvc-remote``)."""
+    remote = git_repo.parent / "dvc-remote"
+    remote.mkdir()
+    run(["dvc", "init", "-q"], git_repo)
+    run(["dvc", "remote", "add", "-d", "local", str(remote)], git_repo)
+    run(["git", "add", "-A"], git_repo)
+    run(["git", "commit", "-q", "-m", "Initialise DVC"], git_repo)
+    return git_repo
+
+
+@pytest.fixture
+def remote(git_repo: Path) -> Path:
+    """A bare repository set as ``origin`` of ``git_repo`` with main pushed."""
+    bare = git_repo.parent / "origin.git"
+    run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], git_repo)
+    run(["git", "remote", "add", "origin", str(bare)], git_repo)
+    run(["git", "push", "-q", "-u", "origin", "main"], git_repo)
+    return bare
+
+
+def _build_reference(dest: Path) -> None:
+    from mlops_gitops.project import init_project
+
+    init_project(dest / "project", remote=dest / "dvc-remote")
+    project = dest / "project"
+    params = project / "params.yaml"
+    text = params.read_text()
+    params.write_text(text.replace("rows: 20000", f"rows: {SMALL_SAMPLE}"))
+    run(["dvc", "repro", "-q"], project)
+    run(["dvc", "push", "-q"], project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-q", "-m", "Train on the small sample"], project)
+
+
+@pytest.fixture(scope="session")
+def reference_project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The scaffold with its pipeline run on a small sample; built once, shared by workers."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    built = shared / "reference-project"
+    with FileLock(str(shared / "reference-project.lock")):
+        if not (built / "done").exists():
+            shutil.rmtree(built, ignore_errors=True)
+            built.mkdir()
+            _build_reference(built)
+            (built / "done").write_text("ok\n")
+    return built
+
+
+@pytest.fixture
+def project(reference_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the reference project (with its DVC remote), as the current folder."""
+    shutil.copytree(reference_project / "project", tmp_path / "project", symlinks=True)
+    shutil.copytree(reference_project / "dvc-remote", tmp_path / "dvc-remote")
+    run(["dvc", "remote", "modify", "local", "url", str(tmp_path / "dvc-remote")], tmp_path / "project")
+    monkeypatch.chdir(tmp_path / "project")
+    return tmp_path / "project"
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """The outcome of one CLI call: exit code, stdout and stderr apart."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    """``cli("status", "--json")``: run ``mlops`` in-process through ``cli.main``."""
+    from mlops_gitops.cli import main
+
+    def _cli(*args: str) -> CliResult:
+        runner = CliRunner()
+        result = runner.invoke(_as_command(main), list(args), catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return _cli
+
+
+def _as_command(main: Callable[[list[str]], object]) -> object:
+    import click
+
+    @click.command(
+        add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
+    @click.pass_context
+    def wrapper(ctx: click.Context) -> None:
+        main(list(ctx.args))
+
+    return wrapper
