@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("project", "init", "Scaffold a new project of the convention."),
     "demo": ("project", "demo", "Scaffold a demo project and run the whole pipeline."),
     "params": ("project", "params", "Show the composed params, with Hydra overrides."),
+    "compliance": ("compliance", "compliance", "Render and check the compliance matrix."),
 }
 
 
