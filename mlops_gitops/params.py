@@ -9,13 +9,17 @@ works here and in ``dvc exp run -S``: ``model.family=lightning``,
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlops_gitops.errors import ConfigError
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 PARAMS_FILE = "params.yaml"
+SectionT = TypeVar("SectionT", bound="BaseModel")
 
 
 def load_params(
@@ -77,3 +81,41 @@ def _check_yaml(path: Path) -> None:
         raise ConfigError(f"{path}{line}: not valid YAML ({exc.problem})") from exc
     except YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML") from exc
+
+
+def parse_section(
+    model: type[SectionT], value: Mapping[str, object] | SectionT, where: str
+) -> SectionT:
+    """Validate a params section (or sub-section) ``value`` as the pydantic ``model``.
+
+    A value that already is a ``model`` is returned as it is, so library
+    functions can accept either the raw section or the parsed model.
+
+    Raises:
+        ConfigError: the first invalid field, named ``params.yaml WHERE.FIELD``,
+            with what was expected and the value found.
+    """
+    from pydantic import ValidationError
+
+    if isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(dict(value))
+    except ValidationError as exc:
+        raise ConfigError(_describe_error(exc, where)) from exc
+
+
+def _describe_error(exc: Any, where: str) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in (where, *first["loc"]))
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        detail = "unknown key; check its spelling against the documented params"
+    elif kind == "value_error":
+        detail = str(first["msg"]).removeprefix("Value error, ")
+    else:
+        value = first.get("input")
+        shown = "" if kind == "missing" or isinstance(value, Mapping) else f" (got {value!r})"
+        detail = f"{str(first['msg'])[:1].lower()}{str(first['msg'])[1:]}{shown}"
+    more = exc.error_count() - 1
+    return f"{PARAMS_FILE} {field}: {detail}" + (f" (and {more} more errors)" if more else "")
