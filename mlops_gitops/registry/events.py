@@ -1,0 +1,282 @@
+"""Registry events: registrations, promotions, rollbacks and lifecycle marks.
+
+Manifest events come from one ``git log`` over ``envs/``: the structured
+trailers that ``mlops promote`` and ``mlops rollback`` write describe each
+commit; a commit without them (a hand edit, a ``git revert``) is described
+by comparing the manifests before and after it, read with one
+``cat-file --batch``. Tag events come from :func:`read_tags`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from mlops_gitops import scm
+from mlops_gitops.manifests.load import ENVIRONMENTS_FILE, ENVS_DIR
+from mlops_gitops.registry.graph import Graph, parse_time
+from mlops_gitops.registry.versions import VersionTag
+
+log = logging.getLogger(__name__)
+
+EventKind = Literal[
+    "register",
+    "promote",
+    "canary",
+    "canary-complete",
+    "canary-abort",
+    "rollback",
+    "edit",
+    "remove",
+    "deprecate",
+    "archive",
+]
+MANIFEST_KINDS = (
+    "promote",
+    "canary",
+    "canary-complete",
+    "canary-abort",
+    "rollback",
+    "edit",
+    "remove",
+)
+# Kinds after which the event's version is the serving version of the environment.
+SERVING_KINDS = ("promote", "canary-complete", "rollback", "edit")
+TRAILER_PREFIX = "Mlops-"
+_RANK = {"register": 0, "deprecate": 2, "archive": 3}
+_LOG_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%(trailers:only,unfold)%x1d"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of a model's life, in Git-graph order.
+
+    ``date`` is when it took effect: the tagger date for a tag, the time
+    its commit landed on the main line for a manifest change. ``commit`` is
+    the commit that records it (the tagged commit for a tag) and
+    ``landed`` the main-line commit that brought it in. ``running`` is the
+    serving version of ``model`` in ``env`` after the event.
+    """
+
+    kind: EventKind
+    model: str
+    version: str | None
+    env: str | None
+    commit: str
+    author: str
+    email: str
+    date: str
+    source_env: str | None = None
+    landed: str | None = None
+    md5: str | None = None
+    weight: int | None = None
+    previous: str | None = None
+    running: str | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class _Commit:
+    commit: str
+    parents: list[str]
+    author: str
+    email: str
+    trailers: dict[str, str]
+    files: list[str]
+
+
+def tag_events(tags: list[VersionTag]) -> list[Event]:
+    """Return the events that registry tags record."""
+    return [
+        Event(
+            kind=tag.mark,
+            model=tag.model,
+            version=tag.version,
+            env=None,
+            commit=tag.commit,
+            author=tag.tagger,
+            email=tag.email,
+            date=tag.date,
+            md5=(tag.metadata.get("artifact") or {}).get("md5"),
+            tag=tag.name,
+        )
+        for tag in tags
+    ]
+
+
+def read_manifest_events(root: str | os.PathLike[str], rev: str, graph: Graph) -> list[Event]:
+    """Return the manifest events in the history of ``rev`` (unordered, ``running`` unset)."""
+    out = scm.git(
+        "log", f"--format={_LOG_FORMAT}", "--name-only", rev, "--", f"{ENVS_DIR}/", cwd=root
+    )
+    commits = [c for c in (_parse_commit(r) for r in out.split("\x1e")[1:]) if len(c.parents) < 2]
+    manual = [c for c in commits if "Mlops-Action" not in c.trailers]
+    manual_ids = {c.commit for c in manual}
+    contents = _read_manifests(root, manual)
+    events: list[Event] = []
+    for commit in commits:
+        when = graph.landed_time(commit.commit).isoformat()
+        landed = graph.landing[commit.commit]
+        if commit.commit in manual_ids:
+            events += _diff_events(commit, contents, when, landed)
+        else:
+            events.append(_trailer_event(commit, when, landed))
+    return events
+
+
+def _parse_commit(record: str) -> _Commit:
+    head, _, names = record.partition("\x1d")
+    commit, parents, author, email, trailer_text = head.split("\x1f")
+    trailers: dict[str, str] = {}
+    for line in trailer_text.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key.startswith(TRAILER_PREFIX):
+            trailers[key] = value.strip()
+    files = [name for name in names.splitlines() if _is_manifest(name)]
+    return _Commit(commit, parents.split(), author, email, trailers, files)
+
+
+def _is_manifest(name: str) -> bool:
+    folder, _, base = name.rpartition("/")
+    return folder == ENVS_DIR and base.endswith(".yaml") and base != ENVIRONMENTS_FILE
+
+
+def _trailer_event(commit: _Commit, when: str, landed: str) -> Event:
+    t = commit.trailers
+    kind: Any = t.get("Mlops-Action", "edit")
+    weight = t.get("Mlops-Weight")
+    return Event(
+        kind=kind if kind in MANIFEST_KINDS else "edit",
+        model=t.get("Mlops-Model", ""),
+        version=t.get("Mlops-Version"),
+        env=t.get("Mlops-To"),
+        source_env=t.get("Mlops-From") or None,
+        commit=commit.commit,
+        author=commit.author,
+        email=commit.email,
+        date=when,
+        landed=landed,
+        md5=t.get("Mlops-Artifact-Md5"),
+        weight=int(weight) if weight and weight.isdigit() else None,
+    )
+
+
+def _read_manifests(
+    root: str | os.PathLike[str], commits: list[_Commit]
+) -> dict[str, dict[str, Any]]:
+    names = [f"{c.commit}:{f}" for c in commits for f in c.files]
+    names += [f"{c.parents[0]}:{f}" for c in commits if c.parents for f in c.files]
+    models: dict[str, dict[str, Any]] = {}
+    for name, kind, content in scm.cat_file_batch(sorted(set(names)), root):
+        models[name] = _models_of(name, content) if kind == "blob" and content else {}
+    return models
+
+
+def _models_of(name: str, content: bytes) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe").load(content)
+    except YAMLError:
+        log.warning("%s: not valid YAML; its changes are left out of the history", name)
+        return {}
+    models = data.get("models") if isinstance(data, dict) else None
+    return (
+        {str(k): v for k, v in models.items() if isinstance(v, dict)}
+        if isinstance(models, dict)
+        else {}
+    )
+
+
+def _diff_events(
+    commit: _Commit, contents: dict[str, dict[str, Any]], when: str, landed: str
+) -> list[Event]:
+    events: list[Event] = []
+    for path in commit.files:
+        env = path.rpartition("/")[2].removesuffix(".yaml")
+        after = contents.get(f"{commit.commit}:{path}", {})
+        before = contents.get(f"{commit.parents[0]}:{path}", {}) if commit.parents else {}
+        for model in sorted(set(before) | set(after)):
+            old, new = before.get(model), after.get(model)
+            if _serving(old) == _serving(new):
+                continue
+            version = new.get("version") if new else None
+            artifact = (new or {}).get("artifact") or {}
+            events.append(
+                Event(
+                    kind="edit" if new else "remove",
+                    model=model,
+                    version=str(version) if version is not None else None,
+                    env=env,
+                    commit=commit.commit,
+                    author=commit.author,
+                    email=commit.email,
+                    date=when,
+                    landed=landed,
+                    md5=artifact.get("md5") if isinstance(artifact, dict) else None,
+                )
+            )
+    return events
+
+
+def _serving(block: dict[str, Any] | None) -> tuple[str, str] | None:
+    if block is None:
+        return None
+    rollout = block.get("rollout") or {}
+    candidate = rollout.get("candidate") if isinstance(rollout, dict) else None
+    return str(block.get("version")), str((candidate or {}).get("version"))
+
+
+def order_events(events: list[Event], graph: Graph) -> list[Event]:
+    """Sort events by the Git graph and fill in ``previous`` and ``running``."""
+
+    def key(event: Event) -> tuple[Any, ...]:
+        fallback = parse_time(event.date)
+        return (*graph.order_of(event.commit, fallback), _RANK.get(event.kind, 1), event.date)
+
+    serving: dict[tuple[str | None, str], str | None] = {}
+    ordered: list[Event] = []
+    for event in sorted(events, key=key):
+        if event.kind not in MANIFEST_KINDS:
+            ordered.append(event)
+            continue
+        slot = (event.env, event.model)
+        previous = serving.get(slot)
+        serving[slot] = running = _running_after(event, previous)
+        ordered.append(replace(event, previous=previous, running=running))
+    return ordered
+
+
+def _running_after(event: Event, previous: str | None) -> str | None:
+    if event.kind in SERVING_KINDS:
+        return event.version
+    if event.kind == "remove":
+        return None
+    return previous
+
+
+def serving_intervals(
+    events: list[Event], env: str, model: str, version: str
+) -> list[tuple[datetime, datetime | None]]:
+    """Return the ``(start, end)`` intervals in which ``version`` served ``model`` in ``env``.
+
+    ``end`` is None while it still serves. ``events`` must be ordered.
+    """
+    intervals: list[tuple[datetime, datetime | None]] = []
+    start: datetime | None = None
+    for event in events:
+        if event.env != env or event.model != model or event.kind not in MANIFEST_KINDS:
+            continue
+        serves = event.running == version
+        if serves and start is None:
+            start = parse_time(event.date)
+        elif not serves and start is not None:
+            intervals.append((start, parse_time(event.date)))
+            start = None
+    if start is not None:
+        intervals.append((start, None))
+    return intervals

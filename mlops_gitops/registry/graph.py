@@ -1,0 +1,129 @@
+"""The commit graph that orders registry events, read with one ``git log``.
+
+Events are ordered by the Git graph, never by clocks alone: each commit gets
+its topological position, and each commit reachable from the tip gets the
+first-parent commit that brought it in (its *landing*): a promotion made on
+a branch takes effect when its merge lands on the main line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mlops_gitops import scm
+from mlops_gitops.errors import MlopsError
+
+_DATE_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A point of the history: the commit of the main line and the time it stands for."""
+
+    rev: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Topological positions, landings and commit times of the history up to a tip."""
+
+    position: dict[str, int]
+    landing: dict[str, str]
+    time: dict[str, int]
+    chain: list[str]
+
+    def order_of(self, commit: str, fallback_time: datetime) -> tuple[int, int]:
+        """Return the sort key of an event recorded at ``commit``.
+
+        A commit outside the history (a tag on an unmerged or squashed
+        branch) is placed after the last main-line commit older than
+        ``fallback_time``.
+        """
+        if commit in self.landing:
+            return self.position[self.landing[commit]], self.position[commit]
+        stamps = [self.time[c] for c in self.chain]
+        index = bisect.bisect_right(stamps, fallback_time.timestamp()) - 1
+        if index < 0:
+            return -1, -1
+        anchor = self.chain[index]
+        return self.position[anchor], self.position[anchor]
+
+    def landed_time(self, commit: str) -> datetime:
+        """Return when ``commit`` reached the main line (its landing's commit time)."""
+        return datetime.fromtimestamp(self.time[self.landing[commit]], UTC)
+
+
+def resolve_at(root: str | os.PathLike[str], at: str | None = None) -> Snapshot:
+    """Resolve ``at`` (a date, a revision or None for HEAD) to a main-line commit.
+
+    A date picks the last first-parent commit of HEAD made at or before it.
+
+    Raises:
+        RegistryError: no commit exists before the date, or the revision is unknown.
+    """
+    from mlops_gitops.registry.versions import RegistryError
+
+    if at is not None and _DATE_RE.match(at):
+        moment = parse_time(at)
+        rev = scm.git(
+            "rev-list", "-1", "--first-parent", f"--before={moment.isoformat()}", "HEAD", cwd=root
+        ).strip()
+        if not rev:
+            raise RegistryError(f"--at {at}: the repository has no commit at or before that date")
+        return Snapshot(rev=rev, time=moment)
+    try:
+        rev = scm.rev_parse(at or "HEAD", root)
+    except MlopsError as exc:
+        raise RegistryError(f"--at {at or 'HEAD'}: not a date (YYYY-MM-DD) nor a revision") from exc
+    stamp = scm.git("show", "-s", "--format=%ct", rev, cwd=root).strip()
+    return Snapshot(rev=rev, time=datetime.fromtimestamp(int(stamp), UTC))
+
+
+def parse_time(value: str) -> datetime:
+    """Parse an ISO date or time; a value without a zone is UTC."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if len(value) == 10:
+        moment = moment.replace(hour=23, minute=59, second=59)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def read_graph(root: str | os.PathLike[str], rev: str) -> Graph:
+    """Read the history up to ``rev`` with one ``git log`` and compute landings."""
+    out = scm.git("log", "--topo-order", "--format=%H %ct %P", rev, cwd=root)
+    lines = out.splitlines()
+    position: dict[str, int] = {}
+    time: dict[str, int] = {}
+    parents: dict[str, list[str]] = {}
+    for index, line in enumerate(reversed(lines)):
+        commit, stamp, *rest = line.split()
+        position[commit] = index
+        time[commit] = int(stamp)
+        parents[commit] = rest
+    chain: list[str] = []
+    current: str | None = lines[0].split()[0] if lines else None
+    while current is not None:
+        chain.append(current)
+        current = parents[current][0] if parents[current] else None
+    chain.reverse()
+    return Graph(position=position, landing=_landings(chain, parents), time=time, chain=chain)
+
+
+def _landings(chain: list[str], parents: dict[str, list[str]]) -> dict[str, str]:
+    landing: dict[str, str] = {}
+    for commit in chain:
+        landing[commit] = commit
+        stack = list(parents[commit][1:])
+        while stack:
+            node = stack.pop()
+            if node in landing:
+                continue
+            landing[node] = commit
+            stack.extend(parents.get(node, []))
+    return landing
