@@ -1,0 +1,49 @@
+"""Fixtures of the forge tests: a bare repository with branches, the GitHub emulator."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .emulator import GitHubEmulator, Identity
+
+TOKENS = {
+    "ghp_ada": Identity("ada", 11),
+    "ghp_bob": Identity("bob", 12),
+    "ghp_carol": Identity("carol", 13),
+    "ghs_actions": Identity("github-actions[bot]", 41898282, "installation"),
+}
+
+
+def sh(cmd: str, cwd: Path) -> str:
+    """Run a shell command line, failing the test with its output."""
+    proc = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.fail(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+@pytest.fixture
+def hosted(tmp_path: Path) -> tuple[Path, Path]:
+    """A clone (``work``) of a bare repository with ``main`` and a ``feature`` branch pushed."""
+    bare, work = tmp_path / "hosted.git", tmp_path / "work"
+    sh(f"git init -q --bare -b main {bare}", tmp_path)
+    sh(f"git init -q -b main {work}", tmp_path)
+    sh(f"git remote add origin {bare}", work)
+    (work / "params.yaml").write_text("train:\n  lr: 0.1\n")
+    sh("git add -A && git commit -qm init && git push -q origin main", work)
+    sh("git checkout -qb feature", work)
+    (work / "params.yaml").write_text("train:\n  lr: 0.2\n")
+    sh("git commit -qam 'raise lr' && git push -q origin feature", work)
+    return bare, work
+
+
+@pytest.fixture
+def emulator(hosted: tuple[Path, Path]) -> Iterator[GitHubEmulator]:
+    """The GitHub emulator over ``hosted``; the test fails on any schema violation."""
+    with GitHubEmulator(hosted[0], tokens=TOKENS) as emu:
+        yield emu
+    assert emu.schema_errors == []

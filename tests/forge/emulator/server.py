@@ -1,0 +1,231 @@
+"""A stateful GitHub REST emulator on 127.0.0.1 for the ``github`` forge backend.
+
+It serves the ~20 operations the toolkit uses, with bodies built from real
+recorded GitHub responses (``fixtures/``), branches and commits from a real
+bare repository, and it checks every response against the trimmed OpenAPI
+description (``openapi-subset.json``); violations are collected in
+``schema_errors`` and fail the tests that use it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jsonschema
+
+from . import routes
+from .state import Identity, State
+
+SUBSET = Path(__file__).parent / "openapi-subset.json"
+
+Handler = Callable[["Request"], tuple[int, Any]]
+
+
+class ApiError(Exception):
+    """An error response: status and message, as GitHub words them."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Request:
+    """One parsed request, with the caller's identity and path parameters."""
+
+    def __init__(
+        self, emulator: GitHubEmulator, method: str, path: str, query: dict[str, str]
+    ) -> None:
+        self.emulator = emulator
+        self.state = emulator.state
+        self.method = method
+        self.path = path
+        self.query = query
+        self.params: dict[str, str] = {}
+        self.body: Any = None
+        self.identity: Identity | None = None
+        self.next_link: tuple[int, int] | None = None  # (page, last page)
+
+    @property
+    def who(self) -> Identity:
+        assert self.identity is not None
+        return self.identity
+
+    def urls(self) -> dict[str, str]:
+        return {
+            "api": self.emulator.api_url,
+            "web": self.emulator.web_url,
+            "full_name": self.emulator.full_name,
+        }
+
+    def paginate(self, items: list[Any]) -> list[Any]:
+        """Return one page of ``items`` and remember the Link header to send."""
+        per_page = int(self.query.get("per_page", "30"))
+        page = int(self.query.get("page", "1"))
+        last = max(1, -(-len(items) // per_page))
+        if page < last:
+            self.next_link = (page, last)
+        return items[(page - 1) * per_page : page * per_page]
+
+
+class GitHubEmulator:
+    """The emulator: ``with GitHubEmulator(bare, tokens=...) as gh: gh.api_url``.
+
+    Args:
+        bare: the bare repository that holds the branches.
+        tokens: token -> identity; ``ghs_`` tokens are usually installations.
+        prefix: an API path prefix, e.g. ``/api/v3`` to look like GitHub Enterprise Server.
+    """
+
+    def __init__(
+        self,
+        bare: Path,
+        *,
+        tokens: dict[str, Identity],
+        owner: str = "acme",
+        repo: str = "models",
+        prefix: str = "",
+    ) -> None:
+        self.state = State(owner=owner, repo=repo, bare=Path(bare), tokens=dict(tokens))
+        self.prefix = prefix.rstrip("/")
+        self.schema_errors: list[str] = []
+        self.requests: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._subset = json.loads(SUBSET.read_text())
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+        self._routes = [(m, re.compile(rx), op, fn) for m, rx, op, fn in routes.ROUTES]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.state.owner}/{self.state.repo}"
+
+    @property
+    def root_url(self) -> str:
+        assert self._server is not None, "start the emulator first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """The value for ``GITHUB_API_URL``."""
+        return self.root_url + self.prefix
+
+    @property
+    def web_url(self) -> str:
+        """The value for ``GITHUB_SERVER_URL`` (html links)."""
+        return self.root_url + "/web"
+
+    def start(self) -> GitHubEmulator:
+        emulator = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _serve(self) -> None:
+                emulator._serve(self)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> GitHubEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- request handling ----------------------------------------------------
+    def _serve(self, http: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(http.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        length = int(http.headers.get("Content-Length") or 0)
+        raw = http.rfile.read(length) if length else b""
+        request = Request(self, http.command, parts.path, query)
+        with self._lock:
+            status, payload = self._dispatch(request, http.headers.get("Authorization"), raw)
+        self.requests.append((http.command, parts.path, status))
+        data = b"" if payload is None else json.dumps(payload).encode()
+        http.send_response(status)
+        http.send_header("Content-Type", "application/json; charset=utf-8")
+        http.send_header("Content-Length", str(len(data)))
+        if request.next_link is not None:
+            page, last = request.next_link
+            base = f"{self.root_url}{parts.path}?per_page={query.get('per_page', '30')}"
+            http.send_header(
+                "Link", f'<{base}&page={page + 1}>; rel="next", <{base}&page={last}>; rel="last"'
+            )
+        http.end_headers()
+        http.wfile.write(data)
+
+    def _dispatch(self, request: Request, auth: str | None, raw: bytes) -> tuple[int, Any]:
+        path = request.path
+        if self.prefix and not path.startswith(self.prefix + "/"):
+            return 404, _error("Not Found")
+        path = path[len(self.prefix) :]
+        for method, pattern, operation, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if match is None or method != request.method:
+                continue
+            if match.groupdict().get("full") not in (None, self.full_name):
+                return 404, _error("Not Found")
+            request.params = {k: v for k, v in match.groupdict().items() if k != "full"}
+            try:
+                request.identity = self._authenticate(auth)
+                request.body = json.loads(raw) if raw else {}
+                status, payload = handler(request)
+            except ApiError as exc:
+                return exc.status, _error(exc.message)
+            except Exception as exc:  # a bug of the emulator: make the test fail loudly
+                self.schema_errors.append(f"{operation}: emulator bug: {type(exc).__name__}: {exc}")
+                return 500, _error(f"emulator bug: {exc}")
+            self._validate(operation, status, payload)
+            return status, payload
+        return 404, _error("Not Found")
+
+    def _authenticate(self, header: str | None) -> Identity:
+        if not header:
+            raise ApiError(401, "Requires authentication")
+        scheme, _, token = header.partition(" ")
+        identity = (
+            self.state.tokens.get(token.strip()) if scheme.lower() in ("token", "bearer") else None
+        )
+        if identity is None:
+            raise ApiError(401, "Bad credentials")
+        return identity
+
+    def _validate(self, operation: str, status: int, payload: Any) -> None:
+        spec = self._subset["operations"][operation]
+        if status != spec["status"]:
+            self.schema_errors.append(
+                f"{operation}: status {status}, the description says {spec['status']}"
+            )
+            return
+        validator = self._validators.get(operation)
+        if validator is None:
+            schema = {**spec["schema"], "$defs": self._subset["$defs"]}
+            validator = self._validators[operation] = jsonschema.Draft202012Validator(schema)
+        for error in validator.iter_errors(payload):
+            where = "/".join(str(p) for p in error.absolute_path)
+            self.schema_errors.append(f"{operation}: {where}: {error.message[:200]}")
+
+
+def _error(message: str) -> dict[str, str]:
+    return {"message": message, "documentation_url": "https://docs.github.com/rest"}
