@@ -1,0 +1,137 @@
+"""Read the server's prediction logs and feedback labels for a time window.
+
+The server writes, under the manifest's ``serving.prediction_log.path``
+(default ``.mlops/predictions/<env>``), one folder per model:
+
+- ``<model>/part-<UTC yyyymmddTHHMMSS>-<seq>.parquet``: rotating Parquet
+  files with ``timestamp`` (UTC), ``request_id``, ``model``, ``version``,
+  every input feature, ``prediction`` (int) and ``score`` (positive-class
+  probability);
+- ``<model>/feedback-<UTC yyyy-mm-dd>.jsonl``: one ``{"request_id",
+  "label", "timestamp"}`` object per line.
+
+A part file's name is the time it was opened and it holds rows until the next
+one opens, so a window ``[start, end)`` reads the last file opened at or
+before ``start`` and every later file opened before ``end``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops_gitops.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_LOG_PATH = ".mlops/predictions/{env}"
+META_COLUMNS = ("timestamp", "request_id", "model", "version")
+OUTPUT_COLUMNS = ("prediction", "score")
+_PART = re.compile(r"^part-(\d{8}T\d{6})-(\d+)\.parquet$")
+_FEEDBACK = re.compile(r"^feedback-(\d{4}-\d{2}-\d{2})\.jsonl$")
+
+
+class LogError(DataError):
+    """A prediction log or feedback file cannot be read."""
+
+
+def list_parts(folder: Path, start: datetime, end: datetime) -> list[Path]:
+    """Return the part files of ``folder`` that may hold rows in ``[start, end)``."""
+    opened: list[tuple[datetime, int, Path]] = []
+    for path in folder.glob("part-*.parquet") if folder.is_dir() else ():
+        match = _PART.match(path.name)
+        if match is None:
+            continue
+        when = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        opened.append((when, int(match.group(2)), path))
+    opened.sort()
+    first = 0
+    for index, (when, _, _) in enumerate(opened):
+        if when <= start:
+            first = index
+    return [path for when, _, path in opened[first:] if when < end]
+
+
+def _as_utc(frame: pd.DataFrame, column: str, origin: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        stamps = pd.to_datetime(frame[column], utc=True)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise LogError(f"{origin}: column '{column}' missing or not a timestamp") from exc
+    return frame.assign(**{column: stamps})
+
+
+def read_predictions(folder: Path, start: datetime, end: datetime) -> pd.DataFrame:
+    """Return the logged predictions of ``folder`` with ``start <= timestamp < end``.
+
+    An empty window gives an empty frame (no columns when no file matched).
+
+    Raises:
+        LogError: a part file is not readable Parquet or has no ``timestamp``.
+    """
+    import pandas as pd
+
+    frames = []
+    for path in list_parts(folder, start, end):
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as exc:
+            raise LogError(f"{path}: not a readable Parquet file ({exc})") from exc
+        frame = _as_utc(frame, "timestamp", path)
+        frames.append(frame[(frame["timestamp"] >= start) & (frame["timestamp"] < end)])
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_feedback(folder: Path, start: datetime) -> pd.DataFrame:
+    """Return the feedback labels written on or after ``start``'s day, last label per request.
+
+    Raises:
+        LogError: a line is not a JSON object with ``request_id`` and ``label``.
+    """
+    import pandas as pd
+
+    records: list[dict[str, object]] = []
+    for path in sorted(folder.glob("feedback-*.jsonl")) if folder.is_dir() else ():
+        match = _FEEDBACK.match(path.name)
+        if match is None or match.group(1) < start.date().isoformat():
+            continue
+        records.extend(_read_feedback_file(path))
+    if not records:
+        return pd.DataFrame({"request_id": pd.Series(dtype=str), "label": pd.Series(dtype=int)})
+    frame = pd.DataFrame.from_records(records)
+    return frame.drop_duplicates("request_id", keep="last").reset_index(drop=True)
+
+
+def _read_feedback_file(path: Path) -> list[dict[str, object]]:
+    records = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LogError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(item, dict) or "request_id" not in item or "label" not in item:
+                raise LogError(f"{path}:{number}: expected an object with 'request_id' and 'label'")
+            try:
+                label = int(item["label"])
+            except (TypeError, ValueError) as exc:
+                raise LogError(
+                    f"{path}:{number}: label must be 0 or 1, got {item['label']!r}"
+                ) from exc
+            records.append({"request_id": str(item["request_id"]), "label": label})
+    return records
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """Return the input feature columns of a prediction log frame, in order."""
+    fixed = set(META_COLUMNS) | set(OUTPUT_COLUMNS)
+    return [str(c) for c in frame.columns if c not in fixed]

@@ -1,0 +1,224 @@
+"""Monitor one model over one window: drift, prediction drift, performance, quality.
+
+:func:`monitor` is a pure function of data frames: the reference of the
+deployed version (:class:`Reference`, resolved elsewhere) and the logged
+predictions and feedback of the window. It returns a
+:class:`ModelMonitoring` with every figure and the flat indicator values
+that the health score and the alert rules read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from mlops_gitops.errors import DataError
+from mlops_gitops.monitoring.config import MonitoringConfig
+from mlops_gitops.monitoring.drift import (
+    DriftReport,
+    FeatureDrift,
+    compute_drift,
+    is_numeric,
+    ks_pvalue,
+    ks_statistic,
+    psi_from_counts,
+    psi_numeric,
+    sorted_values,
+)
+from mlops_gitops.monitoring.indicators import collect_indicators
+from mlops_gitops.monitoring.logs import feature_columns
+from mlops_gitops.monitoring.performance import PerformanceReport, assess_performance
+from mlops_gitops.monitoring.validation import InputSchema, infer_schema, violation_masks
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class MonitoringError(DataError):
+    """Live data cannot be compared with the reference."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference data and test metrics of a deployed model version."""
+
+    model: str
+    version: str
+    frame: pd.DataFrame
+    label: str | None = None
+    test_metrics: Mapping[str, float] = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class PredictionDrift:
+    """Drift of the model's output: predicted positive rate and score distribution."""
+
+    positive_rate: float
+    reference_positive_rate: float | None
+    psi: float | None
+    ks: float | None = None
+    pvalue: float | None = None
+    compared_with: Literal["scores", "labels", "none"] = "none"
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Data quality of the live inputs against the reference schema."""
+
+    rows: int
+    missing_rate: float
+    missing_by_feature: Mapping[str, float]
+    out_of_range_rate: float
+    violation_rate: float
+    violations: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ModelMonitoring:
+    """Everything measured for one model over one window."""
+
+    model: str
+    version: str
+    window_start: datetime
+    window_end: datetime
+    rows: int
+    status: Literal["ok", "no traffic"]
+    reference_source: str = ""
+    drift: DriftReport | None = None
+    prediction: PredictionDrift | None = None
+    performance: PerformanceReport | None = None
+    quality: QualityReport | None = None
+    indicators: Mapping[str, float] = field(default_factory=dict)
+
+
+def check_columns(reference: Reference, live_features: Sequence[str], origin: str) -> None:
+    """Raise a one-line error when the logged features do not match the reference."""
+    missing = [c for c in live_features if c not in reference.frame.columns]
+    if missing:
+        names = ", ".join(repr(c) for c in missing[:5])
+        raise MonitoringError(
+            f"{origin}: logged columns do not match the reference of {reference.model} "
+            f"{reference.version}: {names} not in the reference data "
+            f"({reference.source or 'frame'}); was the log written by another model version?"
+        )
+
+
+def _check_kinds(
+    reference: Reference, live: pd.DataFrame, features: Sequence[str], origin: str
+) -> None:
+    for name in features:
+        ref_numeric = is_numeric(reference.frame[name])
+        live_column = live[name]
+        if ref_numeric and not is_numeric(live_column) and live_column.notna().any():
+            raise MonitoringError(
+                f"{origin}: column {name!r} is numeric in the reference but "
+                f"{live_column.dtype} in the logs"
+            )
+
+
+def monitor(
+    reference: Reference,
+    predictions: pd.DataFrame,
+    feedback: pd.DataFrame,
+    config: MonitoringConfig,
+    *,
+    window: tuple[datetime, datetime],
+    origin: str = "prediction log",
+) -> ModelMonitoring:
+    """Compare one window of logged predictions with the reference of the deployed version."""
+    start, end = window
+    if predictions.empty:
+        return ModelMonitoring(
+            reference.model, reference.version, start, end, 0, "no traffic",
+            reference_source=reference.source, indicators={"traffic.rows": 0.0},
+        )  # fmt: skip
+    features = select_features(feature_columns(predictions), config)
+    check_columns(reference, features, origin)
+    _check_kinds(reference, predictions, features, origin)
+    drift = compute_drift(reference.frame, predictions, features, config.drift)
+    prediction = prediction_drift(reference, predictions, config.drift.bins)
+    performance = assess_performance(
+        predictions, feedback, reference.test_metrics, config.performance
+    )
+    schema = infer_schema(reference.frame, features, range_tolerance=config.quality.range_tolerance)
+    quality = assess_quality(schema, predictions)
+    result = ModelMonitoring(
+        reference.model, reference.version, start, end, len(predictions), "ok",
+        reference_source=reference.source, drift=drift, prediction=prediction,
+        performance=performance, quality=quality,
+    )  # fmt: skip
+    return _with_indicators(result)
+
+
+def _with_indicators(result: ModelMonitoring) -> ModelMonitoring:
+    from dataclasses import replace
+
+    return replace(result, indicators=collect_indicators(result))
+
+
+def select_features(columns: Sequence[str], config: MonitoringConfig) -> list[str]:
+    """Return the logged features to monitor after ``drift.features``/``drift.exclude``."""
+    chosen = [c for c in columns if not config.drift.features or c in config.drift.features]
+    return [c for c in chosen if c not in config.drift.exclude]
+
+
+def prediction_drift(reference: Reference, live: pd.DataFrame, bins: int) -> PredictionDrift | None:
+    """Compare the live predictions with the reference's scores, predictions or labels."""
+    if "prediction" not in live.columns:
+        return None
+    live_pred = live["prediction"].to_numpy(dtype=np.float64, na_value=np.nan)
+    positive_rate = float(np.nanmean(live_pred == 1)) if live_pred.size else 0.0
+    ref = reference.frame
+    if "score" in ref.columns and "score" in live.columns:
+        ref_scores, live_scores = sorted_values(ref["score"]), sorted_values(live["score"])
+        if ref_scores.size and live_scores.size:
+            ks = ks_statistic(ref_scores, live_scores)
+            ref_rate = float(np.mean(ref_scores >= 0.5))
+            return PredictionDrift(
+                positive_rate, ref_rate, psi_numeric(ref_scores, live_scores, bins), ks,
+                ks_pvalue(ks, ref_scores.size, live_scores.size), "scores",
+            )  # fmt: skip
+    column = "prediction" if "prediction" in ref.columns else reference.label
+    if column is None or column not in ref.columns:
+        return PredictionDrift(positive_rate, None, None)
+    ref_classes = ref[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    ref_rate = float(np.nanmean(ref_classes == 1))
+    psi = psi_from_counts(
+        [np.sum(ref_classes != 1), np.sum(ref_classes == 1)],
+        [np.sum(live_pred != 1), np.sum(live_pred == 1)],
+    )
+    return PredictionDrift(positive_rate, ref_rate, psi, compared_with="labels")
+
+
+def assess_quality(schema: InputSchema, live: pd.DataFrame) -> QualityReport:
+    """Measure missing values, out-of-range values and schema violations of live inputs."""
+    rows = len(live)
+    columns = {name: live[name].to_numpy() for name in schema.names if name in live.columns}
+    masks = violation_masks(schema, columns)
+    any_violation = np.zeros(rows, dtype=bool)
+    out_of_range = np.zeros(rows, dtype=bool)
+    for (_, kind), mask in masks.items():
+        any_violation |= mask
+        if kind in ("out_of_range", "unknown_category"):
+            out_of_range |= mask
+    missing = {n: float(live[n].isna().mean()) for n in schema.names if n in live.columns}
+    return QualityReport(
+        rows=rows,
+        missing_rate=float(np.mean(list(missing.values()))) if missing else 0.0,
+        missing_by_feature=missing,
+        out_of_range_rate=float(out_of_range.mean()) if rows else 0.0,
+        violation_rate=float(any_violation.mean()) if rows else 0.0,
+        violations={f"{name}:{kind}": int(m.sum()) for (name, kind), m in masks.items()},
+    )
+
+
+def drifted_features(result: ModelMonitoring) -> list[FeatureDrift]:
+    """Return the features that drifted, largest PSI first."""
+    if result.drift is None:
+        return []
+    return sorted((f for f in result.drift.features if f.drifted), key=lambda f: -f.psi)

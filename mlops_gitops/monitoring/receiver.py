@@ -1,0 +1,112 @@
+"""A small local webhook receiver for alerts (demos and tests).
+
+It accepts ``POST`` requests on any path, verifies the
+``X-Mlops-Signature`` HMAC when it has a secret (answering 401 when the
+signature is missing or wrong), keeps every received alert and hands each
+one to an optional callback. ``mlops monitor receiver`` runs it in the
+foreground and prints what arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from mlops_gitops.monitoring.channels import SIGNATURE_HEADER, verify_signature
+
+
+@dataclass(frozen=True)
+class ReceivedAlert:
+    """One request the receiver accepted or refused."""
+
+    path: str
+    body: dict[str, Any]
+    signature: str | None
+    verified: bool | None
+
+
+@dataclass
+class AlertReceiver:
+    """A threaded HTTP server on ``host:port`` that collects alert webhooks."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    secret: str | None = None
+    on_alert: Callable[[ReceivedAlert], object] | None = None
+    fail_with: int | None = None
+    received: list[ReceivedAlert] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL the receiver listens on."""
+        if self._server is None:
+            raise RuntimeError("the receiver is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> AlertReceiver:
+        """Start serving in a background thread and return self."""
+        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted."""
+        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        """Stop the background server."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> AlertReceiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def accept(self, path: str, body: bytes, signature: str | None) -> int:
+        """Record one request and return the HTTP status to answer."""
+        verified = None if self.secret is None else verify_signature(self.secret, body, signature)
+        try:
+            payload = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            payload = {"raw": body.decode("utf-8", "replace")}
+        item = ReceivedAlert(path, payload if isinstance(payload, dict) else {"value": payload}, signature, verified)
+        self.received.append(item)
+        if self.on_alert is not None:
+            self.on_alert(item)
+        if self.fail_with is not None:
+            return self.fail_with
+        return 401 if verified is False else 200
+
+
+def _handler_for(receiver: AlertReceiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            status = receiver.accept(self.path, body, self.headers.get(SIGNATURE_HEADER))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(json.dumps({"ok": status == 200}).encode())
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+            return
+
+    return Handler
