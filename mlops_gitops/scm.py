@@ -140,3 +140,18 @@ def commit_all(message: str, cwd: str | os.PathLike[str] = ".") -> str:
     git("add", "-A", cwd=cwd)
     git("commit", "-q", "-m", message, cwd=cwd)
     return rev_parse("HEAD", cwd)
+
+
+def git_status(
+    *args: str,
+    cwd: str | os.PathLike[str] = ".",
+    input: str | bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, str, str]:
+    """Run ``git ARGS`` without raising; return ``(exit status, stdout, stderr)``.
+
+    For commands whose verdict is on stderr, such as ``verify-tag``.
+    """
+    proc = _run(args, cwd=cwd, input=input, env=env, check=False)
+    out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    return proc.returncode, out, err
