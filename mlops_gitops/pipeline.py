@@ -143,3 +143,47 @@ def push(root: str | os.PathLike[str] = ".", *, run_cache: bool = True) -> str:
     """Push the cache (and the run-cache) to the default DVC remote."""
     args = ["push", "--run-cache"] if run_cache else ["push"]
     return dvc(*args, cwd=root)
+
+
+def cache_object_path(root: str | os.PathLike[str], md5: str) -> Path:
+    """Return where DVC's default local cache keeps the file with content hash ``md5``."""
+    return Path(root) / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def fetch_object(root: str | os.PathLike[str], md5: str) -> Path:
+    """Return a local path holding the file whose DVC content hash is ``md5``.
+
+    Looks in the default cache first (no DVC import); otherwise asks DVC for
+    its configured cache and pulls the object from the default remote. The
+    caller verifies the bytes.
+
+    Raises:
+        PipelineError: the hash is malformed, or no cache nor remote has the object.
+    """
+    if len(md5) != 32 or any(c not in "0123456789abcdef" for c in md5):
+        raise PipelineError(f"'{md5}' is not an md5 content hash; expected 32 hex digits")
+    cached = cache_object_path(root, md5)
+    if cached.is_file():
+        return cached
+    return _pull_object(Path(root), md5)
+
+
+def _pull_object(root: Path, md5: str) -> Path:
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+    from dvc_data.hashfile.hash_info import HashInfo
+
+    try:
+        with Repo(str(root)) as repo:
+            path = Path(repo.cache.local.oid_to_path(md5))
+            if not path.is_file():
+                repo.cloud.pull([HashInfo("md5", md5)])
+    except DvcException as exc:
+        raise PipelineError(f"cannot pull object {md5} into {root}: {exc}") from exc
+    if not path.is_file():
+        raise PipelineError(
+            f"object {md5} is in neither the DVC cache of {root} nor its default remote; "
+            "run 'dvc push' where the model was built"
+        )
+    return path
+

@@ -1,0 +1,45 @@
+"""Serving: REST inference of the ONNX models an environment manifest pins.
+
+Owns the inference server (Open Inference Protocol v2, canary and A/B
+routing, health, Prometheus metrics, prediction logs, bearer-token auth,
+hot reload), batch prediction, edge export and the Kubernetes rendering of
+an environment. Reads ``envs/<env>.yaml`` through :mod:`mlops_gitops.manifests`
+and artifacts from the DVC cache or remote by content hash; writes
+prediction logs under ``serving.prediction_log.path``.
+"""
+
+from __future__ import annotations
+
+from mlops_gitops.serving.auth import TokenStore, read_tokens
+from mlops_gitops.serving.model import LoadedModel, ServingError, load_model
+from mlops_gitops.serving.modelset import ModelSet, load_model_set
+from mlops_gitops.serving.plan import (
+    ModelPlan,
+    PredictionLogSettings,
+    ServingPlan,
+    ServingSettings,
+    Variant,
+    read_plan,
+)
+from mlops_gitops.serving.predlog import PredictionLog
+from mlops_gitops.serving.server import ServeOptions, find_running, serve
+
+__all__ = [
+    "LoadedModel",
+    "ModelPlan",
+    "ModelSet",
+    "PredictionLog",
+    "PredictionLogSettings",
+    "ServeOptions",
+    "ServingError",
+    "ServingPlan",
+    "ServingSettings",
+    "TokenStore",
+    "Variant",
+    "find_running",
+    "load_model",
+    "load_model_set",
+    "read_plan",
+    "read_tokens",
+    "serve",
+]

@@ -1,0 +1,100 @@
+"""Structured JSON logs: one access-log line per request, written off the event loop.
+
+Access lines carry time, method, path, status, duration, request id, model
+and version, never headers (so never a token). Records go through a queue to
+a listener thread, so formatting and I/O stay off the request path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import queue
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ACCESS_LOGGER = "mlops_gitops.serving.access"
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        extra = getattr(record, "access", None)
+        if isinstance(extra, dict):
+            entry.update(extra)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class _DeferredQueueHandler(logging.handlers.QueueHandler):
+    """A queue handler that leaves formatting to the listener thread."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
+def start_json_logging(level: int = logging.INFO) -> logging.handlers.QueueListener:
+    """Send the toolkit's and uvicorn's logs as JSON lines to stderr through a queue."""
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    stream = logging.StreamHandler()
+    stream.setFormatter(JsonFormatter())
+    listener = logging.handlers.QueueListener(records, stream, respect_handler_level=False)
+    handler = _DeferredQueueHandler(records)
+    for name in ("mlops_gitops", "uvicorn", "uvicorn.error"):
+        log = logging.getLogger(name)
+        log.handlers[:] = [handler]
+        log.setLevel(level)
+        log.propagate = False
+    listener.start()
+    return listener
+
+
+class AccessLog:
+    """ASGI middleware that logs one JSON line per HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.logger = logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            served = scope.get("mlops", ())
+            self.logger.info(
+                "access",
+                extra={
+                    "access": {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                        "client": (scope.get("client") or ("", 0))[0],
+                        **dict(zip(("model", "version", "request_id"), served, strict=False)),
+                    }
+                },
+            )

@@ -1,0 +1,354 @@
+"""The ASGI application: Open Inference Protocol v2 routes over a :class:`ServerState`.
+
+Routes are plain Starlette endpoints (no request-model validation layer:
+``bench/serving_bench.py`` measures what FastAPI's would cost on the hot
+path); inputs are checked against the model's own schema by
+:mod:`mlops_gitops.serving.codec`. Every refusal is a 4xx JSON body
+``{"error": ..., "field": ...}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import numpy as np
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mlops_gitops.serving import codec
+from mlops_gitops.serving.accesslog import AccessLog
+from mlops_gitops.serving.auth import Role
+from mlops_gitops.serving.codec import RequestError
+from mlops_gitops.serving.model import LoadedModel, ServingError, describe, labels_and_scores
+from mlops_gitops.serving.modelset import ServedModel
+from mlops_gitops.serving.openapi import openapi_document
+from mlops_gitops.serving.predlog import PredictionBatch, PredictionLog
+from mlops_gitops.serving.state import Reloader, ServerState
+
+logger = logging.getLogger(__name__)
+
+# Batches at least this large run in a worker thread so the event loop stays free.
+THREAD_ROWS = 256
+JSON = "application/json"
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def json_response(
+    body: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Return a JSON response serialised with orjson."""
+    return Response(orjson.dumps(body), status, headers=headers, media_type=JSON)
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.serving
+    return state
+
+
+def _require(request: Request, role: Role) -> None:
+    allowed = _state(request).tokens.allows(
+        request.headers.get("authorization", "").encode() or None, role
+    )
+    if allowed is None:
+        raise RequestError(
+            401, "missing or unknown bearer token; send 'Authorization: Bearer TOKEN'"
+        )
+    if not allowed:
+        raise RequestError(403, f"this token may not use the {role} routes")
+
+
+def _served(request: Request) -> ServedModel:
+    state = _state(request)
+    name = request.path_params["name"]
+    if state.models is None:
+        raise RequestError(503, "models are still loading; retry when /v2/health/ready is 200")
+    served = state.models.get(name)
+    if served is None:
+        raise RequestError(404, f"unknown model '{name}'; GET /v2/health/ready lists the models")
+    return served
+
+
+def _pick(request: Request, served: ServedModel) -> LoadedModel:
+    version = request.path_params.get("version")
+    if version is not None:
+        try:
+            return served.version(version)
+        except ServingError as exc:
+            raise RequestError(404, str(exc)) from exc
+    key = request.headers.get("x-routing-key")
+    return served.route(key.encode() if key else None)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, f"the body has {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, f"the body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _request_id(request: Request, payload: dict[str, Any]) -> str:
+    sent = request.headers.get("x-request-id") or payload.get("id")
+    if isinstance(sent, str) and 0 < len(sent) <= 128 and sent.isprintable():
+        return sent
+    return uuid.uuid4().hex
+
+
+def _inference(route: str, decode: codec.Decoder, encode: codec.Encoder) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        state = _state(request)
+        name = request.path_params.get("name", "")
+        try:
+            _require(request, "predict")
+            served = _served(request)
+            model = _pick(request, served)
+            payload = codec.parse_json(await _read_body(request, state.max_body))
+            columns, rows = decode(payload, model.schema.features)
+            rid = _request_id(request, payload)
+            request.scope["mlops"] = (model.name, model.version, rid)
+            if rows >= THREAD_ROWS:
+                outputs = await run_in_threadpool(_run, model, columns)
+            else:
+                outputs = _run(model, columns)
+        except RequestError as exc:
+            state.metrics.fail(name, route, exc.status)
+            return json_response(exc.body(), exc.status)
+        labels, scores = labels_and_scores(outputs)
+        scored = codec.Scored(model, outputs, labels, scores, rid)
+        _log_prediction(state.predictions, scored, columns)
+        state.metrics.observe(
+            model.name, model.version, route, seconds=time.perf_counter() - started, rows=rows
+        )
+        headers = {
+            "x-model-name": model.name,
+            "x-model-version": model.version,
+            "x-request-id": rid,
+        }
+        return Response(encode(scored), headers=headers, media_type=JSON)
+
+    return endpoint
+
+
+def _run(model: LoadedModel, columns: codec.Columns) -> dict[str, np.ndarray]:
+    try:
+        return model.infer(columns)
+    except Exception as exc:  # ORT's own error types: report the model's refusal as a 422
+        raise RequestError(422, f"the model refused the input: {str(exc).splitlines()[0]}") from exc
+
+
+def _log_prediction(
+    log: PredictionLog | None, scored: codec.Scored, columns: codec.Columns
+) -> None:
+    if log is not None:
+        log.record(
+            PredictionBatch(
+                scored.model.name,
+                scored.model.version,
+                scored.request_id,
+                time.time_ns() // 1000,
+                columns,
+                scored.labels,
+                scored.scores,
+            )
+        )
+
+
+async def metadata(request: Request) -> Response:
+    """Return v2 model metadata: inputs (the schema), outputs and loaded versions."""
+    _require(request, "predict")
+    served = _served(request)
+    model = _pick(request, served)
+    body = describe(model)
+    body["versions"] = list(served.order)
+    body["parameters"] = {**body["parameters"], "strategy": served.strategy}  # type: ignore[dict-item]  # describe returns a dict
+    return json_response(body, headers={"x-model-version": model.version})
+
+
+async def model_ready(request: Request) -> Response:
+    """Say whether a model (or one version) is loaded."""
+    served = _served(request)
+    model = _pick(request, served)
+    return json_response({"name": served.name, "version": model.version, "ready": True})
+
+
+async def live(request: Request) -> Response:
+    """Liveness: the process answers."""
+    return json_response({"live": True})
+
+
+async def ready(request: Request) -> Response:
+    """Readiness: a model set is loaded; the body details the last reload."""
+    details = _state(request).readiness()
+    return json_response(details, 200 if details["ready"] else 503)
+
+
+async def server_metadata(request: Request) -> Response:
+    """Return v2 server metadata."""
+    from mlops_gitops import __version__
+
+    return json_response({"name": "mlops-gitops", "version": __version__, "extensions": []})
+
+
+async def feedback(request: Request) -> Response:
+    """Record ground-truth labels for earlier requests (one object or a list)."""
+    _require(request, "predict")
+    state = _state(request)
+    served = _served(request)
+    payload: object = orjson.loads(await _read_body(request, state.max_body) or b"null")
+    labels = codec.decode_feedback(payload)
+    if state.predictions is None:
+        raise RequestError(
+            409, "prediction logging is off in this environment; enable serving.prediction_log"
+        )
+    for request_id, label in labels:
+        state.predictions.record_feedback(served.name, request_id, label)
+    return json_response({"recorded": len(labels)})
+
+
+async def reload(request: Request) -> Response:
+    """Reload the manifest's model set now (admin); 409 when it failed and the old set stays."""
+    _require(request, "admin")
+    reloader: Reloader = request.app.state.reloader
+    outcome = await run_in_threadpool(reloader.reload, "admin")
+    body = {
+        "ok": outcome.ok,
+        "error": outcome.error,
+        "models": _state(request).readiness()["models"],
+    }
+    return json_response(body, 200 if outcome.ok else 409)
+
+
+async def status(request: Request) -> Response:
+    """Return readiness details plus prediction-log counters (admin)."""
+    _require(request, "admin")
+    state = _state(request)
+    log = state.predictions
+    body = {
+        **state.readiness(),
+        "prediction_log": None
+        if log is None
+        else {
+            "path": str(log.root),
+            "queued": log.depth(),
+            "dropped": log.dropped,
+            "written_rows": log.written_rows,
+        },
+    }
+    return json_response(body)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition of the server's metrics."""
+    state = _state(request)
+    depth = state.predictions.depth() if state.predictions else 0
+    return Response(
+        state.metrics.render(depth), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
+
+
+async def openapi(request: Request) -> Response:
+    """The OpenAPI description of the served routes and models."""
+    return json_response(openapi_document(_state(request)))
+
+
+def _guard(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except RequestError as exc:
+            return json_response(exc.body(), exc.status)
+        except orjson.JSONDecodeError as exc:
+            return json_response({"error": f"the body is not valid JSON: {exc}"}, 400)
+
+    return guarded
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # registered for HTTPException only
+    return json_response(
+        {"error": f"{request.method} {request.url.path}: {exc.detail}"}, exc.status_code
+    )
+
+
+def routes() -> list[Route]:
+    """Return the routes of the server."""
+    v2, v1 = (
+        _inference("v2", codec.decode_v2, codec.encode_v2),
+        _inference("v1", codec.decode_records, codec.encode_records),
+    )
+    g = _guard
+    return [
+        Route("/v2/health/live", live),
+        Route("/v2/health/ready", ready),
+        Route("/v2", server_metadata),
+        Route("/v2/models/{name}/infer", v2, methods=["POST"]),
+        Route("/v2/models/{name}/versions/{version}/infer", v2, methods=["POST"]),
+        Route("/v1/models/{name}:predict", v1, methods=["POST"]),
+        Route("/v1/models/{name}/versions/{version}:predict", v1, methods=["POST"]),
+        Route("/v2/models/{name}", g(metadata)),
+        Route("/v2/models/{name}/versions/{version}", g(metadata)),
+        Route("/v2/models/{name}/ready", g(model_ready)),
+        Route("/v2/models/{name}/versions/{version}/ready", g(model_ready)),
+        Route("/v2/models/{name}/feedback", g(feedback), methods=["POST"]),
+        Route("/admin/reload", g(reload), methods=["POST"]),
+        Route("/admin/status", g(status)),
+        Route("/metrics", metrics),
+        Route("/openapi.json", openapi),
+    ]
+
+
+def create_app(
+    state: ServerState, *, watch_interval: float | None = 1.0, access_log: bool = True
+) -> Any:
+    """Build the ASGI app for ``state``; models load in the background when it starts."""
+    reloader = Reloader(state, watch_interval=watch_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if state.plan.settings.prediction_log.enabled and state.predictions is None:
+            state.predictions = PredictionLog(
+                state.plan.log_dir(),
+                state.plan.settings.prediction_log,
+                on_drop=lambda model: state.metrics.log_dropped.labels(model).inc(),
+            )
+        reloader.start()
+        _on_sighup(reloader)
+        try:
+            yield
+        finally:
+            reloader.stop()
+            if state.predictions is not None:
+                state.predictions.close()
+
+    app = Starlette(
+        routes=routes(), lifespan=lifespan, exception_handlers={HTTPException: _http_error}
+    )
+    app.state.serving = state
+    app.state.reloader = reloader
+    return AccessLog(app) if access_log else app
+
+
+def _on_sighup(reloader: Reloader) -> None:
+    import asyncio
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.request, "sighup")

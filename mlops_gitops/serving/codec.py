@@ -1,0 +1,268 @@
+"""Decode inference requests into feature columns and encode responses.
+
+Two request shapes reach a model: the Open Inference Protocol v2 body
+(``{"inputs": [{"name", "shape", "datatype", "data"}]}``) and KServe v1
+records (``{"instances": [{feature: value}, ...]}``). Both are checked
+against the model's input schema; a mistake becomes a :class:`RequestError`
+naming the offending field, answered with HTTP 422 (400 for bad JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import orjson
+
+from mlops_gitops.serving.model import Feature, LoadedModel
+
+NUMERIC_TYPES = frozenset(
+    {
+        "FP16",
+        "FP32",
+        "FP64",
+        "INT8",
+        "INT16",
+        "INT32",
+        "INT64",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+    }
+)
+Columns = dict[str, np.ndarray]
+Decoder = Callable[[Mapping[str, Any], Sequence[Feature]], tuple[Columns, int]]
+Encoder = Callable[["Scored"], bytes]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What a model answered for one request."""
+
+    model: LoadedModel
+    outputs: Mapping[str, np.ndarray]
+    labels: np.ndarray
+    scores: np.ndarray
+    request_id: str
+
+
+class RequestError(Exception):
+    """A request the server refuses: HTTP status, one-line message and the field at fault."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+    def body(self) -> dict[str, str]:
+        """Return the JSON error body (``error`` as in the v2 protocol, plus ``field``)."""
+        return {"error": self.message, **({"field": self.field} if self.field else {})}
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """Parse a JSON object body."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(400, f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise RequestError(422, "the body must be a JSON object", "body")
+    return value
+
+
+def decode_v2(payload: Mapping[str, Any], features: Sequence[Feature]) -> tuple[Columns, int]:
+    """Turn a v2 ``inputs`` list into one array per feature; return them and the row count."""
+    inputs = payload.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise RequestError(422, "'inputs' must be a non-empty list of tensors", "inputs")
+    by_name = {f.name: f for f in features}
+    columns: Columns = {}
+    rows: int | None = None
+    for i, tensor in enumerate(inputs):
+        where = f"inputs[{i}]"
+        feature, data = _tensor_parts(tensor, by_name, where)
+        if feature.name in columns:
+            raise RequestError(422, f"{where}: input '{feature.name}' is sent twice", where)
+        columns[feature.name] = _column(data, feature, f"{where}.data")
+        n = columns[feature.name].shape[0]
+        if rows is not None and n != rows:
+            raise RequestError(422, f"{where}: {n} rows but earlier inputs have {rows}", where)
+        rows = n
+    missing = [f.name for f in features if f.name not in columns]
+    if missing:
+        raise RequestError(422, f"inputs: missing input(s) {', '.join(missing)}", "inputs")
+    return columns, rows or 0
+
+
+def _tensor_parts(
+    tensor: object, by_name: Mapping[str, Feature], where: str
+) -> tuple[Feature, list[Any]]:
+    if not isinstance(tensor, dict):
+        raise RequestError(422, f"{where}: expected a tensor object", where)
+    name, datatype, shape, data = (tensor.get(k) for k in ("name", "datatype", "shape", "data"))
+    feature = by_name.get(name) if isinstance(name, str) else None
+    if feature is None:
+        raise RequestError(
+            422,
+            f"{where}.name: unknown input {name!r}; expected one of {sorted(by_name)}",
+            f"{where}.name",
+        )
+    _check_datatype(datatype, feature, f"{where}.datatype")
+    if not isinstance(data, list):
+        raise RequestError(422, f"{where}.data: expected a list", f"{where}.data")
+    if data and isinstance(data[0], list):
+        if not all(isinstance(row, list) for row in data):
+            raise RequestError(422, f"{where}.data: mixes nested and flat values", f"{where}.data")
+        data = list(chain.from_iterable(data))
+    _check_shape(shape, len(data), f"{where}.shape")
+    return feature, data
+
+
+def _check_datatype(datatype: object, feature: Feature, where: str) -> None:
+    ok = datatype == "BYTES" if feature.kind == "categorical" else datatype in NUMERIC_TYPES
+    if not ok:
+        expected = "BYTES" if feature.kind == "categorical" else "a numeric type such as FP32"
+        raise RequestError(
+            422, f"{where}: {datatype!r} for '{feature.name}'; expected {expected}", where
+        )
+
+
+def _check_shape(shape: object, size: int, where: str) -> None:
+    if not (isinstance(shape, list) and shape and all(type(d) is int and d >= 0 for d in shape)):
+        raise RequestError(422, f"{where}: expected a list of non-negative integers", where)
+    if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1):
+        raise RequestError(422, f"{where}: {shape} must be [rows] or [rows, 1]", where)
+    if shape[0] != size:
+        raise RequestError(422, f"{where}: {shape} does not match {size} data values", where)
+    if size == 0:
+        raise RequestError(422, f"{where}: at least one row is needed", where)
+
+
+def decode_records(payload: Mapping[str, Any], features: Sequence[Feature]) -> tuple[Columns, int]:
+    """Turn KServe v1 ``instances`` records into one array per feature."""
+    rows = payload.get("instances")
+    if not isinstance(rows, list) or not rows:
+        raise RequestError(422, "'instances' must be a non-empty list of records", "instances")
+    names = [f.name for f in features]
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or len(row) != len(names):
+            _explain_record(row, names, f"instances[{i}]")
+    columns: Columns = {}
+    for feature in features:
+        try:
+            values = [row[feature.name] for row in rows]
+        except KeyError:
+            bad = next(i for i, row in enumerate(rows) if feature.name not in row)
+            where = f"instances[{bad}].{feature.name}"
+            raise RequestError(422, f"{where}: missing", where) from None
+        columns[feature.name] = _column(values, feature, f"instances[*].{feature.name}")
+    return columns, len(rows)
+
+
+def _explain_record(row: object, names: Sequence[str], where: str) -> None:
+    if not isinstance(row, dict):
+        raise RequestError(422, f"{where}: expected an object of feature values", where)
+    missing = [n for n in names if n not in row]
+    if missing:
+        raise RequestError(422, f"{where}.{missing[0]}: missing", f"{where}.{missing[0]}")
+    extra = sorted(k for k in row if k not in set(names))
+    raise RequestError(422, f"{where}.{extra[0]}: not an input of the model", f"{where}.{extra[0]}")
+
+
+def _column(values: list[Any], feature: Feature, where: str) -> np.ndarray:
+    if feature.kind == "categorical":
+        if not all(type(v) is str for v in values):
+            bad = next(i for i, v in enumerate(values) if type(v) is not str)
+            raise RequestError(
+                422,
+                f"{_at(where, bad)}: {values[bad]!r} for '{feature.name}'; expected a string",
+                _at(where, bad),
+            )
+        return np.array(values, dtype=object)
+    array = np.asarray(values) if values else np.empty(0)
+    if array.dtype.kind in "iuf" and array.ndim == 1:
+        return array.astype(np.float64, copy=False)
+    wrong = next((i for i, v in enumerate(values) if not _is_number(v)), None)
+    if wrong is not None:
+        at = _at(where, wrong)
+        raise RequestError(
+            422, f"{at}: {values[wrong]!r} for '{feature.name}'; expected a number or null", at
+        )
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def decode_feedback(payload: object) -> list[tuple[str, int | float | str]]:
+    """Check feedback (one ``{"request_id", "label"}`` object or a list of them)."""
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise RequestError(422, "expected at least one feedback object", "body")
+    labels: list[tuple[str, int | float | str]] = []
+    for i, item in enumerate(items):
+        where = f"[{i}]" if isinstance(payload, list) else "body"
+        if not isinstance(item, dict) or not isinstance(item.get("request_id"), str):
+            raise RequestError(
+                422, f'{where}: expected {{"request_id": str, "label": value}}', where
+            )
+        label = item.get("label")
+        if not item["request_id"] or isinstance(label, bool):
+            raise RequestError(422, f"{where}: request_id and label must be set", where)
+        if not isinstance(label, (int, float, str)):
+            raise RequestError(
+                422, f"{where}.label: expected a number or a string", f"{where}.label"
+            )
+        labels.append((item["request_id"], label))
+    return labels
+
+
+def _is_number(value: object) -> bool:
+    return value is None or (type(value) in (int, float))
+
+
+def _at(where: str, index: int) -> str:
+    if "[*]" in where:
+        return where.replace("[*]", f"[{index}]")
+    return f"{where}[{index}]"
+
+
+def encode_v2(scored: Scored) -> bytes:
+    """Encode a v2 inference response with every model output."""
+    model = scored.model
+    tensors = []
+    for spec in model.schema.outputs:
+        value = scored.outputs[spec.name]
+        tensors.append(
+            {
+                "name": spec.name,
+                "datatype": spec.datatype,
+                "shape": list(value.shape),
+                "data": np.ascontiguousarray(value).reshape(-1),
+            }
+        )
+    body = {
+        "model_name": model.name,
+        "model_version": model.version,
+        "id": scored.request_id,
+        "outputs": tensors,
+    }
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def encode_records(scored: Scored) -> bytes:
+    """Encode a KServe v1 style response: one prediction (label and score) per record."""
+    predictions = [
+        {"label": label, "score": None if math.isnan(score) else score}
+        for label, score in zip(scored.labels.tolist(), scored.scores.tolist(), strict=True)
+    ]
+    body = {
+        "model_name": scored.model.name,
+        "model_version": scored.model.version,
+        "id": scored.request_id,
+        "predictions": predictions,
+    }
+    return orjson.dumps(body)

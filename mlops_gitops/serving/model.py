@@ -1,0 +1,233 @@
+"""One served model version: its ONNX Runtime session and input schema.
+
+A model follows the ONNX contract of the training stage: one input per raw
+feature column (numeric ``tensor(float)`` or categorical ``tensor(string)``,
+shape ``[None, 1]``), outputs ``label`` and, for classifiers,
+``probabilities``. The artifact's bytes are hashed before they are loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from mlops_gitops.errors import MlopsError
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+FeatureKind = Literal["numeric", "categorical"]
+
+# ONNX element types the contract allows for a raw feature column.
+_KINDS: dict[str, FeatureKind] = {
+    "tensor(float)": "numeric",
+    "tensor(double)": "numeric",
+    "tensor(string)": "categorical",
+}
+_DTYPES: dict[str, type[np.generic]] = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(string)": np.object_,
+}
+_V2_TYPES = {
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
+    "tensor(string)": "BYTES",
+    "tensor(int64)": "INT64",
+    "tensor(int32)": "INT32",
+    "tensor(bool)": "BOOL",
+}
+
+
+class ServingError(MlopsError):
+    """A model cannot be loaded, routed or served."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model input: a raw feature column."""
+
+    name: str
+    kind: FeatureKind
+    onnx_type: str
+
+    @property
+    def datatype(self) -> str:
+        """Return the Open Inference Protocol v2 datatype of the column."""
+        return _V2_TYPES[self.onnx_type]
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One model output: name, v2 datatype and shape (``-1`` is any size)."""
+
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ModelSchema:
+    """The inputs and outputs of a model, read from its ONNX graph."""
+
+    features: tuple[Feature, ...]
+    outputs: tuple[TensorSpec, ...]
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Return the feature names in graph order."""
+        return tuple(f.name for f in self.features)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model version loaded into ONNX Runtime, verified against its pinned hash."""
+
+    name: str
+    version: str
+    md5: str
+    path: Path
+    session: onnxruntime.InferenceSession = field(repr=False, compare=False)
+    schema: ModelSchema = field(compare=False)
+
+    def infer(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Score rows given as one array per feature; return every output by name."""
+        feeds = {
+            f.name: columns[f.name].astype(_DTYPES[f.onnx_type], copy=False).reshape(-1, 1)
+            for f in self.schema.features
+        }
+        outputs = self.session.run(None, feeds)
+        return dict(zip((o.name for o in self.schema.outputs), outputs, strict=True))
+
+
+def labels_and_scores(outputs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the predicted labels and the positive-class scores of a model's outputs.
+
+    The score is the probability of the last (positive) class, or NaN when
+    the model has no ``probabilities`` output.
+    """
+    labels = np.asarray(outputs["label"]).reshape(-1)
+    probabilities = outputs.get("probabilities")
+    if probabilities is None:
+        return labels, np.full(labels.shape[0], np.nan)
+    scores = np.asarray(probabilities)
+    return labels, (scores[:, -1] if scores.ndim == 2 else scores.reshape(-1))
+
+
+def md5_file(path: Path) -> str:
+    """Return the MD5 hex digest of a file's bytes (DVC's content hash of a file)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_md5(path: Path, expected: str, *, what: str) -> None:
+    """Raise :class:`ServingError` unless ``path``'s bytes hash to ``expected``."""
+    actual = md5_file(path)
+    if actual != expected:
+        raise ServingError(
+            f"{what}: {path} has md5 {actual} but the manifest pins {expected}; "
+            "refusing to load it (run 'dvc pull' or fix the manifest)"
+        )
+
+
+def load_model(path: Path, *, name: str, version: str, md5: str, threads: int = 1) -> LoadedModel:
+    """Verify ``path`` against ``md5`` and open it in ONNX Runtime.
+
+    Raises:
+        ServingError: the hash differs, the file is not ONNX, or it breaks the input contract.
+    """
+    what = f"{name}@{version}"
+    verify_md5(path, md5, what=what)
+    session = open_session(path, threads=threads, what=what)
+    return LoadedModel(name, version, md5, path, session, read_schema(session, what=what))
+
+
+def open_session(path: Path, *, threads: int, what: str) -> onnxruntime.InferenceSession:
+    """Open an ONNX Runtime CPU session with ``threads`` intra-op threads."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        return onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # ORT raises its own untyped errors: wrap them where they enter
+        raise ServingError(f"{what}: {path} is not a loadable ONNX model") from exc
+
+
+def read_schema(session: onnxruntime.InferenceSession, *, what: str) -> ModelSchema:
+    """Read the feature columns and outputs of a session, checking the contract."""
+    features = []
+    for node in session.get_inputs():
+        kind = _KINDS.get(node.type)
+        if kind is None:
+            raise ServingError(
+                f"{what}: input '{node.name}' has type {node.type}; expected tensor(float), "
+                "tensor(double) or tensor(string), one input per raw feature column"
+            )
+        features.append(Feature(node.name, kind, node.type))
+    outputs = tuple(
+        TensorSpec(o.name, _V2_TYPES.get(o.type, o.type), _shape(o.shape))
+        for o in session.get_outputs()
+    )
+    if "label" not in {o.name for o in outputs}:
+        raise ServingError(
+            f"{what}: the model has no 'label' output; re-export it with the contract"
+        )
+    meta = session.get_modelmeta().custom_metadata_map
+    return ModelSchema(tuple(features), outputs, dict(meta))
+
+
+def _shape(dims: list[int | str | None]) -> tuple[int, ...]:
+    return tuple(d if isinstance(d, int) else -1 for d in dims)
+
+
+def dtype_of(feature: Feature) -> type[np.generic]:
+    """Return the numpy dtype ONNX Runtime expects for a feature column."""
+    return _DTYPES[feature.onnx_type]
+
+
+def describe(model: LoadedModel) -> dict[str, object]:
+    """Return the v2 model metadata of a loaded version (inputs with their schema)."""
+    return {
+        "name": model.name,
+        "versions": [model.version],
+        "platform": "onnxruntime_onnx",
+        "inputs": [
+            {
+                "name": f.name,
+                "datatype": f.datatype,
+                "shape": [-1, 1],
+                "parameters": {"kind": f.kind},
+            }
+            for f in model.schema.features
+        ],
+        "outputs": [
+            {"name": o.name, "datatype": o.datatype, "shape": list(o.shape)}
+            for o in model.schema.outputs
+        ],
+        "parameters": {"md5": model.md5, **_safe_meta(model.schema.metadata)},
+    }
+
+
+def _safe_meta(meta: Mapping[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in meta.items():
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out

@@ -1,0 +1,163 @@
+"""What an environment serves: the models, versions, traffic weights and settings.
+
+A :class:`ServingPlan` is the serving view of an environment manifest
+(``envs/<env>.yaml``). It is built from the manifests concept's reader, so
+serving never parses a manifest itself; tests and embedders may build one
+directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from mlops_gitops.serving.model import ServingError
+
+if TYPE_CHECKING:
+    from mlops_gitops.manifests import Manifest
+
+Strategy = Literal["direct", "canary", "ab"]
+
+DEFAULT_LOG_ROOT = ".mlops/predictions"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One pinned version of a model and its share of the traffic (0 to 1)."""
+
+    version: str
+    path: str
+    md5: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """A served model: its rollout strategy and pinned versions (stable first)."""
+
+    name: str
+    variants: tuple[Variant, ...]
+    strategy: Strategy = "direct"
+
+    def __post_init__(self) -> None:
+        if not self.variants:
+            raise ServingError(f"model '{self.name}' pins no version; pin one in the manifest")
+        total = sum(v.weight for v in self.variants)
+        if any(v.weight < 0 for v in self.variants) or abs(total - 1.0) > 1e-6:
+            weights = ", ".join(f"{v.version}={v.weight}" for v in self.variants)
+            raise ServingError(
+                f"model '{self.name}' traffic weights ({weights}) must be non-negative and sum to 1"
+            )
+
+
+@dataclass(frozen=True)
+class PredictionLogSettings:
+    """Where and how predictions are logged (rotating Parquet files per model)."""
+
+    enabled: bool = True
+    path: str | None = None
+    rotate_rows: int = 10_000
+    rotate_seconds: float = 60.0
+    queue_size: int = 10_000
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """Scale-out and logging settings of an environment."""
+
+    replicas: int = 1
+    resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    autoscaling: Mapping[str, int] = field(default_factory=dict)
+    prediction_log: PredictionLogSettings = field(default_factory=PredictionLogSettings)
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """The models an environment pins, where they come from and how they scale."""
+
+    env: str
+    root: Path
+    models: tuple[ModelPlan, ...]
+    settings: ServingSettings = field(default_factory=ServingSettings)
+    source: Path | None = None
+
+    def log_dir(self) -> Path:
+        """Return the folder that receives this environment's prediction logs."""
+        configured = self.settings.prediction_log.path
+        path = Path(configured) if configured else Path(DEFAULT_LOG_ROOT) / self.env
+        return path if path.is_absolute() else self.root / path
+
+    def model(self, name: str) -> ModelPlan:
+        """Return the plan of model ``name``."""
+        for plan in self.models:
+            if plan.name == name:
+                return plan
+        known = ", ".join(m.name for m in self.models) or "none"
+        raise ServingError(
+            f"environment '{self.env}' serves no model '{name}' (it serves: {known})"
+        )
+
+
+def manifest_path(root: str | os.PathLike[str], env: str) -> Path:
+    """Return the path of the manifest of environment ``env``."""
+    return Path(root) / "envs" / f"{env}.yaml"
+
+
+def read_plan(root: str | os.PathLike[str], env: str) -> ServingPlan:
+    """Return the serving plan of ``env`` from its manifest in the work tree.
+
+    Raises:
+        ManifestError: the manifest is missing or not valid.
+        ServingError: a pinned artifact is a directory rather than an ONNX file.
+    """
+    from mlops_gitops.manifests import read_environment
+
+    root_path = Path(root).resolve()
+    manifest = read_environment(root_path, env)
+    return plan_from_manifest(
+        manifest, env=env, root=root_path, source=manifest_path(root_path, env)
+    )
+
+
+def plan_from_manifest(
+    manifest: Manifest, *, env: str, root: Path, source: Path | None = None
+) -> ServingPlan:
+    """Translate a validated manifest into the serving view of it."""
+    models = []
+    for name, deployment in sorted(manifest.models.items()):
+        variants = []
+        for route in deployment.routes():
+            if route.artifact.md5.endswith(".dir"):
+                raise ServingError(
+                    f"envs/{env}.yaml models.{name}: {route.artifact.path} is a directory; "
+                    "serving needs a single ONNX file"
+                )
+            variants.append(
+                Variant(route.version, route.artifact.path, route.artifact.md5, route.weight / 100)
+            )
+        models.append(ModelPlan(name, tuple(variants), deployment.rollout.strategy))
+    return ServingPlan(env, root, tuple(models), _settings(manifest, env), source)
+
+
+def _settings(manifest: Manifest, env: str) -> ServingSettings:
+    serving = manifest.serving
+    log = serving.prediction_log
+    autoscaling = serving.autoscaling
+    return ServingSettings(
+        replicas=serving.replicas,
+        resources={"requests": {"cpu": serving.resources.cpu, "memory": serving.resources.memory}},
+        autoscaling={}
+        if autoscaling is None
+        else {
+            "min_replicas": autoscaling.min_replicas,
+            "max_replicas": autoscaling.max_replicas,
+            "target_cpu_utilization": autoscaling.target_cpu_utilization,
+        },
+        prediction_log=PredictionLogSettings(
+            path=log.path if log else f"{DEFAULT_LOG_ROOT}/{env}",
+            rotate_rows=log.max_rows_per_file if log else 10_000,
+        ),
+    )
