@@ -52,8 +52,11 @@ class AlertReceiver:
 
     def start(self) -> AlertReceiver:
         """Start serving in a background thread and return self."""
-        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -86,7 +89,8 @@ class AlertReceiver:
             payload = json.loads(body or b"{}")
         except json.JSONDecodeError:
             payload = {"raw": body.decode("utf-8", "replace")}
-        item = ReceivedAlert(path, payload if isinstance(payload, dict) else {"value": payload}, signature, verified)
+        body_map = payload if isinstance(payload, dict) else {"value": payload}
+        item = ReceivedAlert(path, body_map, signature, verified)
         self.received.append(item)
         if self.on_alert is not None:
             self.on_alert(item)
@@ -106,7 +110,7 @@ def _handler_for(receiver: AlertReceiver) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(json.dumps({"ok": status == 200}).encode())
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     return Handler
