@@ -1,0 +1,119 @@
+"""The evaluation plots as DVC plot files: JSON lists of records.
+
+The field names are the ``x``/``y`` that ``dvc.yaml`` declares:
+``roc.json`` (fpr, tpr), ``precision_recall.json`` (recall, precision),
+``confusion.json`` (actual, predicted: one record per test row, DVC's
+confusion template counts them) and ``calibration.json`` (mean_predicted,
+fraction_positive). Curves are thinned to a few hundred points so the files
+stay small and diffs readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+Record = dict[str, float | int]
+PLOT_FILES = {
+    "roc": "roc.json",
+    "precision_recall": "precision_recall.json",
+    "confusion": "confusion.json",
+    "calibration": "calibration.json",
+}
+
+
+def roc_points(
+    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], *, max_points: int = 200
+) -> list[Record]:
+    """Return the ROC curve as ``{fpr, tpr, threshold}`` records, at most ``max_points``."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, thresholds = roc_curve(labels, proba)
+    keep = _thin(len(fpr), max_points)
+    return [
+        {"fpr": _round(fpr[i]), "tpr": _round(tpr[i]), "threshold": _round(min(thresholds[i], 1.0))}
+        for i in keep
+    ]
+
+
+def precision_recall_points(
+    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], *, max_points: int = 200
+) -> list[Record]:
+    """Return the precision-recall curve as ``{recall, precision, threshold}`` records."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, thresholds = precision_recall_curve(labels, proba)
+    # The last point (recall 0, precision 1) has no threshold of its own.
+    cut = [*thresholds.tolist(), 1.0]
+    keep = _thin(len(precision), max_points)
+    return [
+        {
+            "recall": _round(recall[i]),
+            "precision": _round(precision[i]),
+            "threshold": _round(cut[i]),
+        }
+        for i in keep
+    ]
+
+
+def confusion_records(
+    labels: npt.NDArray[np.int64], predicted: npt.NDArray[np.int64]
+) -> list[Record]:
+    """Return one ``{actual, predicted}`` record per row (DVC's confusion template)."""
+    return [{"actual": int(a), "predicted": int(p)} for a, p in zip(labels, predicted, strict=True)]
+
+
+def calibration_points(
+    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], *, bins: int = 10
+) -> list[Record]:
+    """Return the reliability curve: per probability bin, the mean prediction and positive share."""
+    import numpy as np
+
+    index = np.minimum((proba * bins).astype(np.int64), bins - 1)
+    points: list[Record] = []
+    for b in range(bins):
+        mask = index == b
+        if not mask.any():
+            continue
+        points.append(
+            {
+                "bin": b,
+                "mean_predicted": _round(float(np.mean(proba[mask]))),
+                "fraction_positive": _round(float(np.mean(labels[mask]))),
+                "count": int(mask.sum()),
+            }
+        )
+    return points
+
+
+def write_plots(
+    folder: str | os.PathLike[str], plots: Mapping[str, Sequence[Record]]
+) -> list[Path]:
+    """Write each plot (name -> records) to ``FOLDER/<name>.json`` atomically."""
+    from mlops_gitops.roundtrip import write_atomic
+
+    written: list[Path] = []
+    for name, records in plots.items():
+        path = Path(folder) / PLOT_FILES.get(name, f"{name}.json")
+        write_atomic(path, json.dumps(list(records), separators=(",", ":")) + "\n")
+        written.append(path)
+    return written
+
+
+def _thin(count: int, max_points: int) -> list[int]:
+    import numpy as np
+
+    if count <= max_points:
+        return list(range(count))
+    return sorted(set(np.linspace(0, count - 1, max_points).round().astype(int).tolist()))
+
+
+def _round(value: float) -> float:
+    return round(float(value), 6)

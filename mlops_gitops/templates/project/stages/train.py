@@ -1,0 +1,22 @@
+"""Train the model family named in params.yaml (model.family) on the prepared split."""
+
+from mlops_gitops import stage
+from mlops_gitops.training import train_model
+
+
+def main() -> None:
+    params = stage.load_sections("data", "schema", "model")
+    train_model(
+        "data/prepared/train.parquet",
+        "data/prepared/valid.parquet",
+        "models/trained",
+        settings=params["model"],
+        label=params["data"]["label"],
+        id_column=params["data"]["id_column"],
+        pii=params["schema"]["pii"],
+        live_dir="dvclive",
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(stage.run_stage(main))

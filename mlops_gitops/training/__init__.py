@@ -1,0 +1,65 @@
+"""Training: model families, the trained-model folder and the ONNX export.
+
+``train_model`` fits the family named in ``params.yaml`` (``model.family``)
+and writes ``models/trained/``; ``load_model`` reads it back;
+``export_model`` writes ``models/model.onnx`` after checking it against the
+framework model. Importing this package imports neither torch, Lightning,
+scikit-learn nor ONNX: each is imported by the function that needs it.
+"""
+
+from __future__ import annotations
+
+from mlops_gitops.training.artifact import LoadedModel, ModelMeta, load_model, read_meta
+from mlops_gitops.training.export import (
+    EquivalenceCheck,
+    ExportError,
+    build_onnx,
+    check_contract,
+    check_equivalence,
+    export_model,
+    run_onnx,
+)
+from mlops_gitops.training.families import (
+    ENTRY_POINT_GROUP,
+    FittedModel,
+    ModelFamily,
+    TrainingData,
+    TrainingError,
+    list_families,
+    load_family,
+)
+from mlops_gitops.training.features import (
+    MISSING_CATEGORY,
+    Feature,
+    feature_frame,
+    infer_features,
+    onnx_feed,
+)
+from mlops_gitops.training.train import train_model
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "MISSING_CATEGORY",
+    "EquivalenceCheck",
+    "ExportError",
+    "Feature",
+    "FittedModel",
+    "LoadedModel",
+    "ModelFamily",
+    "ModelMeta",
+    "TrainingData",
+    "TrainingError",
+    "build_onnx",
+    "check_contract",
+    "check_equivalence",
+    "export_model",
+    "feature_frame",
+    "infer_features",
+    "list_families",
+    "load_family",
+    "load_model",
+    "onnx_feed",
+    "read_meta",
+    "run_onnx",
+    "train_model",
+]

@@ -1,0 +1,108 @@
+"""The trained-model folder (``models/trained/``): the family's files plus ``meta.json``.
+
+``meta.json`` is the contract later stages, the registry and serving read:
+the family, the features with their kinds and categories, the label, the
+positive class, the token for a missing category, the params and the hash
+of the training data. The folder is written beside its destination and
+moved into place, so a failed run never leaves half a model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+
+from mlops_gitops.training.families import FittedModel, TrainingError, load_family
+from mlops_gitops.training.features import MISSING_CATEGORY, Feature, feature_frame
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+META_FILE = "meta.json"
+
+
+class ModelMeta(BaseModel):
+    """The content of ``meta.json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    family: str
+    features: list[Feature]
+    label: str
+    positive_class: Literal[1] = 1
+    missing_category: str = MISSING_CATEGORY
+    seed: int
+    params: dict[str, JsonValue]
+    rows: dict[str, int]
+    train_data_md5: str | None = None
+
+    def feature_names(self) -> list[str]:
+        """Return the feature names in input order."""
+        return [f.name for f in self.features]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A trained model read back from its folder, ready to predict on raw frames."""
+
+    meta: ModelMeta
+    model: FittedModel
+
+    def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Return ``[N, 2]`` class probabilities for a frame holding the raw feature columns."""
+        return self.model.predict_proba(feature_frame(frame, self.meta.features))
+
+
+def save_model(folder: Path, model: FittedModel, meta: ModelMeta) -> Path:
+    """Write ``model`` and ``meta.json`` to ``folder``, replacing what was there."""
+    from mlops_gitops.stage import write_json
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        model.save(staging)
+        write_json(staging / META_FILE, meta.model_dump(mode="json", exclude_none=True))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def read_meta(folder: str | os.PathLike[str]) -> ModelMeta:
+    """Read ``FOLDER/meta.json``.
+
+    Raises:
+        TrainingError: the file is missing or does not follow the contract.
+    """
+    path = Path(folder) / META_FILE
+    try:
+        return ModelMeta.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise TrainingError(f"{path}: not found; run the train stage first (dvc repro)") from exc
+    except json.JSONDecodeError as exc:
+        raise TrainingError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise TrainingError(f"{path} {field}: {first['msg']}") from exc
+
+
+def load_model(folder: str | os.PathLike[str]) -> LoadedModel:
+    """Load the trained model in ``folder`` with the family named in its ``meta.json``."""
+    meta = read_meta(folder)
+    family = load_family(meta.family)
+    model = family.load(Path(folder), tuple(meta.features))
+    return LoadedModel(meta=meta, model=model)

@@ -1,0 +1,211 @@
+"""Export the trained model to ONNX and prove the graph computes the same thing.
+
+The graph takes one ``[N, 1]`` input per raw feature column, named as the
+column (numeric: ``tensor(float)``, NaN when missing; categorical:
+``tensor(string)``, ``""`` when missing) and has exactly two outputs:
+``label`` (``int64 [N]``) and ``probabilities`` (``float [N, 2]``). Its
+``metadata_props`` carry the model name, family, features, label and the
+training data hash. The ONNX Runtime output is compared with the framework
+model on the test set; the largest absolute difference is recorded in
+``metrics/export.json`` and a difference above ``export.tolerance`` fails
+the stage without writing ``models/model.onnx``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops_gitops import __version__
+from mlops_gitops.params import parse_section
+from mlops_gitops.training.artifact import LoadedModel, ModelMeta, load_model
+from mlops_gitops.training.families import TrainingError
+from mlops_gitops.training.features import Feature, onnx_feed, read_frame
+from mlops_gitops.training.settings import ExportSection
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import onnx
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+OUTPUTS = ("label", "probabilities")
+MISSING_VALUES_NOTE = 'numeric: NaN; categorical: "" (the empty string)'
+
+
+class ExportError(TrainingError):
+    """The ONNX graph could not be built or does not reproduce the model."""
+
+
+@dataclass(frozen=True)
+class EquivalenceCheck:
+    """How closely ONNX Runtime reproduces the framework model on a data set."""
+
+    max_abs_diff: float
+    label_agreement: float
+    rows: int
+
+    def as_metrics(self) -> dict[str, float | int]:
+        """Return the content of ``metrics/export.json``."""
+        return {
+            "onnx_max_abs_diff": self.max_abs_diff,
+            "onnx_label_agreement": self.label_agreement,
+            "rows": self.rows,
+        }
+
+
+def export_model(
+    model_dir: str | os.PathLike[str],
+    test_path: str | os.PathLike[str],
+    onnx_path: str | os.PathLike[str],
+    metrics_path: str | os.PathLike[str],
+    *,
+    settings: Mapping[str, object],
+) -> EquivalenceCheck:
+    """Export ``model_dir`` to ``onnx_path`` after checking it on ``test_path``.
+
+    Raises:
+        ConfigError: the ``export`` section is invalid.
+        ExportError: the graph breaks the contract or differs from the model by
+            more than ``export.tolerance`` (then no ONNX file is left behind).
+    """
+    from mlops_gitops.stage import write_json
+
+    params = parse_section(ExportSection, settings, "export")
+    target = Path(onnx_path)
+    target.unlink(missing_ok=True)
+    loaded = load_model(model_dir)
+    proto = build_onnx(loaded, opset=params.opset)
+    check = check_equivalence(proto, loaded, read_frame(test_path))
+    write_json(metrics_path, check.as_metrics())
+    if not check.max_abs_diff <= params.tolerance:
+        raise ExportError(
+            f"ONNX probabilities differ from the {loaded.meta.family} model by "
+            f"{check.max_abs_diff:.3g} on {check.rows} test rows, above export.tolerance "
+            f"{params.tolerance:g}; {target} was not written"
+        )
+    _write_bytes(target, proto.SerializeToString())
+    log.info(
+        "wrote %s (max abs diff %.2e, label agreement %.4f on %d rows)",
+        target,
+        check.max_abs_diff,
+        check.label_agreement,
+        check.rows,
+    )
+    return check
+
+
+def build_onnx(loaded: LoadedModel, *, opset: int) -> onnx.ModelProto:
+    """Return the model's ONNX graph, checked against the contract, with metadata."""
+    import onnx
+
+    try:
+        proto = loaded.model.to_onnx(opset=opset)
+        onnx.checker.check_model(proto)
+    except (RuntimeError, ValueError, TypeError, onnx.checker.ValidationError) as exc:
+        raise ExportError(f"the {loaded.meta.family} model cannot be converted to ONNX") from exc
+    check_contract(proto, loaded.meta.features)
+    _set_metadata(proto, loaded.meta, opset)
+    return proto
+
+
+def check_contract(proto: onnx.ModelProto, features: list[Feature]) -> None:
+    """Check the graph has one ``[N, 1]`` input per feature and the two outputs.
+
+    Raises:
+        ExportError: naming the first input or output that breaks the contract.
+    """
+    from onnx import TensorProto
+
+    inputs = {i.name: i.type.tensor_type for i in proto.graph.input}
+    for feature in features:
+        expected = TensorProto.FLOAT if feature.kind == "numeric" else TensorProto.STRING
+        tensor = inputs.pop(feature.name, None)
+        if tensor is None or tensor.elem_type != expected or len(tensor.shape.dim) != 2:
+            raise ExportError(
+                f"ONNX input '{feature.name}': expected {TensorProto.DataType.Name(expected)} "
+                "[N, 1] named as the column"
+            )
+    if inputs:
+        raise ExportError(f"ONNX inputs {sorted(inputs)} are not features of the model")
+    outputs = [(o.name, o.type.tensor_type.elem_type) for o in proto.graph.output]
+    if outputs != [("label", TensorProto.INT64), ("probabilities", TensorProto.FLOAT)]:
+        raise ExportError(
+            f"ONNX outputs {[name for name, _ in outputs]}: expected exactly "
+            "label (int64 [N]) and probabilities (float [N, 2])"
+        )
+
+
+def _set_metadata(proto: onnx.ModelProto, meta: ModelMeta, opset: int) -> None:
+    features = [f.model_dump(mode="json", exclude_none=True) for f in meta.features]
+    props = {
+        "model_name": meta.name,
+        "family": meta.family,
+        "features": json.dumps(features, separators=(",", ":")),
+        "label": meta.label,
+        "positive_class": str(meta.positive_class),
+        "missing_category": meta.missing_category,
+        "missing_values": MISSING_VALUES_NOTE,
+        "train_data_md5": meta.train_data_md5 or "",
+        "opset": str(opset),
+    }
+    del proto.metadata_props[:]
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    proto.producer_name = "mlops-gitops"
+    proto.producer_version = __version__
+    proto.doc_string = f"{meta.name}: {meta.family} model; inputs are the raw feature columns"
+
+
+def run_onnx(
+    proto: onnx.ModelProto, frame: pd.DataFrame, features: list[Feature]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Run the graph on ``frame`` with ONNX Runtime; return ``(label, probabilities)``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    labels, probabilities = session.run(list(OUTPUTS), onnx_feed(frame, features))
+    return labels, probabilities
+
+
+def check_equivalence(
+    proto: onnx.ModelProto, loaded: LoadedModel, frame: pd.DataFrame
+) -> EquivalenceCheck:
+    """Compare ONNX Runtime with the framework model on ``frame``.
+
+    Raises:
+        ExportError: ``frame`` has no rows.
+    """
+    import numpy as np
+
+    if len(frame) == 0:
+        raise ExportError("the test set has no rows; the ONNX graph cannot be checked")
+    labels, probabilities = run_onnx(proto, frame, loaded.meta.features)
+    expected = loaded.predict_proba(frame)
+    diff = float(np.max(np.abs(probabilities.astype(np.float64) - expected)))
+    agreement = float(np.mean(labels == np.argmax(expected, axis=1)))
+    return EquivalenceCheck(
+        max_abs_diff=diff if math.isfinite(diff) else math.inf,
+        label_agreement=agreement,
+        rows=len(frame),
+    )
+
+
+def _write_bytes(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp")
+    try:
+        staging.write_bytes(content)
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,120 @@
+"""Train the model family chosen in ``params.yaml`` on the prepared split.
+
+Reads ``data/prepared/{train,valid}.parquet``, writes ``models/trained/``
+(the family's files and ``meta.json``) and the dvclive curves. The id
+column, the label, PII columns and ``model.features.exclude`` never become
+features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import JsonValue
+
+from mlops_gitops.errors import DataError
+from mlops_gitops.params import parse_section
+from mlops_gitops.training.artifact import ModelMeta, save_model
+from mlops_gitops.training.families import TrainingData, load_family
+from mlops_gitops.training.features import feature_frame, infer_features, label_array, read_frame
+from mlops_gitops.training.settings import ModelSection
+
+log = logging.getLogger(__name__)
+
+
+def train_model(
+    train_path: str | os.PathLike[str],
+    valid_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    settings: Mapping[str, object],
+    label: str,
+    id_column: str | None = None,
+    pii: Sequence[str] = (),
+    live_dir: str | os.PathLike[str] = "dvclive",
+) -> ModelMeta | None:
+    """Fit the family of ``settings`` (the ``model`` section) and save it to ``out_dir``.
+
+    Returns the model's metadata, or None in the processes of a distributed
+    run that do not save (only global rank zero writes).
+
+    Raises:
+        ConfigError: the ``model`` section is invalid.
+        DataError: the data has no usable features or label.
+        TrainingError: the family failed.
+    """
+    section = parse_section(ModelSection, settings, "model")
+    excluded = {label, *pii, *section.features.exclude, *([id_column] if id_column else [])}
+    data = _training_data(Path(train_path), Path(valid_path), label=label, exclude=excluded)
+    family = load_family(section.family)
+    log.info(
+        "training %s on %d rows (%d features), validating on %d rows",
+        section.family,
+        len(data.train),
+        len(data.features),
+        len(data.valid),
+    )
+    fitted = family.fit(data, section.family_settings(), seed=section.seed, live_dir=Path(live_dir))
+    if fitted is None:
+        return None
+    meta = ModelMeta(
+        name=section.name,
+        family=section.family,
+        features=list(data.features),
+        label=label,
+        seed=section.seed,
+        params=_recorded_params(section),
+        rows={"train": len(data.train), "valid": len(data.valid)},
+        train_data_md5=_md5(Path(train_path)),
+    )
+    save_model(Path(out_dir), fitted, meta)
+    log.info("saved the %s model to %s", section.family, out_dir)
+    return meta
+
+
+def _training_data(
+    train_path: Path, valid_path: Path, *, label: str, exclude: set[str]
+) -> TrainingData:
+    train = read_frame(train_path)
+    valid = read_frame(valid_path)
+    features = tuple(infer_features(train, exclude=exclude))
+    if not features:
+        raise DataError(
+            f"{train_path}: no feature columns left after excluding {', '.join(sorted(exclude))}"
+        )
+    train_label = label_array(train, label, origin=str(train_path))
+    if len(set(train_label.tolist())) < 2:
+        raise DataError(
+            f"{train_path}: label '{label}' has one class only; a classifier needs both"
+        )
+    return TrainingData(
+        train=feature_frame(train, features),
+        train_label=train_label,
+        valid=feature_frame(valid, features),
+        valid_label=label_array(valid, label, origin=str(valid_path)),
+        features=features,
+    )
+
+
+def _recorded_params(section: ModelSection) -> dict[str, JsonValue]:
+    # A JSON round trip keeps exactly what params.yaml said, as JSON values.
+    chosen = {
+        "features": section.features.model_dump(mode="json"),
+        section.family: dict(section.family_settings()),
+    }
+    recorded: dict[str, JsonValue] = json.loads(json.dumps(chosen))
+    return recorded
+
+
+def _md5(path: Path) -> str:
+    # The same digest DVC records for a file output in dvc.lock.
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,91 @@
+"""The lightning family: train a tiny network, save, load and export one merged ONNX graph."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+from credit_frames import ID_COLUMN, LABEL, PII, model_settings
+
+from mlops_gitops.errors import ConfigError
+from mlops_gitops.training import export_model, load_model, train_model
+
+
+def _train(split, folder, **lightning):
+    settings = model_settings("lightning")
+    settings["lightning"] = {**settings["lightning"], **lightning}
+    return train_model(
+        split.train,
+        split.valid,
+        folder / "trained",
+        settings=settings,
+        label=LABEL,
+        id_column=ID_COLUMN,
+        pii=PII,
+        live_dir=folder / "dvclive",
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(split, tmp_path_factory):
+    """A lightning model trained for two epochs, with its dvclive folder."""
+    folder = tmp_path_factory.mktemp("lightning")
+    _train(split, folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_lightning_model_exports_to_one_onnx_graph_that_matches_it(split, trained, tmp_path):
+    check = export_model(
+        trained / "trained",
+        split.test,
+        tmp_path / "model.onnx",
+        tmp_path / "export.json",
+        settings={"opset": 18, "tolerance": 1e-4},
+    )
+    assert check.max_abs_diff <= 1e-4 and check.label_agreement == 1.0
+    proto = onnx.load(tmp_path / "model.onnx")
+    meta = load_model(trained / "trained").meta
+    inputs = {i.name: i.type.tensor_type.elem_type for i in proto.graph.input}
+    assert list(inputs) == meta.feature_names()
+    assert inputs["income"] == onnx.TensorProto.FLOAT
+    assert inputs["housing"] == onnx.TensorProto.STRING
+    outputs = {o.name: o.type.tensor_type.elem_type for o in proto.graph.output}
+    assert outputs == {"label": onnx.TensorProto.INT64, "probabilities": onnx.TensorProto.FLOAT}
+    assert {p.key: p.value for p in proto.metadata_props}["family"] == "lightning"
+
+
+@pytest.mark.slow
+def test_lightning_writes_weights_preprocessing_and_curves(trained):
+    files = sorted(p.name for p in (trained / "trained").iterdir())
+    assert files == ["meta.json", "network.json", "network.pt", "preprocess.joblib"]
+    architecture = json.loads((trained / "trained" / "network.json").read_text())
+    assert architecture["hidden"] == [16]
+    metrics = json.loads((trained / "dvclive" / "metrics.json").read_text())
+    assert metrics["epoch"] == 1 and "log_loss" in metrics["valid"]
+    assert (trained / "dvclive" / "plots" / "metrics" / "train" / "log_loss.tsv").exists()
+    assert not list(trained.rglob("dvc.yaml"))
+
+
+@pytest.mark.slow
+def test_lightning_training_is_deterministic_for_a_seed(split, trained, tmp_path):
+    _train(split, tmp_path)
+    test = pd.read_parquet(split.test)
+    first = load_model(trained / "trained").predict_proba(test)
+    second = load_model(tmp_path / "trained").predict_proba(test)
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.slow
+def test_unavailable_accelerator_is_a_config_error(split, tmp_path):
+    with pytest.raises(ConfigError, match=r"^params.yaml model.lightning: "):
+        _train(split, tmp_path, accelerator="tpu")
+    assert not (tmp_path / "trained").exists()
+
+
+def test_lightning_params_error_names_the_field(split, tmp_path):
+    with pytest.raises(ConfigError, match=r"params.yaml model.lightning.dropout: input should be"):
+        _train(split, tmp_path, dropout=1.5)
