@@ -187,3 +187,101 @@ def _pull_object(root: Path, md5: str) -> Path:
         )
     return path
 
+
+@dataclass(frozen=True)
+class LockedStage:
+    """One stage of ``dvc.lock``: the hashes of its deps and outs and its params."""
+
+    name: str
+    deps: dict[str, str]
+    outs: dict[str, LockedOut]
+    params: dict[str, dict[str, Any]]
+
+
+def parse_lock_stages(text: str, origin: str = "dvc.lock") -> dict[str, LockedStage]:
+    """Parse the text of a ``dvc.lock`` into its stages (deps, outs, params)."""
+    data = _safe_yaml(text, origin)
+    stages: dict[str, LockedStage] = {}
+    for name, raw in (data.get("stages") or {}).items():
+        body = raw or {}
+        outs = parse_lock(_dump_stage(name, body), origin)
+        deps = {d["path"]: d.get("md5") or "" for d in body.get("deps") or []}
+        params = {str(f): dict(v or {}) for f, v in (body.get("params") or {}).items()}
+        stages[name] = LockedStage(name=name, deps=deps, outs=outs, params=params)
+    return stages
+
+
+def _dump_stage(name: str, body: dict[str, Any]) -> str:
+    return json.dumps({"stages": {name: {"outs": body.get("outs") or []}}})
+
+
+def _safe_yaml(text: str, origin: str) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise PipelineError(f"{origin}: not valid YAML") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PipelineError(f"{origin}: expected a mapping at the top level")
+    return data
+
+
+def parse_artifacts(text: str, origin: str = "dvc.yaml") -> dict[str, str]:
+    """Return the ``artifacts:`` section of a ``dvc.yaml``: artifact name -> path."""
+    artifacts = _safe_yaml(text, origin).get("artifacts") or {}
+    return {str(name): str((body or {}).get("path", "")) for name, body in artifacts.items()}
+
+
+def parse_metric_paths(text: str, origin: str = "dvc.yaml") -> list[str]:
+    """Return the metrics files that the stages of a ``dvc.yaml`` declare."""
+    paths: list[str] = []
+    for body in (_safe_yaml(text, origin).get("stages") or {}).values():
+        for entry in (body or {}).get("metrics") or []:
+            paths.extend(entry if isinstance(entry, dict) else [entry])
+    return sorted(set(paths))
+
+
+def check_remote_objects(
+    root: str | os.PathLike[str], md5s: Sequence[str], *, remote: str | None = None
+) -> dict[str, str]:
+    """Check objects in a DVC remote: md5 -> ``ok``, ``missing`` or ``corrupt``.
+
+    Each present file is read back and hashed, so a tampered object is
+    ``corrupt``; a directory (``.dir``) is ``ok`` when its listing and every
+    file in it are. Works for every remote type DVC supports.
+
+    Raises:
+        PipelineError: no remote is configured or DVC cannot reach it.
+    """
+    from dvc.exceptions import DvcException
+
+    try:
+        from dvc.repo import Repo
+
+        with Repo(str(root)) as repo:
+            odb = repo.cloud.get_remote_odb(remote, "mlops verify")
+            return {md5: _object_status(odb, md5) for md5 in md5s}
+    except DvcException as exc:
+        raise PipelineError(f"cannot read the DVC remote of {root}: {exc}") from exc
+
+
+def _object_status(odb: Any, md5: str) -> str:
+    import hashlib
+
+    path = odb.oid_to_path(md5)
+    if not odb.fs.exists(path):
+        return "missing"
+    digest = hashlib.md5(usedforsecurity=False)
+    with odb.fs.open(path, mode="rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    if not md5.endswith(".dir"):
+        return "ok" if digest.hexdigest() == md5 else "corrupt"
+    with odb.fs.open(path, mode="rb") as handle:
+        entries = json.loads(handle.read())
+    states = {_object_status(odb, str(e["md5"])) for e in entries}
+    return "ok" if states <= {"ok"} else "corrupt" if "corrupt" in states else "missing"

@@ -142,6 +142,44 @@ def commit_all(message: str, cwd: str | os.PathLike[str] = ".") -> str:
     return rev_parse("HEAD", cwd)
 
 
+def commit_to_branch(
+    root: str | os.PathLike[str],
+    *,
+    base: str,
+    branch: str,
+    files: Mapping[str, bytes],
+    message: str,
+) -> str:
+    """Commit ``files`` (path -> content) on top of ``base`` as the new branch ``branch``.
+
+    The work tree, the index and the checked-out branch are not touched: the
+    commit is built in a temporary index, and the branch is created only if
+    it does not exist yet (so a concurrent writer cannot be overwritten).
+
+    Raises:
+        ScmError: the branch exists already, or git refused.
+    """
+    import tempfile
+
+    if git_ok("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", cwd=root):
+        raise ScmError(f"branch '{branch}' exists already; delete it or choose another name")
+    with tempfile.TemporaryDirectory(prefix="mlops-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git("read-tree", base, cwd=root, env=env)
+        for path, content in files.items():
+            blob = git("hash-object", "-w", "--stdin", cwd=root, input=content).strip()
+            git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", cwd=root, env=env)
+        tree = git("write-tree", cwd=root, env=env).strip()
+    commit = git("commit-tree", tree, "-p", base, "-F", "-", cwd=root, input=message).strip()
+    git("update-ref", f"refs/heads/{branch}", commit, "0" * 40, cwd=root)
+    return commit
+
+
+def create_tag(root: str | os.PathLike[str], name: str, target: str, message: str) -> None:
+    """Create the annotated tag ``name`` on ``target`` with ``message`` kept verbatim."""
+    git("tag", "-a", "--cleanup=verbatim", "-F", "-", name, target, cwd=root, input=message)
+
+
 def git_status(
     *args: str,
     cwd: str | os.PathLike[str] = ".",

@@ -28,6 +28,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("project", "demo", "Scaffold a demo project and run the whole pipeline."),
     "params": ("project", "params", "Show the composed params, with Hydra overrides."),
     "compliance": ("compliance", "compliance", "Render and check the compliance matrix."),
+    "register": ("registry", "register", "Register a model version (Git tag MODEL@vX.Y.Z)."),
+    "promote": ("registry", "promote", "Promote a model version into an environment."),
+    "rollback": ("registry", "rollback", "Write the previous version back into an environment."),
+    "status": ("registry", "status", "Show what runs in each environment, since when."),
+    "registry": ("registry", "registry", "List model versions and their history."),
+    "deprecate": ("registry", "deprecate", "Deprecate a model version."),
+    "retire": ("registry", "retire", "Archive a model version no environment runs."),
+    "verify": ("registry", "verify", "Check pinned artifacts against registry and DVC remote."),
+    "gc": ("registry", "gc", "Collect DVC garbage, keeping every registered version."),
 }
 
 

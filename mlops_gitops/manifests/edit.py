@@ -25,7 +25,7 @@ _SEPARATOR = "\n"
 
 
 def edit_manifest(
-    path: str | os.PathLike[str], edit: Callable[[Document], None], *, origin: str | None = None
+    path: str | os.PathLike[str], edit: Callable[[Document], object], *, origin: str | None = None
 ) -> tuple[Manifest, Manifest]:
     """Apply ``edit`` to the manifest at ``path``; return the manifests before and after.
 
@@ -42,7 +42,7 @@ def edit_manifest(
 
 
 def edit_text(
-    text: str, edit: Callable[[Document], None], *, origin: str
+    text: str, edit: Callable[[Document], object], *, origin: str
 ) -> tuple[str, Manifest, Manifest]:
     """Apply ``edit`` to manifest text; return the new text and both validated manifests."""
     before = parse_manifest(text, origin)

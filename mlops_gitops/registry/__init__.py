@@ -13,12 +13,32 @@ Read API::
     status(root, env=None, at=None)           -> [Deployment]
     history(root, model=None, env=None, at=None) -> [Event]
     load_state(root, at=None, with_history=False) -> RegistryState
+
+Write API: ``register``, ``promote``, ``complete_canary``, ``abort_canary``,
+``rollback``, ``deprecate``, ``retire``; checks: ``verify``, ``gc``.
 """
 
 from __future__ import annotations
 
 from mlops_gitops.registry.events import Event, EventKind, serving_intervals
 from mlops_gitops.registry.graph import Snapshot, resolve_at
+from mlops_gitops.registry.lifecycle import (
+    Finding,
+    GcResult,
+    VerifyReport,
+    deprecate,
+    gc,
+    retire,
+    verify,
+)
+from mlops_gitops.registry.promote import (
+    Promotion,
+    abort_canary,
+    complete_canary,
+    promote,
+    rollback,
+)
+from mlops_gitops.registry.register import register, registration_metadata
 from mlops_gitops.registry.state import (
     Deployment,
     RegistryState,
@@ -46,22 +66,36 @@ __all__ = [
     "Deployment",
     "Event",
     "EventKind",
+    "Finding",
+    "GcResult",
     "ModelVersion",
+    "Promotion",
     "RegistryError",
     "RegistryState",
     "Share",
     "Snapshot",
+    "VerifyReport",
     "VersionTag",
+    "abort_canary",
+    "complete_canary",
     "deployed",
+    "deprecate",
     "find_version",
+    "gc",
     "history",
     "list_versions",
     "load_state",
     "parse_tag_name",
+    "promote",
     "read_tags",
+    "register",
+    "registration_metadata",
     "resolve_at",
+    "retire",
+    "rollback",
     "semver_key",
     "serving_intervals",
     "status",
     "tag_name",
+    "verify",
 ]

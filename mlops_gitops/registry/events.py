@@ -76,6 +76,7 @@ class Event:
     previous: str | None = None
     running: str | None = None
     tag: str | None = None
+    registration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ def _trailer_event(commit: _Commit, when: str, landed: str) -> Event:
         landed=landed,
         md5=t.get("Mlops-Artifact-Md5"),
         weight=int(weight) if weight and weight.isdigit() else None,
+        registration=t.get("Mlops-Registration"),
     )
 
 

@@ -203,3 +203,12 @@ def closest(word: str, candidates: list[str]) -> str:
 def semver_or_text(value: str) -> tuple[Any, ...]:
     """Sort key: SemVer precedence for versions, text otherwise."""
     return (1, semver_key(value)) if SEMVER_RE.match(value) else (0, value)
+
+
+def locked_md5(root: str | os.PathLike[str], commit: str, path: str) -> str:
+    """Return the md5 that ``dvc.lock`` at ``commit`` records for ``path`` (or "nothing")."""
+    from mlops_gitops import pipeline
+
+    text = scm.show_file(commit, "dvc.lock", root)
+    locked = pipeline.parse_lock(text).get(path) if text else None
+    return locked.md5 if locked else "nothing"

@@ -1,0 +1,327 @@
+"""Promotion, canary and rollback: edits of ``envs/ENV.yaml`` on a new branch.
+
+Each write builds one commit on a new branch (``promote/ENV/MODEL-VERSION``
+and the like) from the current HEAD, without touching the work tree: the
+branch becomes a pull request, and merging it is the deployment decision.
+The commit message carries structured trailers (``Mlops-Action``,
+``Mlops-Model``, ``Mlops-Version``, ``Mlops-From``, ``Mlops-To``,
+``Mlops-Artifact-Md5``, ``Mlops-Registration``) that the history reads
+back. History is never rewritten: a rollback is a new commit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mlops_gitops import scm
+from mlops_gitops.manifests import edit as manifest_edit
+from mlops_gitops.manifests.edit import Document, edit_text
+from mlops_gitops.manifests.load import manifest_path
+from mlops_gitops.manifests.schema import Artifact, CanaryRollout, Pin
+from mlops_gitops.registry.events import serving_intervals
+from mlops_gitops.registry.state import RegistryState, load_state
+from mlops_gitops.registry.versions import ModelVersion, RegistryError, locked_md5
+
+ENTRY = "registry"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A manifest change written as a commit on a new branch."""
+
+    action: str
+    model: str
+    version: str
+    env: str
+    source_env: str
+    md5: str
+    branch: str
+    commit: str
+    manifest: str
+    previous: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One manifest change: what it does and how its commit message describes it."""
+
+    action: str
+    model: str
+    version: str
+    source: str
+    env: str
+    pin: Pin
+    previous: str | None
+    subject: str
+    registration: str | None = None
+    weight: int | None = None
+
+    @property
+    def branch(self) -> str:
+        return f"{self.action}/{self.env}/{self.model}-{self.version}"
+
+    def message(self) -> str:
+        lines = [
+            f"Mlops-Action: {self.action}",
+            f"Mlops-Model: {self.model}",
+            f"Mlops-Version: {self.version}",
+            f"Mlops-From: {self.source}",
+            f"Mlops-To: {self.env}",
+            f"Mlops-Artifact-Md5: {self.pin.artifact.md5}",
+        ]
+        if self.previous is not None:
+            lines.append(f"Mlops-Previous: {self.previous}")
+        if self.registration:
+            lines.append(f"Mlops-Registration: {self.registration}")
+        if self.weight is not None:
+            lines.append(f"Mlops-Weight: {self.weight}")
+        return self.subject + "\n\n" + "\n".join(lines) + "\n"
+
+
+def promote(
+    root: str | os.PathLike[str],
+    model: str,
+    version: str,
+    *,
+    to: str,
+    canary: int | None = None,
+    now: datetime | None = None,
+) -> Promotion:
+    """Promote ``model`` ``version`` into ``to`` (as a canary of ``canary`` percent).
+
+    Raises:
+        RegistryError: an unknown, deprecated or archived version; a hash that does
+            not match the registration; an environment skipped; a soak time not over;
+            a canary already running.
+    """
+    state = _writable_state(root)
+    target = state.find(model, version)
+    _check_usable(target)
+    pin = _pin(root, target)
+    source = _check_order(state, target, to, now or datetime.now(UTC))
+    current = state.manifests[to].models.get(model)
+    if current is not None and isinstance(current.rollout, CanaryRollout):
+        raise RegistryError(
+            f"{manifest_path(to)} models.{model}: a canary of {current.rollout.candidate.version} "
+            f"is running; run 'mlops promote {model} --to {to} --complete' or '--abort' first"
+        )
+    if current is not None and current.version == version:
+        raise RegistryError(f"{model} {version} already runs in {to}; nothing to promote")
+    previous = current.version if current else None
+    if canary is None:
+        subject = f"Promote {model} {version} from {source} to {to}"
+        change = _Change(
+            "promote", model, version, source, to, pin, previous, subject, target.commit
+        )
+        return _write(state, change, lambda d: manifest_edit.set_model(d, model, pin))
+    if current is None:
+        raise RegistryError(
+            f"{model} does not run in {to} yet, so a canary has no baseline; "
+            "promote it without --canary"
+        )
+    _check_weight(canary)
+    subject = f"Canary {model} {version} in {to} at {canary}%"
+    change = _Change(
+        "canary", model, version, source, to, pin, previous, subject, target.commit, canary
+    )
+    return _write(state, change, lambda d: manifest_edit.start_canary(d, model, pin, canary))
+
+
+def complete_canary(root: str | os.PathLike[str], model: str, *, env: str) -> Promotion:
+    """Make the canary candidate of ``model`` in ``env`` serve all traffic."""
+    stable, candidate = _running_canary(root, model, env)
+    subject = f"Complete the canary of {model} {candidate.version} in {env}"
+    change = _Change(
+        "canary-complete", model, candidate.version, env, env, candidate, stable, subject
+    )
+    return _write(
+        load_state(root, with_history=False),
+        change,
+        lambda d: manifest_edit.complete_canary(d, model),
+    )
+
+
+def abort_canary(root: str | os.PathLike[str], model: str, *, env: str) -> Promotion:
+    """Drop the canary candidate of ``model`` in ``env``: the stable version serves all traffic."""
+    stable, candidate = _running_canary(root, model, env)
+    subject = f"Abort the canary of {model} {candidate.version} in {env}"
+    change = _Change("canary-abort", model, candidate.version, env, env, candidate, stable, subject)
+    return _write(
+        load_state(root, with_history=False), change, lambda d: manifest_edit.abort_canary(d, model)
+    )
+
+
+def _running_canary(root: str | os.PathLike[str], model: str, env: str) -> tuple[str, Pin]:
+    state = _writable_state(root, history=False)
+    state.check_model(model)
+    deployment = state.manifests[_env(state, env)].models.get(model)
+    rollout = deployment.rollout if deployment else None
+    if deployment is None or not isinstance(rollout, CanaryRollout):
+        raise RegistryError(f"{manifest_path(env)} models.{model}: no canary is running in {env}")
+    return deployment.version, rollout.candidate
+
+
+def rollback(
+    root: str | os.PathLike[str],
+    *,
+    env: str,
+    model: str | None = None,
+    to: str | None = None,
+) -> Promotion:
+    """Write the previous (or the ``to``) version of ``model`` back into ``env``.
+
+    Raises:
+        RegistryError: nothing to roll back to, or ``to`` never ran in ``env``.
+    """
+    state = _writable_state(root)
+    manifest = state.manifests[_env(state, env)]
+    name = _only_model(model, list(manifest.models), env)
+    current = manifest.models[name].version
+    target_version = to or _previous_version(state, env, name, current)
+    if target_version == current:
+        raise RegistryError(f"{name} {current} already runs in {env}; nothing to roll back")
+    target = state.find(name, target_version)
+    _check_usable(target)
+    if not serving_intervals(state.events, env, name, target_version):
+        raise RegistryError(
+            f"{name} {target_version} never ran in {env}, so it is not a rollback; "
+            f"use 'mlops promote {name} {target_version} --to {env}'"
+        )
+    pin = _pin(root, target)
+    subject = f"Roll back {name} in {env} from {current} to {target_version}"
+    change = _Change(
+        "rollback", name, target_version, env, env, pin, current, subject, target.commit
+    )
+    return _write(state, change, lambda d: manifest_edit.set_model(d, name, pin))
+
+
+def _writable_state(root: str | os.PathLike[str], *, history: bool = True) -> RegistryState:
+    if scm.is_dirty(root):
+        raise RegistryError("the work tree has uncommitted changes; commit them first")
+    return load_state(root, with_history=history)
+
+
+def _env(state: RegistryState, env: str) -> str:
+    if env not in state.manifests:
+        names = ", ".join(state.environments.order)
+        raise RegistryError(
+            f"unknown environment '{env}'; declared in envs/environments.yaml: {names}"
+        )
+    return env
+
+
+def _only_model(model: str | None, models: list[str], env: str) -> str:
+    if model is not None:
+        if model not in models:
+            raise RegistryError(f"{manifest_path(env)}: model '{model}' does not run in {env}")
+        return model
+    if len(models) != 1:
+        names = ", ".join(models) or "none"
+        raise RegistryError(f"{env} runs {len(models)} models ({names}); name one with --model")
+    return models[0]
+
+
+def _previous_version(state: RegistryState, env: str, model: str, current: str) -> str:
+    for event in reversed(state.events):
+        same = event.env == env and event.model == model and event.running == current
+        if same and event.previous is not None and event.previous != current:
+            return event.previous
+    raise RegistryError(
+        f"{model} has no earlier version in {env} to roll back to; use --to VERSION"
+    )
+
+
+def _check_usable(version: ModelVersion) -> None:
+    if version.archived or version.deprecated:
+        state = "archived" if version.archived else "deprecated"
+        raise RegistryError(
+            f"{version.model} {version.version} is {state}; promote a registered version instead"
+        )
+
+
+def _pin(root: str | os.PathLike[str], version: ModelVersion) -> Pin:
+    """Return the artifact pin of a registration, checked against ``dvc.lock`` at its commit."""
+    if version.artifact is None or not version.artifact.md5:
+        raise RegistryError(
+            f"{version.tag} has no artifact metadata (not made by 'mlops register'); "
+            "register it again"
+        )
+    found = locked_md5(root, version.commit, version.artifact.path)
+    if found != version.artifact.md5:
+        raise RegistryError(
+            f"{version.tag}: the registration says md5 {version.artifact.md5} but dvc.lock at "
+            f"{version.commit[:8]} has {found} for {version.artifact.path}; "
+            "the tag was moved or its artifact changed; run 'mlops verify'"
+        )
+    artifact = Artifact(path=version.artifact.path, md5=version.artifact.md5)
+    return Pin(version=version.version, artifact=artifact)
+
+
+def _check_order(state: RegistryState, version: ModelVersion, env: str, now: datetime) -> str:
+    """Return the environment the version comes from; raise when it may not enter ``env``."""
+    _env(state, env)
+    sources = state.environments.sources(env)
+    if not sources:
+        return ENTRY
+    waits: list[str] = []
+    for source in sources:
+        intervals = serving_intervals(state.events, source, version.model, version.version)
+        soak = timedelta(seconds=state.environments.environments[source].soak_seconds())
+        if not intervals:
+            continue
+        served = max((end or now) - start for start, end in intervals)
+        if served >= soak:
+            return source
+        ready = min(start for start, _ in intervals) + soak
+        waits.append(
+            f"it ran {_hours(served)} of the {_hours(soak)} soak in {source} "
+            f"(ready after {ready.isoformat(timespec='minutes')})"
+        )
+    if waits:
+        raise RegistryError(f"{version.model} {version.version} cannot enter {env} yet: {waits[0]}")
+    raise RegistryError(
+        f"{version.model} {version.version} has not run in {' or '.join(sources)}; "
+        f"promote it there first (environments may not be skipped)"
+    )
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f}h"
+
+
+def _check_weight(weight: int) -> None:
+    if not 1 <= weight <= 99:
+        raise RegistryError(f"--canary {weight}: the canary weight must be 1 to 99 percent")
+
+
+def _write(state: RegistryState, change: _Change, edit: Callable[[Document], object]) -> Promotion:
+    rel = manifest_path(change.env)
+    base = state.snapshot.rev
+    text = scm.show_file(base, rel, state.root) or ""
+    new_text, _, _ = edit_text(text, edit, origin=rel)
+    message = change.message()
+    commit = scm.commit_to_branch(
+        Path(state.root),
+        base=base,
+        branch=change.branch,
+        files={rel: new_text.encode()},
+        message=message,
+    )
+    return Promotion(
+        action=change.action,
+        model=change.model,
+        version=change.version,
+        env=change.env,
+        source_env=change.source,
+        md5=change.pin.artifact.md5,
+        branch=change.branch,
+        commit=commit,
+        manifest=rel,
+        previous=change.previous,
+        message=message,
+    )

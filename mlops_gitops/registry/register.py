@@ -1,0 +1,169 @@
+"""Register a model version: an annotated tag with the lineage in its message.
+
+The model name is an entry of ``artifacts:`` in ``dvc.yaml`` (several
+entries, several models). The artifact's hash comes from ``dvc.lock`` at the
+registered commit, the data hashes from the stages upstream of it, the
+params from ``dvc.lock`` and the metrics from the files ``dvc.yaml``
+declares. Nothing is written unless every check passes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from mlops_gitops import pipeline, scm
+from mlops_gitops.registry.versions import (
+    METADATA_SCHEMA,
+    ModelVersion,
+    RegistryError,
+    bump_version,
+    check_version,
+    closest,
+    format_message,
+    read_tags,
+    semver_key,
+    tag_name,
+)
+
+log = logging.getLogger(__name__)
+
+Bump = Literal["major", "minor", "patch"]
+CODE_SUFFIXES = (".py", ".ipynb", ".sh", ".r", ".R")
+
+
+def register(
+    root: str | os.PathLike[str],
+    model: str,
+    *,
+    version: str | None = None,
+    bump: Bump | None = None,
+    rev: str = "HEAD",
+    check_remote: bool = True,
+) -> ModelVersion:
+    """Register ``model`` at ``rev`` as ``version`` (or the next ``bump`` of the latest).
+
+    Raises:
+        RegistryError: a dirty work tree, an artifact missing from ``dvc.lock``
+            or from the DVC remote, an existing or non-SemVer version.
+    """
+    if scm.is_dirty(root):
+        raise RegistryError("the work tree has uncommitted changes; commit them before registering")
+    commit = scm.rev_parse(rev, root)
+    tags = [t for t in read_tags(root) if t.model == model]
+    chosen = _choose_version(model, version, bump, tags)
+    metadata = registration_metadata(root, model, commit)
+    if check_remote:
+        _check_in_remote(root, model, metadata["artifact"])
+    name = tag_name(model, chosen)
+    subject = f"Register {model} {chosen}"
+    scm.create_tag(root, name, commit, format_message(subject, {**metadata, "version": chosen}))
+    log.info("registered %s at %s", name, commit[:8])
+    from mlops_gitops.registry.state import find_version
+
+    return find_version(root, model, chosen)
+
+
+def _choose_version(model: str, version: str | None, bump: Bump | None, tags: list[Any]) -> str:
+    if (version is None) == (bump is None):
+        raise RegistryError("give exactly one of --version vX.Y.Z or --bump major|minor|patch")
+    registered = {t.version: t for t in tags if t.mark == "register"}
+    if version is None:
+        latest = max(registered, key=semver_key, default=None)
+        version = bump_version(latest, bump or "patch")
+    check_version(version)
+    if version in registered:
+        existing = registered[version]
+        raise RegistryError(
+            f"{model} {version} is already registered (tag {existing.name} on "
+            f"{existing.commit[:8]}); choose another version or use --bump"
+        )
+    return version
+
+
+def registration_metadata(root: str | os.PathLike[str], model: str, commit: str) -> dict[str, Any]:
+    """Return the metadata of registering ``model`` at ``commit`` (read from Git)."""
+    dvc_yaml = _file_at(root, commit, "dvc.yaml")
+    artifacts = pipeline.parse_artifacts(dvc_yaml)
+    if model not in artifacts:
+        raise RegistryError(
+            f"dvc.yaml: no artifact '{model}' under 'artifacts:'; closest: "
+            f"{closest(model, list(artifacts))}; declare it there (name: {{path, type: model}})"
+        )
+    path = artifacts[model]
+    stages = pipeline.parse_lock_stages(_file_at(root, commit, "dvc.lock"))
+    producer = next((s for s in stages.values() if path in s.outs), None)
+    if producer is None:
+        raise RegistryError(
+            f"dvc.lock at {commit[:8]}: no output '{path}' (artifact {model}); "
+            "run 'dvc repro' and commit dvc.lock"
+        )
+    out = producer.outs[path]
+    upstream = _upstream(stages, producer.name)
+    deps = {p: md5 for s in upstream for p, md5 in stages[s].deps.items() if p != path}
+    return {
+        "schema": METADATA_SCHEMA,
+        "model": model,
+        "commit": commit,
+        "artifact": {"path": path, "md5": out.md5, "size": out.size, "stage": producer.name},
+        "data": {p: m for p, m in sorted(deps.items()) if not p.endswith(CODE_SUFFIXES)},
+        "code": {p: m for p, m in sorted(deps.items()) if p.endswith(CODE_SUFFIXES)},
+        "params": _params(stages, upstream),
+        "metrics": _metrics(root, commit, dvc_yaml),
+    }
+
+
+def _upstream(stages: dict[str, pipeline.LockedStage], start: str) -> list[str]:
+    producers = {p: s.name for s in stages.values() for p in s.outs}
+    seen: list[str] = []
+    queue = [start]
+    while queue:
+        name = queue.pop()
+        if name in seen:
+            continue
+        seen.append(name)
+        queue.extend(producers[d] for d in stages[name].deps if d in producers)
+    return sorted(seen)
+
+
+def _params(stages: dict[str, pipeline.LockedStage], names: list[str]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for name in names:
+        for file, values in stages[name].params.items():
+            merged.setdefault(file, {}).update(values)
+    return merged
+
+
+def _metrics(root: str | os.PathLike[str], commit: str, dvc_yaml: str) -> dict[str, Any]:
+    metrics: dict[str, Any] = {}
+    for path in pipeline.parse_metric_paths(dvc_yaml):
+        text = scm.show_file(commit, path, root)
+        if text is None:
+            continue
+        try:
+            metrics[path] = json.loads(text)
+        except json.JSONDecodeError:
+            log.warning("%s at %s: not JSON; left out of the registration", path, commit[:8])
+    return metrics
+
+
+def _file_at(root: str | os.PathLike[str], commit: str, path: str) -> str:
+    text = scm.show_file(commit, path, root)
+    if text is None:
+        raise RegistryError(
+            f"{path}: not committed at {commit[:8]}; run 'dvc repro' and commit {path} first"
+        )
+    return text
+
+
+def _check_in_remote(root: str | os.PathLike[str], model: str, artifact: dict[str, Any]) -> None:
+    md5 = str(artifact["md5"])
+    status = pipeline.check_remote_objects(Path(root), [md5])[md5]
+    if status != "ok":
+        raise RegistryError(
+            f"{artifact['path']} (artifact {model}, md5 {md5}) is {status} in the DVC remote; "
+            "run 'dvc push' first"
+        )

@@ -1,0 +1,93 @@
+"""Registering model versions: annotated tags with the lineage in their message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from mlops_gitops.registry import RegistryError, list_versions, read_tags, register
+from tests.registry.conftest import ModelRepo, git
+
+
+def test_register_tags_the_commit_with_lineage_metadata(model_repo: ModelRepo) -> None:
+    first = model_repo.revs[0]
+    version = register(model_repo.path, "credit-default", version="v1.0.0", rev=first)
+
+    assert version.tag == "credit-default@v1.0.0"
+    assert git(model_repo.path, "cat-file", "-t", "credit-default@v1.0.0").strip() == "tag"
+    assert git(model_repo.path, "rev-parse", "credit-default@v1.0.0^{commit}").strip() == first
+    lock = git(model_repo.path, "show", f"{first}:dvc.lock")
+    assert version.artifact is not None and version.artifact.md5 in lock
+    assert version.artifact.path == "models/model.onnx"
+    assert set(version.data) == {"data/prepared/train.parquet"}
+    assert version.data["data/prepared/train.parquet"] in lock
+    assert version.params == {"params.yaml": {"train": {"seed": 1}}}
+    assert version.metrics == {"metrics/train.json": {"auc": 0.81}}
+    message = git(model_repo.path, "tag", "-l", "--format=%(contents)", "credit-default@v1.0.0")
+    assert message.startswith("Register credit-default v1.0.0\n\n")
+    assert json.loads(message.partition("\n\n")[2])["artifact"]["stage"] == "train"
+
+
+def test_register_bumps_from_the_latest_version(model_repo: ModelRepo) -> None:
+    a, b, c = model_repo.revs
+    assert register(model_repo.path, "churn", bump="minor", rev=a, check_remote=False).version == "v0.1.0"
+    assert register(model_repo.path, "churn", bump="patch", rev=b, check_remote=False).version == "v0.1.1"
+    assert register(model_repo.path, "churn", bump="major", rev=c, check_remote=False).version == "v1.0.0"
+
+
+def test_first_major_bump_is_one(model_repo: ModelRepo) -> None:
+    assert register(model_repo.path, "churn", bump="major", check_remote=False).version == "v1.0.0"
+
+
+def test_several_models_live_in_one_repository(registered: ModelRepo) -> None:
+    models = {(v.model, v.version) for v in list_versions(registered.path)}
+    assert ("churn", "v1.0.0") in models and ("credit-default", "v2.0.0") in models
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"version": "v1.0.0"}, "credit-default v1.0.0 is already registered (tag credit-default@v1.0.0"),
+        ({"version": "1.2"}, "version '1.2' is not SemVer; use the form v1.2.3"),
+        ({}, "give exactly one of --version vX.Y.Z or --bump"),
+        ({"version": "v9.0.0", "bump": "minor"}, "give exactly one of"),
+    ],
+)
+def test_register_refuses_bad_versions(registered: ModelRepo, kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(RegistryError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
+        register(registered.path, "credit-default", check_remote=False, **kwargs)  # type: ignore[arg-type]
+
+
+def test_register_refuses_a_dirty_tree(model_repo: ModelRepo) -> None:
+    (model_repo.path / "params.yaml").write_text("train:\n  seed: 9\n")
+    with pytest.raises(RegistryError, match="^the work tree has uncommitted changes"):
+        register(model_repo.path, "credit-default", version="v1.0.0")
+    assert read_tags(model_repo.path) == []
+
+
+def test_register_refuses_an_artifact_missing_from_dvc_lock(model_repo: ModelRepo) -> None:
+    with pytest.raises(RegistryError, match=r"^dvc.lock at \w{8}: no output 'models/ghost.onnx'"):
+        register(model_repo.path, "ghost", version="v1.0.0")
+
+
+def test_register_refuses_an_artifact_missing_from_the_remote(model_repo: ModelRepo) -> None:
+    shutil.rmtree(model_repo.remote / "files")
+    with pytest.raises(RegistryError, match=r"is missing in the DVC remote; run 'dvc push' first$"):
+        register(model_repo.path, "credit-default", version="v1.0.0")
+    assert read_tags(model_repo.path) == []
+
+
+def test_register_names_the_closest_artifact_of_an_unknown_model(model_repo: ModelRepo) -> None:
+    with pytest.raises(RegistryError, match="no artifact 'credit-defualt'.*closest: credit-default"):
+        register(model_repo.path, "credit-defualt", version="v1.0.0")
+
+
+def test_register_refuses_a_commit_without_dvc_lock(model_repo: ModelRepo) -> None:
+    root_commit = git(model_repo.path, "rev-list", "--max-parents=0", "HEAD").strip()
+    git(model_repo.path, "checkout", "-q", "-b", "empty", root_commit)
+    git(model_repo.path, "rm", "-q", "-r", "--cached", ".")
+    git(model_repo.path, "commit", "-q", "--allow-empty", "-m", "empty")
+    with pytest.raises(RegistryError, match=r"^dvc.yaml: not committed at \w{8}"):
+        register(model_repo.path, "credit-default", version="v1.0.0", check_remote=False)
