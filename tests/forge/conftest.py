@@ -47,3 +47,23 @@ def emulator(hosted: tuple[Path, Path]) -> Iterator[GitHubEmulator]:
     with GitHubEmulator(hosted[0], tokens=TOKENS) as emu:
         yield emu
     assert emu.schema_errors == []
+
+
+@pytest.fixture(scope="session")
+def ssh_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """ed25519 keys of alice, bob and mallory (private key paths)."""
+    folder = tmp_path_factory.mktemp("keys")
+    keys = {}
+    for name in ("alice", "bob", "mallory"):
+        sh(f"ssh-keygen -q -t ed25519 -N '' -C {name} -f {name}", folder)
+        keys[name] = folder / name
+    return keys
+
+
+def signers_text(keys: dict[str, Path], *names: str) -> str:
+    """Return an allowed_signers file for ``names`` (principal NAME@acme)."""
+    lines = ["# principals allowed to sign approvals"]
+    for name in names:
+        public = keys[name].with_suffix(".pub").read_text().split()
+        lines.append(f'{name}@acme namespaces="git" {public[0]} {public[1]}')
+    return "\n".join(lines) + "\n"

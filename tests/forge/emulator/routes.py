@@ -305,6 +305,13 @@ def create_commit(request: Request) -> tuple[int, Any]:
     return 201, objects.git_commit(request.state, request.urls(), sha)
 
 
+def get_commit(request: Request) -> tuple[int, Any]:
+    sha = request.params["sha"]
+    if request.state.resolve(sha) != sha:
+        _fail(404, "Not Found")
+    return 200, objects.git_commit(request.state, request.urls(), sha)
+
+
 R = r"/repos/(?P<full>[^/]+/[^/]+)"
 ROUTES: list[tuple[str, str, str, Any]] = [
     ("GET", r"/user", "GET /user", get_user),
@@ -389,4 +396,10 @@ ROUTES: list[tuple[str, str, str, Any]] = [
     ("POST", R + r"/git/blobs", "POST /repos/{owner}/{repo}/git/blobs", create_blob),
     ("POST", R + r"/git/trees", "POST /repos/{owner}/{repo}/git/trees", create_tree),
     ("POST", R + r"/git/commits", "POST /repos/{owner}/{repo}/git/commits", create_commit),
+    (
+        "GET",
+        R + r"/git/commits/(?P<sha>[0-9a-f]{40})",
+        "GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
+        get_commit,
+    ),
 ]

@@ -1,0 +1,137 @@
+"""Approvals on the local forge: SSH-signed tags ``approve/<env>/<sha>/<user>``.
+
+An approver signs a tag on the commit they approve with their SSH key; the
+tag counts only when its signature verifies against the ``allowed_signers``
+file kept in the repository (read from a trusted revision, never from the
+change under review), and the principal of that file is the approver's
+identity. Tag names that do not match their target are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops_gitops import scm
+from mlops_gitops.forge.base import Approval, ForgeError
+
+log = logging.getLogger(__name__)
+
+APPROVAL_PREFIX = "refs/tags/approve/"
+SOURCE = "ssh-signed-tag"
+_NAME = re.compile(
+    r"^refs/tags/approve/(?P<env>[a-z0-9][a-z0-9_-]*)/(?P<sha>[0-9a-f]{40})/(?P<user>[^/]+)$"
+)
+_GOOD = re.compile(r'^Good "git" signature for (?P<principal>\S+) with ', re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ApprovalTag:
+    """A tag that claims to approve ``sha`` for ``env``."""
+
+    refname: str
+    env: str
+    sha: str
+    user: str
+    tag_object: str
+
+
+def approval_tag_name(env: str, sha: str, user: str) -> str:
+    """Return the tag name (without ``refs/tags/``) of an approval."""
+    return f"approve/{env}/{sha}/{user}"
+
+
+def parse_approval_ref(refname: str, tag_object: str) -> ApprovalTag | None:
+    """Return the approval a ref claims, or None when the name is not an approval."""
+    match = _NAME.match(refname)
+    if match is None:
+        return None
+    return ApprovalTag(refname, match["env"], match["sha"], match["user"], tag_object)
+
+
+def list_approval_tags(
+    git_dir: str | os.PathLike[str], *, pending: Mapping[str, str] | None = None
+) -> list[ApprovalTag]:
+    """Return the approval tags of the repository plus ``pending`` (refname -> object, a push).
+
+    Pending entries override existing ones; a pending deletion (zero object) removes one.
+    """
+    fmt = "%(refname) %(objectname)"
+    refs = dict(
+        line.split(" ", 1)
+        for line in scm.git(
+            "for-each-ref", f"--format={fmt}", APPROVAL_PREFIX, cwd=git_dir
+        ).splitlines()
+    )
+    refs.update(pending or {})
+    tags = [
+        parse_approval_ref(name, oid) for name, oid in sorted(refs.items()) if set(oid) != {"0"}
+    ]
+    return [t for t in tags if t is not None]
+
+
+def verify_approvals(
+    git_dir: str | os.PathLike[str], tags: list[ApprovalTag], *, signers: str
+) -> list[Approval]:
+    """Return the approvals whose tag is signed by a principal of ``signers``.
+
+    Args:
+        git_dir: the repository that holds the tag objects.
+        tags: candidate tags (see :func:`list_approval_tags`).
+        signers: the text of an ``allowed_signers`` file.
+    """
+    approvals: list[Approval] = []
+    with tempfile.TemporaryDirectory(prefix="mlops-signers-") as tmp:
+        signers_file = Path(tmp) / "allowed_signers"
+        signers_file.write_text(signers)
+        for tag in tags:
+            principal = _verified_principal(git_dir, tag, signers_file)
+            if principal is not None:
+                approvals.append(Approval(principal, tag.sha, SOURCE, env=tag.env))
+    return approvals
+
+
+def _verified_principal(
+    git_dir: str | os.PathLike[str], tag: ApprovalTag, signers_file: Path
+) -> str | None:
+    target = scm.git_status(
+        "rev-parse", "--verify", "--quiet", f"{tag.tag_object}^{{commit}}", cwd=git_dir
+    )
+    if (
+        scm.git("cat-file", "-t", tag.tag_object, cwd=git_dir).strip() != "tag"
+        or target[1].strip() != tag.sha
+    ):
+        log.info("%s: not an annotated tag on %s; ignored", tag.refname, tag.sha[:12])
+        return None
+    config = ("-c", f"gpg.ssh.allowedSignersFile={signers_file}")
+    code, out, err = scm.git_status(*config, "verify-tag", tag.tag_object, cwd=git_dir)
+    match = _GOOD.search(err + out)
+    if code != 0 or match is None:
+        log.info("%s: signature not verified against allowed signers; ignored", tag.refname)
+        return None
+    return match["principal"]
+
+
+def sign_approval(
+    repo: str | os.PathLike[str], env: str, rev: str, *, key: str | os.PathLike[str], user: str
+) -> str:
+    """Create the SSH-signed approval tag of ``rev`` for ``env`` in ``repo``; return its name.
+
+    Raises:
+        ForgeError: the key cannot sign or the tag exists already.
+    """
+    sha = scm.rev_parse(rev, repo)
+    name = approval_tag_name(env, sha, user)
+    config = ("-c", "gpg.format=ssh", "-c", f"user.signingkey={Path(key).expanduser()}")
+    code, _, err = scm.git_status(
+        *config, "tag", "-s", "-m", f"approve {sha} for {env}", name, sha, cwd=repo
+    )
+    if code != 0:
+        reason = err.strip().splitlines()[-1] if err.strip() else f"exit status {code}"
+        raise ForgeError(f"cannot sign the approval tag {name}: {reason}")
+    return name

@@ -1,0 +1,133 @@
+"""The forge interface: where reports, gate decisions and approvals live.
+
+A forge backend publishes a rendered PR report (one per change, updated in
+place), sets the gate as a required status, and lists the approvals given
+on a change. The ``policies`` concept never sees a forge; the ``ci``
+concept turns its decisions into :class:`GateStatus` values for a forge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from mlops_gitops.errors import MlopsError
+
+GATE_CONTEXT = "mlops/gate"
+REPORT_MARKER = "<!-- mlops-report:{key} -->"
+ATTACHMENT_SCHEME = "attachment://"
+ZERO_SHA = "0" * 40
+
+GateState = Literal["success", "failure", "pending", "error"]
+Decision = Literal["pass", "warn", "block", "pending", "error"]
+DECISION_STATES: dict[str, GateState] = {
+    "pass": "success",
+    "warn": "success",
+    "block": "failure",
+    "pending": "pending",
+    "error": "error",
+}
+
+
+class ForgeError(MlopsError):
+    """A forge refused a call, is misconfigured or cannot be reached."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The change a report or gate is about: a commit on a branch, maybe a pull request."""
+
+    sha: str
+    branch: str
+    base: str = "main"
+    pull: int | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered PR report: Markdown whose images are ``attachment://NAME`` links.
+
+    Each forge stores the attachments where it can serve them and rewrites
+    the links; ``key`` scopes the marker so different reports do not collide.
+    """
+
+    markdown: str
+    attachments: Mapping[str, bytes] = field(default_factory=dict)
+    key: str = "train"
+
+    def marker(self) -> str:
+        """Return the hidden marker that identifies this report's comment."""
+        return REPORT_MARKER.format(key=self.key)
+
+    def with_links(self, links: Mapping[str, str]) -> str:
+        """Return the Markdown with each ``attachment://NAME`` replaced by ``links[NAME]``."""
+        text = self.markdown
+        for name, url in links.items():
+            text = text.replace(f"{ATTACHMENT_SCHEME}{name}", url)
+        return text
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    """The gate's verdict on one commit, as a forge shows it."""
+
+    decision: Decision
+    summary: str
+    details: str = ""
+    target_url: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def state(self) -> GateState:
+        """Return the commit-status state of the decision."""
+        return DECISION_STATES[self.decision]
+
+    def description(self) -> str:
+        """Return the summary cut to GitHub's 140-character status description."""
+        return self.summary if len(self.summary) <= 140 else self.summary[:139] + "…"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One approval of a change: who (as the forge knows them), on which commit, from where."""
+
+    reviewer: str
+    commit: str
+    source: str
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Where a report or gate was published and whether it was created or updated."""
+
+    location: str
+    created: bool
+    url: str | None = None
+
+
+class Forge(Protocol):
+    """A place that shows reports and gates and holds approvals (GitHub, a bare repository)."""
+
+    name: str
+
+    def publish_report(self, target: Target, report: Report) -> Publication:
+        """Create or update the one report of ``target`` (same ``report.key``)."""
+        ...
+
+    def set_gate(self, target: Target, gate: GateStatus) -> Publication:
+        """Record the gate decision for ``target.sha`` as a required status."""
+        ...
+
+    def list_approvals(self, target: Target) -> list[Approval]:
+        """Return every approval given on the change, oldest first (the policies judge them)."""
+        ...
+
+    def read_report(self, target: Target, key: str = "train") -> str | None:
+        """Return the published report of ``target``, or None."""
+        ...
+
+    def read_gate(self, target: Target) -> GateStatus | None:
+        """Return the recorded gate decision of ``target.sha``, or None."""
+        ...
