@@ -153,14 +153,19 @@ def write_json(path: str | os.PathLike[str], value: Mapping[str, object]) -> Pat
     Raises:
         MlopsError: ``value`` holds something JSON cannot represent.
     """
-    from mlops_gitops.roundtrip import write_atomic
-
     target = Path(path)
     try:
         text = json.dumps(_finite(value), indent=2, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise MlopsError(f"{target}: cannot write as JSON ({exc})") from exc
-    write_atomic(target, text + "\n")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A plain open() keeps the usual permissions (umask), unlike mkstemp's 0600.
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_text(text + "\n", encoding="utf-8")
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
     return target
 
 

@@ -1,0 +1,39 @@
+"""Datasets: the built-in sample, connectors to users' sources, preparing and splitting."""
+
+from __future__ import annotations
+
+from mlops_gitops.data.connectors import (
+    BUILTIN_CONNECTORS,
+    ENTRY_POINT_GROUP,
+    Connector,
+    IngestResult,
+    find_connector,
+    ingest,
+    list_connectors,
+    read_dataset,
+)
+from mlops_gitops.data.prepare import PrepareResult, prepare_dataset
+from mlops_gitops.data.sample import generate_later_period, generate_sample
+from mlops_gitops.data.settings import DataSettings, PrepareSettings, SampleSettings, SplitSettings
+from mlops_gitops.data.split import Split, split_dataset
+
+__all__ = [
+    "BUILTIN_CONNECTORS",
+    "ENTRY_POINT_GROUP",
+    "Connector",
+    "DataSettings",
+    "IngestResult",
+    "PrepareResult",
+    "PrepareSettings",
+    "SampleSettings",
+    "Split",
+    "SplitSettings",
+    "find_connector",
+    "generate_later_period",
+    "generate_sample",
+    "ingest",
+    "list_connectors",
+    "prepare_dataset",
+    "read_dataset",
+    "split_dataset",
+]

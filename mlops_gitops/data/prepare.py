@@ -1,0 +1,114 @@
+"""Prepare the validated raw dataset for training: protect PII, then split.
+
+Reads ``data/raw/dataset.parquet`` (and the validation report, to refuse
+data that failed validation), drops, hashes or masks the PII columns of
+``schema.pii`` before anything else sees the rows, turns numeric columns
+into float64, and writes ``train``, ``valid`` and ``test`` Parquet files.
+The three files are written to temporary names first and renamed together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mlops_gitops.data.connectors import read_parquet, write_parquet
+from mlops_gitops.data.settings import DataSettings, PrepareSettings
+from mlops_gitops.data.split import Split, split_dataset
+from mlops_gitops.errors import DataError
+from mlops_gitops.params import parse_section
+from mlops_gitops.quality import SchemaSettings, protect_pii, resolve_salt
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    """What :func:`prepare_dataset` wrote: one file per set, with its row count."""
+
+    paths: dict[str, Path]
+    rows: dict[str, int]
+    pii_action: str
+
+
+def prepare_dataset(
+    raw: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    data: DataSettings | Mapping[str, object],
+    schema: SchemaSettings | Mapping[str, object],
+    prepare: PrepareSettings | Mapping[str, object],
+    validation_report: str | os.PathLike[str] | None = None,
+) -> PrepareResult:
+    """Protect the PII of ``raw``, split it, and write ``OUT_DIR/{train,valid,test}.parquet``.
+
+    Raises:
+        DataError: the raw file or the report is missing, or the report says
+            the data failed a blocking check.
+        ConfigError: a params section is invalid, or hashing has no salt.
+    """
+    data_settings = parse_section(DataSettings, data, "data")
+    schema_settings = parse_section(SchemaSettings, schema, "schema")
+    settings = parse_section(PrepareSettings, prepare, "prepare")
+    if validation_report is not None:
+        _check_report(Path(validation_report))
+    salt = resolve_salt(settings.pii_salt) if settings.pii_action == "hash" else None
+    frame = protect_pii(read_parquet(raw), schema_settings.pii, settings.pii_action, salt=salt)
+    frame = _numeric_as_float(frame, keep=(data_settings.label,))
+    split = split_dataset(frame, data_settings.label, settings=settings.split)
+    paths = _write_split(split, Path(out_dir))
+    rows = {name: len(part) for name, part in split.items()}
+    log.info(
+        "PII columns %s: %s; split %s",
+        settings.pii_action,
+        ", ".join(schema_settings.pii) or "none declared",
+        ", ".join(f"{name} {count}" for name, count in rows.items()),
+    )
+    return PrepareResult(paths=paths, rows=rows, pii_action=settings.pii_action)
+
+
+def _check_report(path: Path) -> None:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: not found; run the validate stage first (dvc repro)") from exc
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{exc.lineno}: not valid JSON; rerun the validate stage") from exc
+    if report.get("blocking"):
+        raise DataError(f"{path}: the raw data failed validation: {report.get('reason')}")
+    if not report.get("passed", False):
+        log.warning("preparing data that failed non-blocking checks: %s", report.get("reason"))
+
+
+def _numeric_as_float(frame: pd.DataFrame, *, keep: tuple[str, ...]) -> pd.DataFrame:
+    converted = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if name in keep:
+            if pd.api.types.is_bool_dtype(column):
+                converted[name] = column.astype("int64")
+            continue
+        numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+        if numeric and column.dtype != "float64":
+            converted[name] = column.astype("float64")
+    return converted
+
+
+def _write_split(split: Split, out_dir: Path) -> dict[str, Path]:
+    staged: dict[str, tuple[Path, Path]] = {}
+    try:
+        for name, part in split.items():
+            final = out_dir / f"{name}.parquet"
+            staged[name] = (write_parquet(part, out_dir / f".{name}.parquet.staged"), final)
+        for temp, final in staged.values():
+            os.replace(temp, final)
+    finally:
+        for temp, _ in staged.values():
+            temp.unlink(missing_ok=True)
+    return {name: final for name, (_, final) in staged.items()}

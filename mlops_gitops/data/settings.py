@@ -1,0 +1,67 @@
+"""The ``data`` and ``prepare`` sections of ``params.yaml`` as typed models.
+
+Library functions accept either the raw section (a mapping, as
+``stage.load_sections`` returns it) or the model; a bad value raises a
+:class:`ConfigError` naming the field, e.g. ``params.yaml data.sample.rows``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Section(BaseModel):
+    # Unknown keys are refused so that a typo never passes silently.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SampleSettings(_Section):
+    """``data.sample``: size, seed and drift of the built-in sample."""
+
+    rows: int = Field(default=20_000, ge=10)
+    seed: int = 42
+    drift: float = Field(default=0.0, ge=0)
+
+
+class DataSettings(_Section):
+    """``data``: where the raw dataset comes from and which columns are special."""
+
+    source: str = Field(default="sample", min_length=1)
+    # auto (by file extension), csv, parquet, or the name of a plug-in connector
+    format: str = Field(default="auto", min_length=1)
+    label: str = Field(default="default", min_length=1)
+    id_column: str = Field(default="customer_id", min_length=1)
+    sample: SampleSettings = SampleSettings()
+    # fsspec options for remote sources (never secrets: use the backend's own
+    # credential chain, e.g. AWS_PROFILE), and extra reader options (sep, ...)
+    storage_options: dict[str, Any] = {}
+    read_options: dict[str, Any] = {}
+
+
+class SplitSettings(_Section):
+    """``prepare.split``: fractions of the train/validation/test split and its seed."""
+
+    train: float = Field(default=0.7, gt=0, lt=1)
+    valid: float = Field(default=0.15, ge=0, lt=1)
+    test: float = Field(default=0.15, gt=0, lt=1)
+    seed: int = 42
+    stratify: bool = True
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self) -> Self:
+        total = self.train + self.valid + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"train + valid + test must be 1, got {total:g}")
+        return self
+
+
+class PrepareSettings(_Section):
+    """``prepare``: what happens to PII columns before anything else sees them, and the split."""
+
+    pii_action: Literal["drop", "hash", "mask"] = "drop"
+    # Salt of pii_action=hash; the environment variable MLOPS_PII_SALT wins over
+    # it (see mlops_gitops.quality.pii).
+    pii_salt: str | None = None
+    split: SplitSettings = SplitSettings()

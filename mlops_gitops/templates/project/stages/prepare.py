@@ -1,0 +1,20 @@
+"""Stage prepare: protect PII, then write the stratified train/valid/test split."""
+
+from __future__ import annotations
+
+from mlops_gitops import stage
+from mlops_gitops.data import prepare_dataset
+
+
+def main() -> None:
+    params = stage.load_sections("data", "schema", "prepare")
+    prepare_dataset(
+        "data/raw/dataset.parquet",
+        "data/prepared",
+        validation_report="reports/validation.json",
+        **params,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(stage.run_stage(main))

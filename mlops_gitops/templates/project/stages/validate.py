@@ -1,0 +1,15 @@
+"""Stage validate: check the raw dataset against params `schema`; stop on a blocking failure."""
+
+from __future__ import annotations
+
+from mlops_gitops import stage
+from mlops_gitops.quality import validate_dataset
+
+
+def main() -> None:
+    params = stage.load_sections("data", "schema")
+    validate_dataset("data/raw/dataset.parquet", "reports/validation.json", **params)
+
+
+if __name__ == "__main__":
+    raise SystemExit(stage.run_stage(main))
