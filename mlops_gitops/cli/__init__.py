@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "retire": ("registry", "retire", "Archive a model version no environment runs."),
     "verify": ("registry", "verify", "Check pinned artifacts against registry and DVC remote."),
     "gc": ("registry", "gc", "Collect DVC garbage, keeping every registered version."),
+    "monitor": ("monitor", "monitor", "Monitor drift, performance and health; send alerts."),
 }
 
 

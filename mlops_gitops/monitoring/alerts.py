@@ -101,6 +101,25 @@ def deliver(
     return Delivery(name, "failed", retry.attempts, error)
 
 
+class AlertDeliveryError(ChannelError):
+    """At least one fired alert could not be delivered on one of its channels."""
+
+
+def raise_for_failed(outcomes: Sequence[AlertOutcome]) -> None:
+    """Raise :class:`AlertDeliveryError` naming every failed delivery, if any."""
+    failed = [
+        f"{o.alert.rule}/{o.alert.model} -> {d.channel} ({d.error})"
+        for o in outcomes
+        for d in o.deliveries
+        if d.status == "failed"
+    ]
+    if failed:
+        raise AlertDeliveryError(
+            f"alert delivery failed after retries: {'; '.join(failed)}; "
+            "the run is recorded and the delivery is retried on the next run"
+        )
+
+
 def state_key(rule: str, model: str) -> str:
     """Return the key of a rule and model in the state file."""
     return f"{rule}/{model}"

@@ -4,19 +4,26 @@ It accepts ``POST`` requests on any path, verifies the
 ``X-Mlops-Signature`` HMAC when it has a secret (answering 401 when the
 signature is missing or wrong), keeps every received alert and hands each
 one to an optional callback. ``mlops monitor receiver`` runs it in the
-foreground and prints what arrives.
+foreground and prints what arrives; with ``--count`` it stops after that
+many alerts (``make demo`` waits for the drift alert that way).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from mlops_gitops.errors import MlopsError
 from mlops_gitops.monitoring.channels import SIGNATURE_HEADER, verify_signature
+
+
+class ReceiverTimeout(MlopsError):
+    """The expected alerts did not arrive in time."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class AlertReceiver:
     received: list[ReceivedAlert] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
+    _arrived: threading.Condition = field(
+        default_factory=threading.Condition, init=False, repr=False
+    )
 
     @property
     def url(self) -> str:
@@ -60,13 +70,22 @@ class AlertReceiver:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted."""
-        self._server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
+    def wait(self, count: int | None = None, timeout: float | None = None) -> list[ReceivedAlert]:
+        """Block until ``count`` alerts arrived (forever when None) or ``timeout`` seconds passed.
+
+        Raises:
+            ReceiverTimeout: ``timeout`` passed before ``count`` alerts arrived.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._arrived:
+            while count is None or len(self.received) < count:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise ReceiverTimeout(
+                        f"{len(self.received)} of {count} alerts arrived within {timeout:g} s"
+                    )
+                self._arrived.wait(left if left is not None else 1.0)
+        return list(self.received)
 
     def stop(self) -> None:
         """Stop the background server."""
@@ -91,9 +110,11 @@ class AlertReceiver:
             payload = {"raw": body.decode("utf-8", "replace")}
         body_map = payload if isinstance(payload, dict) else {"value": payload}
         item = ReceivedAlert(path, body_map, signature, verified)
-        self.received.append(item)
         if self.on_alert is not None:
             self.on_alert(item)
+        with self._arrived:
+            self.received.append(item)
+            self._arrived.notify_all()
         if self.fail_with is not None:
             return self.fail_with
         return 401 if verified is False else 200

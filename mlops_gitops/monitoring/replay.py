@@ -1,0 +1,189 @@
+"""Replay a drifted "later period" of the sample to a running server, with feedback labels.
+
+The replayer draws ``generate_later_period(rows, seed, drift)``, drops the
+PII columns and everything that is not an input of the model (it asks the
+server's v2 metadata for the inputs), sends the rows in batches to
+``/v1/models/<model>:predict`` with a request id per batch, then posts the
+true labels to ``/v2/models/<model>/feedback`` under the row ids the server
+logs (``<id>#<i>``, or ``<id>`` for a one-row request). The server's
+prediction log then holds a drifted window with labels, ready for
+``mlops monitor``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops_gitops.errors import MlopsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ReplayError(MlopsError):
+    """The server refused the replayed traffic or could not be reached."""
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What the replayer sent and what the server answered."""
+
+    url: str
+    model: str
+    rows: int
+    requests: int
+    failed: int
+    labels: int
+    drift: float
+
+
+def _call(
+    url: str, body: object | None, *, token: str | None, timeout: float, request_id: str = ""
+) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    request = urllib.request.Request(
+        url, data=data, headers=headers, method="GET" if data is None else "POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status), json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"error": exc.read().decode("utf-8", "replace")[:200]}
+    except (urllib.error.URLError, OSError) as exc:
+        raise ReplayError(
+            f"cannot reach the server at {url} ({getattr(exc, 'reason', exc)})"
+        ) from exc
+
+
+def model_inputs(base: str, model: str, *, token: str | None, timeout: float) -> list[str]:
+    """Return the input names of ``model`` from the server's v2 metadata."""
+    status, body = _call(f"{base}/v2/models/{model}", None, token=token, timeout=timeout)
+    if status != 200 or not isinstance(body, dict):
+        raise ReplayError(f"{base}/v2/models/{model} answered {status}: is '{model}' served there?")
+    return [str(item["name"]) for item in body.get("inputs", [])]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    records = frame.to_dict(orient="records")
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in records
+    ]
+
+
+def replay_frame(
+    frame: pd.DataFrame,
+    labels: Sequence[int],
+    *,
+    url: str,
+    model: str,
+    batch: int = 50,
+    token: str | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, int, list[dict[str, object]]]:
+    """Send ``frame`` in batches; return (requests, failed, feedback items for answered rows)."""
+    requests = failed = 0
+    feedback: list[dict[str, object]] = []
+    for start in range(0, len(frame), batch):
+        chunk = frame.iloc[start : start + batch]
+        rid = f"replay-{start:07d}"
+        status, _ = _call(
+            f"{url}/v1/models/{model}:predict", {"id": rid, "instances": _records(chunk)},
+            token=token, timeout=timeout, request_id=rid,
+        )  # fmt: skip
+        requests += 1
+        if status != 200:
+            failed += 1
+            continue
+        ids = [rid] if len(chunk) == 1 else [f"{rid}#{i}" for i in range(len(chunk))]
+        chunk_labels = labels[start : start + len(chunk)]
+        feedback += [
+            {"request_id": i, "label": int(y)} for i, y in zip(ids, chunk_labels, strict=True)
+        ]
+    return requests, failed, feedback
+
+
+def send_feedback(
+    items: Sequence[Mapping[str, object]],
+    *,
+    url: str,
+    model: str,
+    token: str | None,
+    timeout: float,
+) -> int:
+    """Post feedback labels in chunks; return how many the server recorded."""
+    recorded = 0
+    for start in range(0, len(items), 500):
+        chunk = list(items[start : start + 500])
+        status, body = _call(
+            f"{url}/v2/models/{model}/feedback", chunk, token=token, timeout=timeout
+        )
+        if status != 200:
+            raise ReplayError(f"{url}/v2/models/{model}/feedback answered {status}: {body}")
+        recorded += int((body or {}).get("recorded", len(chunk)))
+    return recorded
+
+
+def replay_traffic(
+    url: str,
+    model: str,
+    *,
+    rows: int = 2000,
+    drift: float = 1.0,
+    seed: int = 42,
+    batch: int = 50,
+    token: str | None = None,
+    timeout: float = 10.0,
+) -> ReplayResult:
+    """Send a drifted later period of the sample to the server at ``url``, then its labels."""
+    from mlops_gitops.data.sample import LABEL, PII_COLUMNS, generate_later_period
+
+    base = url.rstrip("/")
+    inputs = model_inputs(base, model, token=token, timeout=timeout)
+    frame = generate_later_period(rows, seed, drift).drop(columns=list(PII_COLUMNS))
+    missing = [name for name in inputs if name not in frame.columns]
+    if missing:
+        raise ReplayError(
+            f"model '{model}' takes inputs the sample does not have: {', '.join(missing)}"
+        )
+    labels = frame[LABEL].astype(int).tolist()
+    requests, failed, feedback = replay_frame(
+        frame[inputs], labels, url=base, model=model, batch=batch, token=token, timeout=timeout
+    )
+    if failed == requests:
+        raise ReplayError(f"the server at {base} refused every request ({requests}); see its log")
+    recorded = send_feedback(feedback, url=base, model=model, token=token, timeout=timeout)
+    return ReplayResult(base, model, rows, requests, failed, recorded, drift)
+
+
+def replay_for_env(
+    url: str,
+    *,
+    env: str | None = None,
+    model: str | None = None,
+    root: Path = Path("."),
+    **options: Any,
+) -> ReplayResult:
+    """Replay to ``model``, or to the first model that ``env``'s manifest serves."""
+    if model is None:
+        if env is None:
+            raise ReplayError("give --model, or --env to replay to the environment's first model")
+        from mlops_gitops.manifests import read_environment
+
+        served = sorted(read_environment(root, env).models)
+        if not served:
+            raise ReplayError(f"envs/{env}.yaml serves no model; give --model")
+        model = served[0]
+    return replay_traffic(url, model, **options)
