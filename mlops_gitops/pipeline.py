@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mlops_gitops.errors import PipelineError
 
@@ -285,3 +286,73 @@ def _object_status(odb: Any, md5: str) -> str:
         entries = json.loads(handle.read())
     states = {_object_status(odb, str(e["md5"])) for e in entries}
     return "ok" if states <= {"ok"} else "corrupt" if "corrupt" in states else "missing"
+
+
+@dataclass(frozen=True)
+class StageRun:
+    """How one stage fared in a ``dvc repro``: ran, restored from the run-cache, or unchanged."""
+
+    stage: str
+    seconds: float
+    status: str
+
+
+_STAGE_EVENTS = (
+    ("ran", re.compile(r"^Running stage '(?P<stage>[^']+)':")),
+    ("cached", re.compile(r"^Stage '(?P<stage>[^']+)' is cached - skipping run")),
+    ("unchanged", re.compile(r"^Stage '(?P<stage>[^']+)' didn't change, skipping")),
+)
+
+
+def repro_timed(
+    root: str | os.PathLike[str],
+    *,
+    log: IO[str] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> list[StageRun]:
+    """Run ``dvc repro`` in ``root``, streaming its output to ``log``; return each stage's time.
+
+    A stage's time runs from its ``Running stage`` line to the next stage's line
+    (or the end), so it includes hashing and caching its outputs.
+
+    Raises:
+        PipelineError: DVC exited non-zero; the message holds its last error line.
+    """
+    import time
+
+    now = clock or time.perf_counter
+    env = {**os.environ, **DVC_ENV}
+    proc = subprocess.Popen(
+        [*dvc_executable(), "repro"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    runs: list[StageRun] = []
+    current: tuple[str, str, float] | None = None
+    lines: list[str] = []
+    for line in proc.stdout or ():
+        lines.append(line)
+        if log is not None:
+            log.write(line)
+        event = _stage_event(line)
+        if event is not None:
+            if current is not None:
+                runs.append(StageRun(current[0], now() - current[2], current[1]))
+            current = (event[1], event[0], now())
+    code = proc.wait()
+    if current is not None:
+        runs.append(StageRun(current[0], now() - current[2], current[1]))
+    if code != 0:
+        raise PipelineError(f"dvc repro failed in {root}: {_last_error(''.join(lines[-50:]))}")
+    return [r if r.status == "ran" else StageRun(r.stage, 0.0, r.status) for r in runs]
+
+
+def _stage_event(line: str) -> tuple[str, str] | None:
+    for status, pattern in _STAGE_EVENTS:
+        match = pattern.match(line.strip())
+        if match is not None:
+            return status, match["stage"]
+    return None
