@@ -109,7 +109,7 @@ def find_connector(name: str) -> Connector:
     for point in metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
         try:
             connector = point.load()()
-        except Exception as exc:  # a plug-in's import or constructor failed: name it
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
             where = f"data.format: connector '{name}' ({point.value})"
             raise ConfigError(f"{where} failed to load") from exc
         if not isinstance(connector, Connector):

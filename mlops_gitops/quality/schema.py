@@ -107,8 +107,9 @@ def build_schema(
     return BuiltSchema(schema, tuple(refs))
 
 
-def rule_for_unknown(name: str, settings: SchemaSettings, keys: DatasetKeys) -> ColumnRule | None:
-    """Return the rule that applies to ``name`` although ``schema.columns`` does not declare it."""
+def _rule_for_undeclared(
+    name: str, settings: SchemaSettings, keys: DatasetKeys
+) -> ColumnRule | None:
     if name == keys.id_column:
         return ColumnRule(type="string", unique=True)
     if name in settings.pii or name in settings.sensitive:
@@ -121,7 +122,7 @@ def rule_for_unknown(name: str, settings: SchemaSettings, keys: DatasetKeys) -> 
 def _effective_rules(settings: SchemaSettings, keys: DatasetKeys) -> dict[str, ColumnRule]:
     rules: dict[str, ColumnRule] = dict(settings.columns)
     for name in (keys.id_column, keys.label, *settings.pii, *settings.sensitive):
-        fallback = rule_for_unknown(name, settings, keys)
+        fallback = _rule_for_undeclared(name, settings, keys)
         if name not in rules and fallback is not None:
             rules[name] = fallback
     rule = rules[keys.id_column]

@@ -79,7 +79,18 @@ class Failure(BaseModel):
 
 
 class ValidationReport(BaseModel):
-    """The content of ``reports/validation.json`` (format version 1)."""
+    """The content of ``reports/validation.json`` (format version 1).
+
+    Fields: ``version``; ``dataset`` (the file validated); ``passed``;
+    ``blocking`` (failed and ``schema.fail_on_error``); ``rows``, ``columns``
+    (counts); ``checks`` (every check that ran: column, check, expected,
+    passed); ``failures`` (column, check, expected, count, up to 5 examples,
+    up to 5 row numbers); ``missing`` (missing values per column, where any);
+    ``pii_columns``, ``sensitive_columns`` (as declared); ``unchecked_columns``
+    (in the data but not in ``schema.columns``); ``reason`` (the one-line
+    outcome when it failed, else null). Check names: present, declared,
+    dtype, nullable, unique, min, max, allowed, pattern.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -241,17 +252,20 @@ def _failures(
 
 
 def _examples(values: list[object], *, redact: bool, pii: frozenset[str]) -> list[Example]:
-    shown: list[Example] = []
+    distinct: list[Example] = []
     for value in values:
-        example = _plain(value)
-        if example is None and value is None:
+        if value is None:
             continue  # a missing column has no example value
-        if redact or _holds_pii(example, pii):
-            example = REDACTED
-        if example not in shown:
-            shown.append(example)
-        if len(shown) == MAX_EXAMPLES:
-            break
+        example = _plain(value)
+        if example not in distinct:
+            distinct.append(example)
+            if len(distinct) == MAX_EXAMPLES:
+                break
+    shown: list[Example] = []
+    for example in distinct:
+        safe = REDACTED if redact or _holds_pii(example, pii) else example
+        if safe not in shown:
+            shown.append(safe)
     return shown
 
 
