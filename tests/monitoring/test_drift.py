@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from mlops_gitops.monitoring.config import DriftConfig
@@ -106,3 +108,24 @@ def test_feature_without_values_on_one_side_is_skipped() -> None:
     ref = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
     cur = pd.DataFrame({"x": [np.nan, np.nan]})
     assert compute_drift(ref, cur, ["x"]).features == ()
+
+
+def test_large_samples_use_the_limiting_distribution_within_one_percent() -> None:
+    ref, cur = RNG.normal(0, 1, 30000), RNG.normal(0.02, 1, 60000)
+    expected = stats.ks_2samp(ref, cur, method="asymp")
+    d = ks_statistic(sorted_values(ref), sorted_values(cur))
+    assert d == pytest.approx(expected.statistic, abs=1e-12)
+    assert ks_pvalue(d, ref.size, cur.size) == pytest.approx(expected.pvalue, rel=0.01)
+
+
+@given(
+    st.lists(st.integers(-5, 5), min_size=1, max_size=40),
+    st.lists(st.integers(-5, 5), min_size=1, max_size=40),
+)
+@settings(max_examples=200, deadline=None)
+# scipy's p-value divides by zero for one-row samples; only its statistic is compared here.
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_ks_statistic_equals_scipy_with_ties_and_any_sizes(ref: list[int], cur: list[int]) -> None:
+    a, b = np.array(ref, dtype=float), np.array(cur, dtype=float)
+    expected = stats.ks_2samp(a, b, method="asymp").statistic
+    assert ks_statistic(sorted_values(a), sorted_values(b)) == pytest.approx(expected, abs=1e-12)
