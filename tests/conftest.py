@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "DVCLIVE_NO_ANALYTICS": "1",
             "DVC_SITE_CACHE_DIR": str(home / ".dvc-site-cache"),
             "MLOPS_TRACEBACK": "",
+            # stage scripts run by `dvc repro` must find this environment's python and dvc
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
