@@ -14,13 +14,14 @@ file whose path names ``evaluate`` or ``test`` wins).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mlops_gitops.errors import DataError
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.monitor import Reference
+from mlops_gitops.monitoring.validation import InputSchema, infer_schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,3 +114,17 @@ def resolve_reference(root: Path, model: str, version: str, config: MonitoringCo
         test_metrics=metrics_of_test_set(registration.metrics),
         source=f"{path} (md5 {md5[:12]})",
     )
+
+
+def resolve_input_schema(
+    root: Path, model: str, version: str, *, features: Sequence[str], config: MonitoringConfig
+) -> InputSchema:
+    """Return the input schema of a registered version, for real-time validation in serving."""
+    reference = resolve_reference(root, model, version, config)
+    missing = [name for name in features if name not in reference.frame.columns]
+    if missing:
+        raise ReferenceError(
+            f"{model}@{version}: inputs {', '.join(missing)} are not in the reference data "
+            f"({reference.source})"
+        )
+    return infer_schema(reference.frame, features, range_tolerance=config.quality.range_tolerance)

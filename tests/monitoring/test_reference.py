@@ -120,3 +120,18 @@ def test_label_and_metrics_are_read_flat_or_nested() -> None:
         }
     )
     assert found == {"accuracy": 0.8}
+
+
+def test_input_schema_of_a_registered_version_for_serving(dvc_repo: Path) -> None:
+    from mlops_gitops.monitoring.reference import resolve_input_schema
+
+    _registered_project(dvc_repo)
+    config = MonitoringConfig()
+    schema = resolve_input_schema(
+        dvc_repo, "credit-default", "v1.0.0", features=["income", "region"], config=config
+    )
+    assert schema.names == ("income", "region")
+    with pytest.raises(ReferenceError, match="inputs salary are not in the reference data"):
+        resolve_input_schema(
+            dvc_repo, "credit-default", "v1.0.0", features=["salary"], config=MonitoringConfig()
+        )
