@@ -134,7 +134,7 @@ def run_monitoring(
     from mlops_gitops.manifests import read_environment
 
     manifest = read_environment(root, env)
-    config = load_monitoring_config(manifest.monitoring, origin=f"envs/{env}.yaml")
+    config = load_monitoring_config(_section_with_lines(root, env), origin=f"envs/{env}.yaml")
     if window is not None:
         config = config.model_copy(update={"window": window})
     now = now or datetime.now(UTC)
@@ -166,6 +166,15 @@ def run_monitoring(
         return run
     prom = root / config.prometheus_file if config.prometheus_file else paths.prometheus
     return replace(run, files=tuple(_write(run, paths, state, prom)))
+
+
+def _section_with_lines(root: Path, env: str) -> Any:
+    """Return the manifest's ``monitoring:`` section as read by ruamel (it keeps line numbers)."""
+    from mlops_gitops.manifests import ManifestError
+    from mlops_gitops.roundtrip import load_roundtrip
+
+    document = load_roundtrip(root / "envs" / f"{env}.yaml", error=ManifestError)
+    return (document or {}).get("monitoring") or {}
 
 
 def _default_resolver() -> ReferenceResolver:

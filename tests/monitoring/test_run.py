@@ -155,5 +155,5 @@ def test_invalid_monitoring_section_names_the_manifest(
     write_project(tmp_path, receiver.url)
     manifest = tmp_path / "envs/prod.yaml"
     manifest.write_text(manifest.read_text().replace("priority: P2", "priority: P9"))
-    with pytest.raises(MonitoringConfigError, match=r"envs/prod.yaml monitoring.alerts.0.priority"):
+    with pytest.raises(MonitoringConfigError, match=r"prod.yaml:14 monitoring.alerts.0.priority"):
         _run(tmp_path, receiver, now=NOW)
