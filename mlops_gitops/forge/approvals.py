@@ -135,3 +135,19 @@ def sign_approval(
         reason = err.strip().splitlines()[-1] if err.strip() else f"exit status {code}"
         raise ForgeError(f"cannot sign the approval tag {name}: {reason}")
     return name
+
+
+def approve(
+    repo: str | os.PathLike[str],
+    env: str,
+    rev: str = "HEAD",
+    *,
+    key: str | os.PathLike[str],
+    user: str,
+    remote: str | None = "origin",
+) -> str:
+    """Sign the approval of ``rev`` for ``env`` and push the tag to ``remote``; return its name."""
+    name = sign_approval(repo, env, rev, key=key, user=user)
+    if remote:
+        scm.git("push", "-q", remote, f"refs/tags/{name}", cwd=repo)
+    return name

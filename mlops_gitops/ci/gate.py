@@ -1,0 +1,174 @@
+"""The gate in CI: evaluate the policies on a change and turn the decision into a status.
+
+The policies come from the base revision, never from the change under
+review (a change that weakens a rule takes effect after it merges). The
+approvals come from a forge (pull-request reviews or SSH-signed tags),
+adapted here to the policy engine's approvals provider.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mlops_gitops import scm
+from mlops_gitops.forge.base import Approval as ForgeApproval
+from mlops_gitops.forge.base import GateStatus
+from mlops_gitops.reports.context import PolicyRow, Verdict
+
+log = logging.getLogger(__name__)
+
+POLICIES_DIR = "policies"
+
+
+class ForgeApprovals:
+    """The approvals a forge holds, as the policy engine's ``ApprovalProvider``."""
+
+    def __init__(
+        self,
+        approvals: Sequence[ForgeApproval],
+        *,
+        env: str | None = None,
+        author: str | None = None,
+    ) -> None:
+        self.approvals = [a for a in approvals if env is None or a.env in (None, env)]
+        self.author = author
+
+    def read_approvals(self, root: Path, head: str) -> Any:
+        """Return the approvals (any commit: the engine counts those on ``head``)."""
+        from mlops_gitops.policies.approvals import Approval, ApprovalSet
+
+        found = tuple(Approval(a.reviewer, a.commit, source=a.source) for a in self.approvals)
+        return ApprovalSet(approvals=found, author=self.author)
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """A gate decision with what the forge and the report show of it."""
+
+    decision: Any
+    status: GateStatus
+    verdict: Verdict
+    policies: list[PolicyRow]
+    record: Path | None
+
+
+def evaluate_gate(
+    root: str | Path,
+    *,
+    base: str,
+    branch: str | None = None,
+    environment: str | None = None,
+    approvals: Sequence[Any] = (),
+    now: datetime | None = None,
+    target_url: str | None = None,
+) -> GateOutcome:
+    """Evaluate the policies of ``base`` on the change checked out at ``root``.
+
+    Args:
+        base: the revision the change is compared with (and whose policies apply).
+        approvals: approval providers of the policy engine (e.g. :class:`ForgeApprovals`).
+
+    Raises:
+        PolicyError: a policy file is not valid or a rule cannot be evaluated.
+    """
+    from mlops_gitops.policies.collect import GateRequest
+    from mlops_gitops.policies.gate import run_gate
+
+    work = Path(root)
+    request = GateRequest(
+        root=work,
+        environment=environment,
+        base=base,
+        branch=branch,
+        approvals=tuple(approvals),
+        now=now,
+    )
+    with trusted_policies(work, base):
+        result = run_gate(request, output=work / ".mlops" / "gate" / "decision.json")
+    return outcome_of(result.decision, record=result.record, target_url=target_url)
+
+
+@contextmanager
+def trusted_policies(root: Path, base: str) -> Iterator[None]:
+    """Put the base revision's ``policies/`` in the work tree while the gate runs."""
+    folder = root / POLICIES_DIR
+    saved = root / ".mlops" / "policies-of-change"
+    if not scm.git_ok("cat-file", "-e", f"{base}:{POLICIES_DIR}", cwd=root):
+        log.warning("%s has no %s/; the change's own policies apply", base, POLICIES_DIR)
+        yield
+        return
+    shutil.rmtree(saved, ignore_errors=True)
+    if folder.exists():
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        folder.rename(saved)
+    try:
+        _extract(root, base, POLICIES_DIR)
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if saved.exists():
+            saved.rename(folder)
+
+
+def _extract(root: Path, rev: str, folder: str) -> None:
+    listing = scm.git("ls-tree", "-r", "-z", "--full-tree", rev, "--", folder, cwd=root)
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        _, kind, sha = meta.split()
+        if kind != "blob":
+            continue
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(scm.git_bytes("cat-file", "blob", sha, cwd=root))
+
+
+def outcome_of(
+    decision: Any, *, record: Path | None = None, target_url: str | None = None
+) -> GateOutcome:
+    """Turn a ``PolicyDecision`` into the status, verdict and rows forges and reports show."""
+    rows = [
+        PolicyRow(
+            rule=r.id,
+            level=r.severity or "-",
+            outcome="fail" if r.outcome == "block" else r.outcome,
+            message=(r.message + (f" (waiver {r.waiver})" if r.waiver else "")).strip(),
+        )
+        for r in decision.results
+    ]
+    summary = summarise(decision)
+    details = "\n".join(
+        ["| rule | result | message |", "|---|---|---|"]
+        + [f"| `{r.rule}` | {r.outcome} | {r.message.replace('|', '/')} |" for r in rows]
+    )
+    status = GateStatus(decision.verdict, summary, details, target_url, data=decision.to_json())
+    verdict = Verdict(
+        decision=decision.verdict, summary=summary, bundle=decision.bundle_digest[:12]
+    )
+    return GateOutcome(decision, status, verdict, rows, record)
+
+
+def summarise(decision: Any) -> str:
+    """Return a one-line summary: the verdict's reason first, then the counts."""
+    counts = decision.counts()
+    tally = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    blocked = [r.id for r in decision.results if r.outcome == "block"]
+    warned = [r.id for r in decision.results if r.outcome == "warn"]
+    if blocked:
+        return f"blocked by {', '.join(blocked)} ({tally})"
+    if warned:
+        return f"passes with warnings from {', '.join(warned)} ({tally})"
+    return f"all rules pass ({tally})" if tally else "no rule applies"
+
+
+def error_outcome(message: str, *, target_url: str | None = None) -> GateOutcome:
+    """Return the outcome of a gate that could not decide (an invalid policy, missing evidence)."""
+    status = GateStatus("error", f"the gate could not decide: {message}"[:300], message, target_url)
+    verdict = Verdict(decision="error", summary=status.summary)
+    return GateOutcome(None, status, verdict, [], None)

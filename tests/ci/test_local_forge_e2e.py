@@ -1,0 +1,81 @@
+"""End to end on the local forge: push, the hook queues, the runner trains, notes appear;
+promotions to prod need two signed approvals from the allowed signers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops_gitops.ci import RunnerSettings, run_runner
+
+from .conftest import TinyForge, sh
+
+
+def _push_param_change(tiny: TinyForge, lr: str) -> str:
+    sh("git checkout -q -b feature", tiny.clone)
+    (tiny.clone / "params.yaml").write_text(f"train:\n  lr: {lr}\n")
+    sh("git commit -qam 'Raise the learning rate'", tiny.clone)
+    return sh("git push origin feature", tiny.clone).stderr
+
+
+@pytest.mark.slow
+def test_push_queues_and_the_runner_trains_reports_and_gates(tiny: TinyForge) -> None:
+    pushed = _push_param_change(tiny, "0.2")
+    assert "remote: queued the pipeline for feature @" in pushed
+
+    [job] = run_runner(tiny.forge, settings=RunnerSettings())
+
+    assert job.state == "done", job.result
+    tip = sh("git rev-parse feature", tiny.forge).stdout.strip()
+    assert job.result["committed"] == tip
+    assert "roc_auc" in sh(f"git show {tip}:metrics/evaluate.json", tiny.forge).stdout
+    sh("mlops forge track && git fetch -q origin", tiny.clone)
+    report = sh(f"git notes --ref=mlops-reports show {tip}", tiny.clone).stdout
+    gate = json.loads(sh(f"git notes --ref=mlops-gate show {tip}", tiny.clone).stdout)
+    assert report.startswith("✅ **mlops/gate: pass**")
+    assert "| roc_auc | 0.8 | 0.7 | +0.1 |" in report
+    assert "| `train.lr` | `0.1` | `0.2` |" in report
+    assert f"![roc](plots/{tip}/roc.png)" in report
+    assert (
+        sh(f"git cat-file -t refs/notes/mlops-reports:plots/{tip}/roc.png", tiny.clone).stdout
+        == "blob\n"
+    )
+    assert (gate["decision"], gate["sha"]) == ("pass", tip)
+    assert (
+        "Running stage 'train'"
+        in Path(tiny.forge / "mlops-queue" / "logs" / f"{job.id}.log").read_text()
+    )
+
+
+@pytest.mark.slow
+def test_a_weak_candidate_is_blocked_and_main_refuses_it(tiny: TinyForge) -> None:
+    _push_param_change(tiny, "0.01")
+    [job] = run_runner(tiny.forge, settings=RunnerSettings())
+    tip = sh("git rev-parse feature", tiny.forge).stdout.strip()
+
+    assert job.result["decision"] == "block"
+    sh(f"git fetch -q origin && git checkout -q main && git merge -q --ff-only {tip}", tiny.clone)
+    refused = sh("git push origin main", tiny.clone, check=False)
+    assert refused.returncode != 0
+    assert f"main: the gate blocks {tip[:12]}: blocked by min-auc" in refused.stderr
+
+
+def test_main_refuses_a_commit_the_runner_has_not_gated(tiny: TinyForge) -> None:
+    (tiny.clone / "README.md").write_text("untrained\n")
+    sh("git add README.md && git commit -qm 'Direct push'", tiny.clone)
+
+    refused = sh("git push origin main", tiny.clone, check=False)
+
+    assert refused.returncode != 0
+    assert "has no gate decision yet" in refused.stderr
+
+
+def test_clients_cannot_write_the_runner_notes(tiny: TinyForge) -> None:
+    sh('git notes --ref=mlops-gate add -m \'{"decision": "pass"}\' HEAD', tiny.clone)
+
+    refused = sh("git push origin refs/notes/mlops-gate", tiny.clone, check=False)
+
+    assert refused.returncode != 0
+    assert "written by the runner only" in refused.stderr
