@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": ("registry", "verify", "Check pinned artifacts against registry and DVC remote."),
     "gc": ("registry", "gc", "Collect DVC garbage, keeping every registered version."),
     "monitor": ("monitor", "monitor", "Monitor drift, performance and health; send alerts."),
+    "explain": ("explain", "explain", "Explain one decision: contributions and counterfactual."),
     "forge": ("forge", "forge", "The local forge: init, hooks, approvals, notes, queue."),
     "runner": ("forge", "runner", "Train the local forge's queued pushes one at a time."),
     "report": ("forge", "report", "Render (and publish) the PR report of the change."),

@@ -1,0 +1,284 @@
+"""The ``explain`` pipeline stage: every explanation of one model version, computed and written.
+
+:func:`explain_model` reads the exported model, the trained-model folder and
+the prepared train/test splits, computes global importance, attributions
+(SHAP, LIME, plug-ins), decision paths, correlations, counterfactuals and
+fairness, then hands them to :mod:`mlops_gitops.explain.report`, which
+writes the DVC metrics, plots and the stakeholder report. Row samples are
+drawn with ``explain.seed``, so a rerun on the same inputs gives the same
+outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlops_gitops.errors import DataError
+from mlops_gitops.explain.attribution import Attributions, tree_estimator
+from mlops_gitops.explain.correlation import (
+    FeatureSelection,
+    association_matrix,
+    mutual_information,
+    select_features,
+)
+from mlops_gitops.explain.decision import Surrogate, fit_surrogate
+from mlops_gitops.explain.fairness import fairness_metrics
+from mlops_gitops.explain.importance import Importance, native_importance, permutation_importance
+from mlops_gitops.explain.model import ExplainError, TabularModel, load_model
+from mlops_gitops.explain.plugins import find_explainer
+from mlops_gitops.explain.prediction import PredictionExplanation, explanation_of
+from mlops_gitops.explain.settings import ExplainSettings, parse_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExplainPaths:
+    """The inputs and outputs of the explain stage (as named in ``dvc.yaml``)."""
+
+    model: str = "models/model.onnx"
+    trained: str = "models/trained"
+    train: str = "data/prepared/train.parquet"
+    test: str = "data/prepared/test.parquet"
+    metrics: str = "metrics/explain.json"
+    fairness: str = "metrics/fairness.json"
+    importance_plot: str = "plots/importance.json"
+    report_dir: str = "reports/explain"
+
+
+@dataclass(frozen=True)
+class Explanations:
+    """Everything the explain stage computed for one model version."""
+
+    model: TabularModel
+    settings: ExplainSettings
+    threshold: float
+    importance: Importance
+    native: dict[str, float] | None
+    attributions: dict[str, Attributions]
+    examples: tuple[PredictionExplanation, ...]
+    surrogate: Surrogate
+    association: pd.DataFrame
+    information: dict[str, float]
+    selection: FeatureSelection
+    fairness: dict[str, object]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def explain_model(
+    paths: ExplainPaths | Mapping[str, str],
+    *,
+    settings: ExplainSettings | Mapping[str, object],
+    label: str,
+    sensitive: Sequence[str],
+    threshold: float = 0.5,
+    rules: Mapping[str, Mapping[str, object]] | None = None,
+) -> Explanations:
+    """Explain the model of ``paths`` and write the stage's metrics, plots and report.
+
+    Args:
+        paths: the stage's inputs and outputs (an :class:`ExplainPaths` or its fields).
+        settings: the ``explain`` params section.
+        label: the label column (``data.label``).
+        sensitive: the sensitive attributes (``schema.sensitive``).
+        threshold: a decision is positive at or above it (``evaluate.threshold``).
+        rules: ``schema.columns``, whose ranges and allowed values bound counterfactuals.
+
+    Raises:
+        DataError: a split is missing or lacks the label.
+        ExplainError: the model cannot be explained (see the message).
+        ConfigError: the ``explain`` params are invalid.
+    """
+    from mlops_gitops.explain.report import write_outputs
+
+    where = paths if isinstance(paths, ExplainPaths) else ExplainPaths(**paths)
+    config = parse_settings(settings)
+    train, test = _read_split(where.train, label), _read_split(where.test, label)
+    model = load_model(where.model, train, trained_dir=where.trained, rules=rules)
+    explanations = compute_explanations(
+        model, train, test, settings=config, label=label, sensitive=sensitive, threshold=threshold
+    )
+    write_outputs(explanations, where)
+    return explanations
+
+
+def compute_explanations(
+    model: TabularModel,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    settings: ExplainSettings,
+    label: str,
+    sensitive: Sequence[str],
+    threshold: float = 0.5,
+) -> Explanations:
+    """Compute every explanation of ``model`` on the ``train``/``test`` splits (no files)."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "importance"):
+        encoded = model.space.encode(
+            sample := _sample(test, settings.permutation.rows, settings.seed)
+        )
+        importance = permutation_importance(
+            model, encoded, sample[label].to_numpy(), scoring=settings.permutation.scoring,
+            n_repeats=settings.permutation.n_repeats, seed=settings.seed,
+        )  # fmt: skip
+    background = _sample(train, settings.shap.background_rows, settings.seed)
+    attributions = _attribute(model, test, background, settings=settings, timings=timings)
+    with _timed(timings, "examples"):
+        examples = _examples(model, attributions, settings=settings, threshold=threshold)
+    with _timed(timings, "surrogate"):
+        surrogate = _surrogate(model, train, encoded, settings=settings, threshold=threshold)
+    with _timed(timings, "correlation"):
+        association, information, selection = _correlation(
+            model, train, importance, label=label, sensitive=sensitive, settings=settings
+        )
+    with _timed(timings, "fairness"):
+        decisions = (model.predict_proba(test) >= threshold).astype(int)
+        fairness = fairness_metrics(test, test[label].to_numpy(), decisions, sensitive=sensitive)
+    return Explanations(
+        model, settings, threshold, importance, native_importance(model), attributions, examples,
+        surrogate, association, information, selection, fairness, timings,
+    )  # fmt: skip
+
+
+def _read_split(path: str, label: str) -> pd.DataFrame:
+    if not Path(path).is_file():
+        raise DataError(f"{path}: not found; run 'dvc repro prepare' or 'dvc pull' first")
+    frame = pd.read_parquet(path)
+    if label not in frame.columns:
+        raise DataError(f"{path}: no label column '{label}' (data.label in params.yaml)")
+    return frame.reset_index(drop=True)
+
+
+def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    if len(frame) <= rows:
+        return frame
+    return frame.sample(n=rows, random_state=seed).sort_index()
+
+
+class _timed:
+    def __init__(self, timings: dict[str, float], name: str) -> None:
+        self.timings, self.name = timings, name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.name] = round(time.perf_counter() - self.started, 3)
+        log.info("explain: %s in %.1f s", self.name, self.timings[self.name])
+
+
+def _attribute(
+    model: TabularModel,
+    test: pd.DataFrame,
+    background: pd.DataFrame,
+    *,
+    settings: ExplainSettings,
+    timings: dict[str, float],
+) -> dict[str, Attributions]:
+    attributions = {}
+    for name in settings.explainers:
+        explainer = find_explainer(name)
+        rows = _rows_for(name, model, settings)
+        with _timed(timings, name):
+            rows_frame = _sample(test, rows, settings.seed)[list(model.space.names)]
+            attributions[name] = explainer.attribute(
+                model, rows_frame, background=background, settings=settings
+            )
+    return attributions
+
+
+def _rows_for(name: str, model: TabularModel, settings: ExplainSettings) -> int:
+    if name == "shap":
+        return (
+            settings.shap.rows if tree_estimator(model) is not None else settings.shap.agnostic_rows
+        )
+    return settings.lime.rows  # LIME and plug-ins explain a handful of rows
+
+
+def _examples(
+    model: TabularModel,
+    attributions: Mapping[str, Attributions],
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+) -> tuple[PredictionExplanation, ...]:
+    """Explain the first declined (positive) rows of the first explainer, with counterfactuals."""
+    count = settings.counterfactual.rows
+    if count == 0 or not attributions:
+        return ()
+    primary = next(iter(attributions.values()))
+    positive = np.flatnonzero(model.predict_proba(primary.data) >= threshold)
+    chosen = list(positive[:count]) or list(range(min(count, len(primary.data))))
+    return tuple(
+        explanation_of(
+            primary,
+            int(i),
+            model=model,
+            settings=settings,
+            threshold=threshold,
+            with_counterfactual=True,
+        )
+        for i in chosen
+    )
+
+
+def _surrogate(
+    model: TabularModel,
+    train: pd.DataFrame,
+    test: np.ndarray,
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+) -> Surrogate:
+    fit_rows = model.space.encode(_sample(train, settings.surrogate.rows, settings.seed))
+    decisions = (model.predict_matrix(fit_rows) >= threshold).astype(int)
+    test_decisions = (model.predict_matrix(test) >= threshold).astype(int)
+    return fit_surrogate(
+        model.space,
+        fit_rows,
+        decisions,
+        test=(test, test_decisions),
+        max_depth=settings.surrogate.max_depth,
+        seed=settings.seed,
+    )
+
+
+def _correlation(
+    model: TabularModel,
+    train: pd.DataFrame,
+    importance: Importance,
+    *,
+    label: str,
+    sensitive: Sequence[str],
+    settings: ExplainSettings,
+) -> tuple[pd.DataFrame, dict[str, float], FeatureSelection]:
+    sample = _sample(train, settings.correlation.rows, settings.seed)
+    extra = [s for s in sensitive if s in sample.columns and s not in model.space.names]
+    association = association_matrix(sample, [*model.space.names, *extra])
+    kinds = [f.kind == "categorical" for f in model.space.features]
+    labels = sample[label].to_numpy()
+    if len(np.unique(labels)) < 2:
+        raise ExplainError(f"the training sample has one class of '{label}' only; sample more rows")
+    information = mutual_information(
+        model.space.encode(sample),
+        labels,
+        names=model.space.names,
+        categorical=kinds,
+        seed=settings.seed,
+    )
+    selection = select_features(
+        importance.mean,
+        information,
+        association,
+        threshold=settings.correlation.threshold,
+        min_importance=settings.correlation.min_importance,
+    )
+    return association, information, selection

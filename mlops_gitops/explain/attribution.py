@@ -1,0 +1,207 @@
+"""Feature attributions of single predictions, and SHAP values (the built-in ``shap`` explainer).
+
+A tree model whose native estimator shap can read (scikit-learn tree
+ensembles) is explained exactly with ``shap.TreeExplainer`` in log-odds;
+every other model is explained with kernel SHAP over the ONNX model's
+probability, on the encoded feature matrix of :class:`FeatureSpace`. Both
+are additive: the base value plus the contributions equals the explained
+output. ``shap`` is imported only when values are computed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from mlops_gitops.explain.model import ExplainError, TabularModel
+
+if TYPE_CHECKING:
+    from mlops_gitops.explain.settings import ExplainSettings
+
+log = logging.getLogger(__name__)
+
+OutputSpace = Literal["log-odds", "probability"]
+# scikit-learn estimators that shap's TreeExplainer reads exactly.
+TREE_ESTIMATORS = frozenset(
+    {
+        "HistGradientBoostingClassifier",
+        "GradientBoostingClassifier",
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "DecisionTreeClassifier",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Attributions:
+    """Per-row feature contributions to one model output.
+
+    ``base_values[i] + values[i].sum()`` equals ``output[i]`` for additive
+    methods (SHAP); for LIME it equals the local surrogate's prediction.
+    """
+
+    method: str
+    features: tuple[str, ...]
+    values: np.ndarray = field(repr=False)
+    base_values: np.ndarray = field(repr=False)
+    output: np.ndarray = field(repr=False)
+    output_space: OutputSpace
+    data: pd.DataFrame = field(repr=False)
+
+    def mean_abs(self) -> dict[str, float]:
+        """Return the mean absolute contribution of each feature (global importance)."""
+        means = (
+            np.abs(self.values).mean(axis=0) if len(self.values) else np.zeros(len(self.features))
+        )
+        return {name: float(v) for name, v in zip(self.features, means, strict=True)}
+
+    def top(self, row: int, count: int) -> list[tuple[str, object, float]]:
+        """Return ``(feature, value, contribution)`` of row ``row``, largest first."""
+        order = np.argsort(-np.abs(self.values[row]), kind="stable")[:count]
+        record = self.data.iloc[row]
+        return [
+            (self.features[j], _plain(record[self.features[j]]), float(self.values[row, j]))
+            for j in order
+        ]
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def tree_estimator(model: TabularModel) -> object | None:
+    """Return the native tree estimator that shap reads exactly, or None."""
+    native = model.native
+    if native is None:
+        return None
+    final = native.steps[-1][1] if hasattr(native, "steps") else native
+    return final if type(final).__name__ in TREE_ESTIMATORS else None
+
+
+class ShapExplainer:
+    """SHAP values: exact for tree models, kernel SHAP over ONNX otherwise."""
+
+    name = "shap"
+
+    def attribute(
+        self,
+        model: TabularModel,
+        rows: pd.DataFrame,
+        *,
+        background: pd.DataFrame,
+        settings: ExplainSettings,
+    ) -> Attributions:
+        """Return SHAP values of ``rows``."""
+        if tree_estimator(model) is not None:
+            return tree_shap(model, rows)
+        return kernel_shap(
+            model, rows, background=background, nsamples=settings.shap.nsamples, seed=settings.seed
+        )
+
+
+def tree_shap(model: TabularModel, rows: pd.DataFrame) -> Attributions:
+    """Return exact tree SHAP values in log-odds, summed back onto the raw features.
+
+    Raises:
+        ExplainError: the model has no native tree estimator.
+    """
+    estimator = tree_estimator(model)
+    if estimator is None:
+        raise ExplainError(f"{model.path}: no native tree model to explain exactly")
+    import shap
+
+    from mlops_gitops.training.features import Feature, feature_frame
+
+    native = model.native
+    prep = native[:-1] if hasattr(native, "steps") and len(native.steps) > 1 else None  # type: ignore[index]  # a Pipeline
+    frame = rows[list(model.space.names)]
+    features = [
+        Feature(name=f.name, kind=f.kind, categories=list(f.categories) or None)
+        for f in model.space.features
+    ]
+    # the form the framework model was trained on: float32 numbers, "" for a missing category
+    prepared = feature_frame(frame, features)
+    matrix = prep.transform(prepared) if prep is not None else prepared
+    names = list(prep.get_feature_names_out()) if prep is not None else list(model.space.names)
+    explanation = shap.TreeExplainer(estimator)(np.asarray(matrix, dtype=float))
+    values = np.asarray(explanation.values, dtype=float)
+    base = np.asarray(explanation.base_values, dtype=float).reshape(-1)
+    if values.ndim == 3:  # one slice per class: keep the positive class
+        values, base = values[:, :, -1], np.asarray(explanation.base_values)[:, -1]
+    raw = sum_onto_features(values, names, model.space.names)
+    return Attributions(
+        "shap",
+        model.space.names,
+        raw,
+        base,
+        base + raw.sum(axis=1),
+        "log-odds",
+        frame.reset_index(drop=True),
+    )
+
+
+def sum_onto_features(values: np.ndarray, names: list[str], raw: tuple[str, ...]) -> np.ndarray:
+    """Add the columns a preprocessor made from one raw feature back together."""
+    out = np.zeros((values.shape[0], len(raw)))
+    by_length = sorted(range(len(raw)), key=lambda j: -len(raw[j]))
+    for k, name in enumerate(names):
+        owner = next((j for j in by_length if _derived_from(name, raw[j])), None)
+        if owner is None:
+            raise ExplainError(
+                f"cannot tell which raw feature the model column '{name}' comes from"
+            )
+        out[:, owner] += values[:, k]
+    return out
+
+
+def _derived_from(column: str, feature: str) -> bool:
+    tail = column.split("__", 1)[-1]
+    return tail == feature or tail.startswith(f"{feature}_")
+
+
+def kernel_shap(
+    model: TabularModel,
+    rows: pd.DataFrame,
+    *,
+    background: pd.DataFrame,
+    nsamples: int,
+    seed: int = 0,
+) -> Attributions:
+    """Return kernel SHAP values of the ONNX model's probability (model-agnostic)."""
+    import shap
+
+    space = model.space
+    matrix = space.encode(rows)
+    reference = space.encode(background)
+    explainer = shap.KernelExplainer(model.predict_matrix, reference)
+    with seeded_numpy(seed):  # kernel SHAP samples coalitions from numpy's global generator
+        raw = explainer.shap_values(matrix, nsamples=nsamples, l1_reg=False, silent=True)
+    values = np.asarray(raw, dtype=float)
+    if values.ndim == 3:
+        values = values[:, :, -1]
+    base = np.full(len(matrix), float(np.ravel(explainer.expected_value)[-1]))
+    output = model.predict_matrix(matrix)
+    frame = rows[list(space.names)].reset_index(drop=True)
+    return Attributions("shap", space.names, values, base, output, "probability", frame)
+
+
+@contextmanager
+def seeded_numpy(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator for a block and restore its state afterwards."""
+    state = np.random.get_state()
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)

@@ -1,0 +1,147 @@
+"""Global feature importance: permutation importance on the ONNX model, native importance.
+
+Permutation importance shuffles one feature column of the encoded test
+sample at a time and measures how much the score of the ONNX model drops,
+so it holds for every framework. Native importance is what the framework
+model reports itself (``feature_importances_`` of tree ensembles, absolute
+coefficients of linear models), summed back onto the raw features; models
+without one (histogram gradient boosting, neural networks) have none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlops_gitops.explain.attribution import sum_onto_features
+from mlops_gitops.explain.model import ExplainError, TabularModel
+
+Scorer = Callable[[np.ndarray, np.ndarray], float]
+
+
+def _scorers() -> dict[str, tuple[Scorer, int]]:
+    from sklearn import metrics
+
+    def accuracy(y: np.ndarray, p: np.ndarray) -> float:
+        return float(metrics.accuracy_score(y, p >= 0.5))
+
+    def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+        return float(metrics.log_loss(y, np.clip(p, 1e-7, 1 - 1e-7), labels=[0, 1]))
+
+    # name -> (score(y, probability), sign: +1 when higher is better)
+    return {
+        "roc_auc": (lambda y, p: float(metrics.roc_auc_score(y, p)), 1),
+        "average_precision": (lambda y, p: float(metrics.average_precision_score(y, p)), 1),
+        "accuracy": (accuracy, 1),
+        "log_loss": (log_loss, -1),
+    }
+
+
+@dataclass(frozen=True)
+class Importance:
+    """Permutation importance: the mean and spread of the score drop per feature."""
+
+    scoring: str
+    baseline: float
+    mean: Mapping[str, float]
+    std: Mapping[str, float]
+
+    def ranked(self) -> list[str]:
+        """Return the features from most to least important."""
+        return sorted(self.mean, key=lambda name: (-self.mean[name], name))
+
+
+def permutation_importance(
+    model: TabularModel,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    *,
+    scoring: str = "roc_auc",
+    n_repeats: int = 5,
+    seed: int = 0,
+) -> Importance:
+    """Return how much the ONNX model's score drops when each feature is shuffled.
+
+    Args:
+        rows: the encoded sample (:meth:`FeatureSpace.encode`).
+        labels: the true labels of ``rows`` (0/1).
+
+    Raises:
+        ExplainError: the scoring is unknown, or the labels hold one class only.
+    """
+    scorers = _scorers()
+    if scoring not in scorers:
+        raise ExplainError(
+            f"explain.permutation.scoring: '{scoring}' is not one of {sorted(scorers)}"
+        )
+    if len(np.unique(labels)) < 2:
+        raise ExplainError(
+            "permutation importance needs both classes in the sample; sample more rows"
+        )
+    score, sign = scorers[scoring]
+    baseline = score(labels, model.predict_matrix(rows))
+    rng = np.random.default_rng(seed)
+    drops = np.zeros((rows.shape[1], n_repeats))
+    for repeat in range(n_repeats):
+        for j in range(rows.shape[1]):
+            shuffled = rows.copy()
+            shuffled[:, j] = rows[rng.permutation(len(rows)), j]
+            drops[j, repeat] = sign * (baseline - score(labels, model.predict_matrix(shuffled)))
+    names = model.space.names
+    return Importance(
+        scoring,
+        baseline,
+        {n: float(drops[j].mean()) for j, n in enumerate(names)},
+        {n: float(drops[j].std()) for j, n in enumerate(names)},
+    )
+
+
+def native_importance(model: TabularModel) -> dict[str, float] | None:
+    """Return the framework model's own importance per raw feature (sums to 1), or None."""
+    native = model.native
+    if native is None:
+        return None
+    final = native.steps[-1][1] if hasattr(native, "steps") else native
+    if hasattr(final, "feature_importances_"):
+        weights = np.asarray(final.feature_importances_, dtype=float)
+    elif hasattr(final, "coef_"):
+        weights = np.abs(np.asarray(final.coef_, dtype=float)).sum(axis=0)
+    else:
+        return None
+    if hasattr(native, "steps") and len(native.steps) > 1:
+        names = list(native[:-1].get_feature_names_out())  # type: ignore[index]  # a Pipeline
+    else:
+        names = list(model.space.names)
+    if len(names) != weights.size:
+        raise ExplainError(
+            f"{model.path}: native importance has {weights.size} values for {len(names)} columns"
+        )
+    raw = sum_onto_features(weights.reshape(1, -1), names, model.space.names)[0]
+    total = raw.sum() or 1.0
+    return {name: float(v / total) for name, v in zip(model.space.names, raw, strict=True)}
+
+
+def compare_importance(
+    base: Mapping[str, float], head: Mapping[str, float]
+) -> list[dict[str, object]]:
+    """Compare two versions' importance: one row per feature with both values, delta, ranks.
+
+    Rows are ordered by the head version's importance; a feature absent from
+    one side has ``None`` there.
+    """
+    base_rank = {n: i + 1 for i, n in enumerate(sorted(base, key=lambda n: -base[n]))}
+    head_rank = {n: i + 1 for i, n in enumerate(sorted(head, key=lambda n: -head[n]))}
+    names = sorted(set(base) | set(head), key=lambda n: (-head.get(n, -np.inf), n))
+    return [
+        {
+            "feature": n,
+            "base": base.get(n),
+            "head": head.get(n),
+            "delta": (head[n] - base[n]) if n in base and n in head else None,
+            "base_rank": base_rank.get(n),
+            "head_rank": head_rank.get(n),
+        }
+        for n in names
+    ]

@@ -1,0 +1,325 @@
+"""The model under explanation: an ONNX session, its feature space, the native model if known.
+
+Every explanation runs through the exported ONNX model (one input per raw
+feature column, outputs ``label`` and ``probabilities``), so it holds for
+every framework. Explainers that need a numeric matrix (kernel SHAP, LIME)
+see the features through :class:`FeatureSpace`: numeric columns as they are,
+categorical columns as category codes, missing values as NaN. The feature
+space also carries the feasible values (ranges and categories) that
+counterfactuals respect. Reads ``models/model.onnx`` and, when given,
+``models/trained/meta.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from mlops_gitops.errors import MlopsError
+from mlops_gitops.training.features import MISSING_CATEGORY
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+FeatureKind = Literal["numeric", "categorical"]
+_ONNX_KINDS: dict[str, FeatureKind] = {
+    "tensor(float)": "numeric",
+    "tensor(double)": "numeric",
+    "tensor(string)": "categorical",
+}
+
+
+class ExplainError(MlopsError):
+    """A model, row or dataset cannot be explained."""
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One raw feature: its kind and feasible values (range or categories)."""
+
+    name: str
+    kind: FeatureKind
+    categories: tuple[str, ...] = ()
+    low: float = math.nan
+    high: float = math.nan
+    scale: float = 1.0
+    integer: bool = False
+    allowed: tuple[float, ...] = ()
+
+    def code_of(self, value: object) -> float:
+        """Return the matrix value of ``value``: a number, a category code, or NaN."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return math.nan
+        if self.kind == "numeric":
+            return float(value)  # type: ignore[arg-type]  # checked by the callers' schema
+        text = str(value)
+        return float(self.categories.index(text)) if text in self.categories else math.nan
+
+    def value_of(self, code: float) -> object:
+        """Return the raw value of a matrix value (the inverse of :meth:`code_of`)."""
+        if math.isnan(code):
+            return None
+        if self.kind == "numeric":
+            return float(code)
+        return self.categories[round(code)]
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    """The model's raw features in input order, with a numeric-matrix codec."""
+
+    features: tuple[FeatureSpec, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Return the feature names in model input order."""
+        return tuple(f.name for f in self.features)
+
+    def spec(self, name: str) -> FeatureSpec:
+        """Return the spec of feature ``name``."""
+        for feature in self.features:
+            if feature.name == name:
+                return feature
+        raise ExplainError(f"'{name}' is not a feature of the model ({', '.join(self.names)})")
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return ``frame`` as a float matrix: category codes, NaN for missing or unknown."""
+        columns = []
+        for spec in self.features:
+            if spec.kind == "numeric":
+                columns.append(pd.to_numeric(frame[spec.name]).to_numpy(float, na_value=np.nan))
+            else:
+                codes = pd.Categorical(frame[spec.name], categories=list(spec.categories)).codes
+                columns.append(np.where(codes < 0, np.nan, codes.astype(float)))
+        return np.column_stack(columns) if columns else np.empty((len(frame), 0))
+
+    def decode(self, matrix: np.ndarray) -> pd.DataFrame:
+        """Return a frame of raw values for an encoded ``matrix`` (inverse of :meth:`encode`)."""
+        data: dict[str, object] = {}
+        for j, spec in enumerate(self.features):
+            if spec.kind == "numeric":
+                data[spec.name] = matrix[:, j].astype(float)
+            else:
+                data[spec.name] = pd.Series(_lookup(spec, matrix[:, j]), dtype="object")
+        return pd.DataFrame(data)
+
+
+def build_space(
+    reference: pd.DataFrame,
+    kinds: Mapping[str, FeatureKind],
+    *,
+    categories: Mapping[str, Sequence[str]] | None = None,
+    rules: Mapping[str, Mapping[str, object]] | None = None,
+) -> FeatureSpace:
+    """Derive the feasible values of each feature from reference data and the data schema.
+
+    Numeric features take their range from ``reference`` (min to max),
+    narrowed by the schema's ``min``/``max`` and restricted to its ``allowed``
+    values (``rules`` is ``schema.columns`` of params); their scale is the
+    interquartile range (or the range when that is zero), and a feature that
+    holds whole numbers only stays whole. Categorical features take
+    ``categories`` (the trained model's), else the schema's ``allowed``
+    values, else the values seen in ``reference``.
+
+    Raises:
+        ExplainError: ``reference`` lacks a feature.
+    """
+    missing = [name for name in kinds if name not in reference.columns]
+    if missing:
+        raise ExplainError(f"reference data lacks the model's features: {', '.join(missing)}")
+    specs = []
+    for name, kind in kinds.items():
+        rule = (rules or {}).get(name) or {}
+        if kind == "categorical":
+            specs.append(
+                FeatureSpec(name, kind, _categories_of(reference[name], categories, name, rule))
+            )
+        else:
+            specs.append(
+                _numeric_spec(name, pd.to_numeric(reference[name]).dropna().to_numpy(float), rule)
+            )
+    return FeatureSpace(tuple(specs))
+
+
+def _categories_of(
+    column: pd.Series,
+    categories: Mapping[str, Sequence[str]] | None,
+    name: str,
+    rule: Mapping[str, object],
+) -> tuple[str, ...]:
+    known = (categories or {}).get(name)
+    if known:
+        return tuple(str(c) for c in known)
+    allowed = rule.get("allowed")
+    if isinstance(allowed, list) and allowed:
+        return tuple(str(c) for c in allowed)
+    return tuple(sorted(str(v) for v in column.dropna().unique() if str(v) != MISSING_CATEGORY))
+
+
+def _numeric_spec(name: str, values: np.ndarray, rule: Mapping[str, object]) -> FeatureSpec:
+    if values.size == 0:
+        return FeatureSpec(name, "numeric")
+    low, high = float(values.min()), float(values.max())
+    if isinstance(rule.get("min"), int | float):
+        low = max(low, float(rule["min"]))  # type: ignore[arg-type]  # checked just above
+    if isinstance(rule.get("max"), int | float):
+        high = min(high, float(rule["max"]))  # type: ignore[arg-type]  # checked just above
+    q1, q3 = np.percentile(values, [25, 75])
+    scale = float(q3 - q1) or (high - low) or 1.0
+    integer = bool(np.all(values == np.round(values)))
+    allowed = rule.get("allowed")
+    choices = (
+        tuple(float(v) for v in allowed if isinstance(v, int | float))
+        if isinstance(allowed, list)
+        else ()
+    )
+    return FeatureSpec(name, "numeric", (), low, high, scale, integer, choices)
+
+
+@dataclass(frozen=True)
+class TabularModel:
+    """A classifier of the ONNX contract, ready to score frames and encoded matrices."""
+
+    path: Path
+    session: onnxruntime.InferenceSession = field(repr=False, compare=False)
+    space: FeatureSpace
+    onnx_types: Mapping[str, str]
+    family: str = "unknown"
+    native: object | None = field(default=None, repr=False, compare=False)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the probability of the positive class for each row of ``frame``."""
+        feeds: dict[str, np.ndarray] = {}
+        for spec in self.space.features:
+            column = frame[spec.name]
+            if spec.kind == "numeric":
+                values = pd.to_numeric(column).to_numpy(self._dtype(spec.name), na_value=np.nan)
+            else:
+                values = column.astype(object).where(column.notna(), MISSING_CATEGORY).to_numpy()
+            feeds[spec.name] = values.reshape(-1, 1)
+        return self._run(feeds)
+
+    def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Return the positive-class probability of each row of an encoded matrix."""
+        matrix = np.atleast_2d(np.asarray(matrix, dtype=float))
+        feeds: dict[str, np.ndarray] = {}
+        for j, spec in enumerate(self.space.features):
+            if spec.kind == "numeric":
+                feeds[spec.name] = matrix[:, j].astype(self._dtype(spec.name)).reshape(-1, 1)
+            else:
+                raw = _lookup(spec, matrix[:, j])
+                feeds[spec.name] = np.where(raw == None, MISSING_CATEGORY, raw).reshape(-1, 1)  # noqa: E711  # elementwise
+        return self._run(feeds)
+
+    def _dtype(self, name: str) -> type[np.floating]:
+        return np.float64 if self.onnx_types[name] == "tensor(double)" else np.float32
+
+    def _run(self, feeds: Mapping[str, np.ndarray]) -> np.ndarray:
+        if not feeds or next(iter(feeds.values())).shape[0] == 0:
+            return np.empty(0)
+        probabilities = self.session.run(["probabilities"], dict(feeds))[0]
+        return np.asarray(probabilities, dtype=float)[:, -1]
+
+
+def _lookup(spec: FeatureSpec, codes: np.ndarray) -> np.ndarray:
+    table = np.array([*spec.categories, None], dtype=object)
+    index = np.where(np.isnan(codes), len(spec.categories), np.round(codes)).astype(np.int64)
+    return table[np.clip(index, 0, len(spec.categories))]
+
+
+def read_onnx_inputs(session: onnxruntime.InferenceSession, path: Path) -> dict[str, str]:
+    """Return ``{input name: onnx type}``, checking the one-input-per-column contract."""
+    types: dict[str, str] = {}
+    for node in session.get_inputs():
+        if node.type not in _ONNX_KINDS:
+            raise ExplainError(
+                f"{path}: input '{node.name}' has type {node.type}; expected one float or "
+                "string input per raw feature column (re-export the model)"
+            )
+        types[node.name] = node.type
+    if "probabilities" not in {o.name for o in session.get_outputs()}:
+        raise ExplainError(f"{path}: the model has no 'probabilities' output; re-export it")
+    return types
+
+
+def open_session(path: Path) -> onnxruntime.InferenceSession:
+    """Open ``path`` in ONNX Runtime on the CPU."""
+    import onnxruntime
+
+    if not path.is_file():
+        raise ExplainError(f"{path}: model not found; run 'dvc pull' or 'dvc repro' first")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        return onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # ORT raises untyped errors: wrap them where they enter
+        raise ExplainError(f"{path}: not a loadable ONNX model") from exc
+
+
+def load_model(
+    path: str | Path,
+    reference: pd.DataFrame,
+    *,
+    trained_dir: str | Path | None = None,
+    rules: Mapping[str, Mapping[str, object]] | None = None,
+) -> TabularModel:
+    """Open an ONNX model and derive its feature space from ``reference`` data.
+
+    Args:
+        path: the ONNX file of the contract.
+        reference: rows that set feasible ranges and categories (the training split).
+        trained_dir: the trained-model folder of the same version; its
+            ``meta.json`` gives the family and categories, and a scikit-learn
+            model in it enables exact tree explanations.
+        rules: ``schema.columns`` of params, which narrows the feasible values.
+    """
+    onnx_path = Path(path)
+    session = open_session(onnx_path)
+    types = read_onnx_inputs(session, onnx_path)
+    if trained_dir is not None:
+        family, categories, native = _read_trained(Path(trained_dir))
+    else:
+        family, categories, native = *_read_onnx_meta(session), None
+    kinds = {name: _ONNX_KINDS[kind] for name, kind in types.items()}
+    space = build_space(reference, kinds, categories=categories, rules=rules)
+    return TabularModel(onnx_path, session, space, types, family, native)
+
+
+def _read_onnx_meta(session: onnxruntime.InferenceSession) -> tuple[str, dict[str, list[str]]]:
+    """Return the family and categories the export wrote into the graph's metadata."""
+    meta = session.get_modelmeta().custom_metadata_map
+    try:
+        features = json.loads(meta.get("features", "[]"))
+    except ValueError:
+        features = []
+    categories = {
+        str(f["name"]): [str(c) for c in f["categories"]]
+        for f in features
+        if isinstance(f, dict) and isinstance(f.get("categories"), list)
+    }
+    return str(meta.get("family", "unknown")), categories
+
+
+def _read_trained(folder: Path) -> tuple[str, dict[str, list[str]], object | None]:
+    """Return the family, the categories and (for scikit-learn) the fitted pipeline."""
+    from mlops_gitops.training import TrainingError, read_meta
+    from mlops_gitops.training import load_model as load_trained
+
+    try:
+        meta = read_meta(folder)
+        categories = {f.name: list(f.categories) for f in meta.features if f.categories is not None}
+        # Only the sklearn family has a native model the explainers use (shap's
+        # TreeExplainer); loading a network would import torch for nothing.
+        native = load_trained(folder).model.pipeline if meta.family == "sklearn" else None  # type: ignore[attr-defined]  # SklearnModel
+    except TrainingError as exc:
+        raise ExplainError(f"{folder}: cannot read the trained model") from exc
+    return meta.family, categories, native

@@ -1,0 +1,181 @@
+"""Per-prediction explanations: top contributions, a counterfactual, and domain wording.
+
+:func:`explain_prediction` explains one row of a loaded model;
+:func:`parse_row` checks a user's JSON row against the model's features
+first, so a typo is a one-line error that names the field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from mlops_gitops.explain.counterfactual import Counterfactual, find_counterfactual
+from mlops_gitops.explain.model import ExplainError, TabularModel
+from mlops_gitops.explain.narrative import render_template
+from mlops_gitops.explain.plugins import find_explainer
+
+if TYPE_CHECKING:
+    from mlops_gitops.explain.attribution import Attributions
+    from mlops_gitops.explain.settings import ExplainSettings
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How much one feature's value moved the model output, and in which direction."""
+
+    feature: str
+    value: object
+    contribution: float
+
+
+@dataclass(frozen=True)
+class PredictionExplanation:
+    """One explained decision: probability, top contributions, counterfactual, wording."""
+
+    method: str
+    probability: float
+    threshold: float
+    positive: bool
+    base_value: float
+    output_space: str
+    contributions: tuple[Contribution, ...]
+    counterfactual: Counterfactual | None
+    text: str
+
+
+def parse_row(
+    model: TabularModel, row: Mapping[str, object], *, origin: str = "input"
+) -> pd.DataFrame:
+    """Return ``row`` as a one-row frame of the model's features, checking every value.
+
+    Keys that are not model features (an id, an excluded attribute) are ignored.
+
+    Raises:
+        ExplainError: a feature is absent, has the wrong type or an unknown category.
+    """
+    values: dict[str, object] = {}
+    for spec in model.space.features:
+        if spec.name not in row:
+            raise ExplainError(
+                f"{origin}: missing feature '{spec.name}' (use null for a missing value)"
+            )
+        value = row[spec.name]
+        if value is None:
+            values[spec.name] = math.nan if spec.kind == "numeric" else None
+        elif spec.kind == "numeric":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ExplainError(
+                    f"{origin}: {spec.name}: expected a number or null, got {value!r}"
+                )
+            values[spec.name] = float(value)
+        else:
+            if str(value) not in spec.categories:
+                known = ", ".join(spec.categories)
+                raise ExplainError(
+                    f"{origin}: {spec.name}: unknown category {value!r} (known: {known})"
+                )
+            values[spec.name] = str(value)
+    return pd.DataFrame([values], columns=list(model.space.names)).astype(
+        {s.name: ("float64" if s.kind == "numeric" else "object") for s in model.space.features}
+    )
+
+
+def explain_prediction(
+    model: TabularModel,
+    row: pd.DataFrame,
+    *,
+    background: pd.DataFrame,
+    settings: ExplainSettings,
+    method: str = "shap",
+    threshold: float = 0.5,
+    with_counterfactual: bool = False,
+) -> PredictionExplanation:
+    """Explain the model's decision on a one-row frame.
+
+    Args:
+        row: one row of the model's features (:func:`parse_row`).
+        background: a sample of training rows (kernel SHAP, LIME).
+        settings: the ``explain`` params (template, top count, counterfactual search).
+        method: the explainer's name (``shap``, ``lime`` or a plug-in).
+        with_counterfactual: also search the smallest change that flips the decision.
+    """
+    attributions = find_explainer(method).attribute(
+        model, row, background=background, settings=settings
+    )
+    return explanation_of(
+        attributions,
+        0,
+        model=model,
+        settings=settings,
+        threshold=threshold,
+        with_counterfactual=with_counterfactual,
+    )
+
+
+def explanation_of(
+    attributions: Attributions,
+    index: int,
+    *,
+    model: TabularModel,
+    settings: ExplainSettings,
+    threshold: float,
+    with_counterfactual: bool,
+) -> PredictionExplanation:
+    """Build the explanation of row ``index`` of computed attributions."""
+    frame = attributions.data.iloc[[index]]
+    probability = float(model.predict_proba(frame)[0])
+    counterfactual = None
+    if with_counterfactual:
+        search = settings.counterfactual
+        counterfactual = find_counterfactual(
+            model,
+            model.space.encode(frame)[0],
+            threshold=threshold,
+            immutable=settings.immutable,
+            max_changes=search.max_changes,
+            beam_width=search.beam_width,
+            grid=search.grid,
+        )
+    contributions = tuple(Contribution(*item) for item in attributions.top(index, settings.top))
+    explanation = PredictionExplanation(
+        method=attributions.method,
+        probability=probability,
+        threshold=threshold,
+        positive=probability >= threshold,
+        base_value=float(attributions.base_values[index]),
+        output_space=attributions.output_space,
+        contributions=contributions,
+        counterfactual=counterfactual,
+        text="",
+    )
+    text = render_template(
+        settings.template, narrative_context(explanation), template_dir=settings.template_dir
+    )
+    return replace(explanation, text=text.strip() + "\n")
+
+
+def _fields(explanation: PredictionExplanation) -> dict[str, object]:
+    return {name: getattr(explanation, name) for name in explanation.__dataclass_fields__}
+
+
+def narrative_context(explanation: PredictionExplanation) -> dict[str, object]:
+    """Return the context an explanation template sees."""
+    contributions = [asdict(c) for c in explanation.contributions]
+    return {
+        **{
+            k: v
+            for k, v in _fields(explanation).items()
+            if k not in ("contributions", "counterfactual", "text")
+        },
+        "contributions": contributions,
+        "towards": [c for c in contributions if c["contribution"] > 0],
+        "against": [c for c in contributions if c["contribution"] < 0],
+        "counterfactual": asdict(explanation.counterfactual)
+        if explanation.counterfactual
+        else None,
+    }

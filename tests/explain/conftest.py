@@ -1,0 +1,90 @@
+"""Models of both families, trained and exported by the training package, for the explain tests.
+
+A 600-row sample of the built-in credit data is split 70/15/15 as the
+prepare stage does (PII dropped; ``sex`` and ``age_band`` kept); the model
+uses every feature but ``sex`` (fairness only), so ``age_band`` is an input
+that counterfactuals must never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlops_gitops.data.sample import PII_COLUMNS, generate_sample
+
+LABEL = "default"
+ID_COLUMN = "customer_id"
+SENSITIVE = ("sex", "age_band")
+
+
+@dataclass(frozen=True)
+class TinyModel:
+    """A trained and exported model with the splits it came from."""
+
+    onnx: Path
+    trained: Path
+    train: pd.DataFrame
+    test: pd.DataFrame
+    folder: Path
+
+
+def write_split(folder: Path, *, rows: int = 600, seed: int = 7) -> tuple[Path, Path, Path]:
+    """Write data/prepared/{train,valid,test}.parquet under ``folder``."""
+    prepared = folder / "data" / "prepared"
+    prepared.mkdir(parents=True, exist_ok=True)
+    frame = generate_sample(rows=rows, seed=seed).drop(columns=list(PII_COLUMNS))
+    cut1, cut2 = int(rows * 0.7), int(rows * 0.85)
+    paths = tuple(prepared / f"{name}.parquet" for name in ("train", "valid", "test"))
+    for path, part in zip(
+        paths, (frame.iloc[:cut1], frame.iloc[cut1:cut2], frame.iloc[cut2:]), strict=True
+    ):
+        part.reset_index(drop=True).to_parquet(path, index=False)
+    return paths  # type: ignore[return-value]  # three paths
+
+
+def model_settings(family: str) -> dict[str, object]:
+    """A ``model`` params section that trains in about a second."""
+    return {
+        "name": "credit-default",
+        "family": family,
+        "seed": 3,
+        "features": {"exclude": ["sex"]},
+        "sklearn": {"max_iter": 40, "early_stopping": False},
+        "lightning": {"hidden": [16], "max_epochs": 3, "batch_size": 64, "accelerator": "cpu"},
+    }
+
+
+def build(folder: Path, family: str) -> TinyModel:
+    """Train and export a model of ``family`` in the project layout under ``folder``."""
+    from mlops_gitops.training import export_model, train_model
+
+    train, valid, test = write_split(folder)
+    trained = folder / "models" / "trained"
+    train_model(
+        train,
+        valid,
+        trained,
+        settings=model_settings(family),
+        label=LABEL,
+        id_column=ID_COLUMN,
+        live_dir=folder / "dvclive",
+    )
+    onnx = folder / "models" / "model.onnx"
+    export_model(trained, test, onnx, folder / "metrics" / "export.json", settings={"opset": 17})
+    return TinyModel(onnx, trained, pd.read_parquet(train), pd.read_parquet(test), folder)
+
+
+@pytest.fixture(scope="session")
+def tree_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    """A scikit-learn histogram gradient-boosting model (explained exactly by TreeExplainer)."""
+    return build(tmp_path_factory.mktemp("sklearn"), "sklearn")
+
+
+@pytest.fixture(scope="session")
+def network_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    """A Lightning tabular network (explained through its ONNX graph only)."""
+    return build(tmp_path_factory.mktemp("lightning"), "lightning")
