@@ -1,0 +1,213 @@
+"""``mlops gate`` and ``mlops policy test|lint|schema``.
+
+Thin commands over :mod:`mlops_gitops.policies`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mlops_gitops.cli.output import echo_json, echo_table
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+POLICIES_OPTION = click.option(
+    "--policies",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The policies folder (default: policies/ of the repository).",
+)
+
+
+def _root() -> Path:
+    from mlops_gitops.scm import find_root
+
+    return find_root(".")
+
+
+def _folder(folder: Path | None) -> tuple[Path, str]:
+    if folder is not None:
+        return folder, str(folder).rstrip("/")
+    return _root() / "policies", "policies"
+
+
+@click.command()
+@click.option(
+    "--env", "environment", help="The target environment (default: the manifest the change edits)."
+)
+@click.option("--base", default="main", show_default=True, help="The base branch or commit.")
+@click.option(
+    "--branch", envvar="GITHUB_HEAD_REF", help="The branch under evaluation (default: checked out)."
+)
+@click.option(
+    "--approvals",
+    "approvals_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An approvals JSON file (repeatable).",
+)
+@click.option(
+    "--bundle",
+    "bundle_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Evaluate a recorded bundle (a gate record) instead of building one.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the gate record (default: .mlops/gate/HEAD.json).",
+)
+@click.option("--now", help="Evaluate as of this time (ISO 8601, UTC when no zone is given).")
+@JSON_OPTION
+def gate(
+    *,
+    environment: str | None,
+    base: str,
+    branch: str | None,
+    approvals_files: tuple[Path, ...],
+    bundle_file: Path | None,
+    output: Path | None,
+    now: str | None,
+    as_json: bool,
+) -> None:
+    """Evaluate the policies on the change: exit 0 to pass (warnings too), 3 when blocked."""
+    from mlops_gitops.errors import GateBlocked
+    from mlops_gitops.policies.approvals import FileApprovals
+    from mlops_gitops.policies.collect import GateRequest
+    from mlops_gitops.policies.gate import replay_gate, run_gate
+
+    if bundle_file is not None:
+        if environment or approvals_files or now or output:
+            raise click.UsageError(
+                "--bundle replays a record; it takes no --env, --approvals, --now or --output"
+            )
+        result = replay_gate(_root(), bundle_file)
+    else:
+        request = GateRequest(
+            root=_root(),
+            environment=environment,
+            base=base,
+            branch=branch or None,
+            approvals=tuple(FileApprovals(p) for p in approvals_files),
+            now=_parse_now(now),
+        )
+        result = run_gate(request, output=output)
+    _render(result, as_json)
+    decision = result.decision
+    if decision.blocked:
+        ids = [r.id for r in decision.results if r.outcome == "block"]
+        raise GateBlocked(
+            f"blocked by {len(ids)} rule{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
+        )
+
+
+def _parse_now(text: str | None) -> Any:
+    if text is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"'{text}' is not an ISO 8601 time", param_hint="--now") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _render(result: Any, as_json: bool) -> None:
+    decision = result.decision
+    if as_json:
+        echo_json(
+            {
+                "decision": decision.to_json(),
+                "record": str(result.record) if result.record else None,
+                "matches_record": result.matches_record,
+            }
+        )
+        return
+    from mlops_gitops.policies.engine import format_value
+
+    counts = ", ".join(f"{n} {k}" for k, n in decision.counts().items())
+    subject = " ".join(x for x in (decision.model, decision.version) if x) or "change"
+    target = f" -> {decision.environment}" if decision.environment else ""
+    click.echo(
+        f"gate: {decision.verdict.upper()}  {subject}{target}  head {decision.head[:8]}  ({counts})"
+    )
+    rows = [
+        (
+            r.id,
+            r.outcome,
+            ", ".join(f"{k}={format_value(v)}" for k, v in r.values.items()),
+            "; ".join(x for x in (r.message, r.note) if x),
+        )
+        for r in decision.results
+    ]
+    echo_table(["rule", "outcome", "values", "message"], rows)
+    if decision.expired_waivers:
+        click.echo(f"expired waivers (no longer applied): {', '.join(decision.expired_waivers)}")
+    if result.record is not None:
+        click.echo(f"record: {result.record}")
+    if result.matches_record is False:
+        click.echo("note: this decision differs from the recorded one (the policies changed since)")
+
+
+@click.group()
+def policy() -> None:
+    """Test, lint and document the policy rules of policies/."""
+
+
+@policy.command("test")
+@POLICIES_OPTION
+@JSON_OPTION
+def test_policies(*, folder: Path | None, as_json: bool) -> None:
+    """Run the test cases the rules carry (like 'opa test')."""
+    from mlops_gitops.policies import PolicyError, run_policy_tests
+
+    path, origin = _folder(folder)
+    report = run_policy_tests(path, origin=origin)
+    if as_json:
+        echo_json({"passed": report.passed, "results": report.results})
+    else:
+        rows = [
+            (r.rule, r.name, r.expected, r.actual or "error", "ok" if r.passed else r.detail)
+            for r in report.results
+        ]
+        echo_table(["rule", "case", "expected", "actual", "result"], rows)
+    if not report.passed:
+        failed = report.failures
+        total = len(report.results)
+        raise PolicyError(
+            f"{len(failed)} of {total} policy test cases failed; first: {failed[0].source}"
+        )
+
+
+@policy.command("lint")
+@POLICIES_OPTION
+@JSON_OPTION
+def lint(*, folder: Path | None, as_json: bool) -> None:
+    """Check rule ids, the fields rules read, test cases, roles and waivers."""
+    from datetime import UTC, datetime
+
+    from mlops_gitops.policies import PolicyError, lint_policies
+
+    path, origin = _folder(folder)
+    findings = lint_policies(path, now=datetime.now(UTC), origin=origin)
+    if as_json:
+        echo_json({"findings": findings})
+    else:
+        for finding in findings:
+            click.echo(f"{finding.level}: {finding.message}")
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
+        raise PolicyError(f"policy lint found {len(errors)} error{'s' if len(errors) != 1 else ''}")
+    if not as_json and not findings:
+        click.echo("policies are clean")
+
+
+@policy.command("schema")
+def schema() -> None:
+    """Print the JSON schema of the evidence bundle."""
+    from mlops_gitops.policies import bundle_json_schema
+
+    echo_json(bundle_json_schema())

@@ -1,0 +1,239 @@
+"""Approvals: who may approve what (``policies/roles.yaml``) and which approvals count.
+
+Approvals come from providers (:class:`ApprovalProvider`): a JSON file here,
+forge reviews and SSH-signed approval tags from the forge. The gate counts
+an approval for a team when the reviewer is a member, the approval is on
+the head commit, and the reviewer is not an author of the change; the
+others are reported (stale, self-approval) but never counted.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mlops_gitops.policies.bundle import Approvals, Review
+from mlops_gitops.policies.source import PolicyError, read_document, validate
+
+TEAM = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One approval of the change: who gave it, on which commit, through which provider."""
+
+    reviewer: str
+    commit: str
+    source: str = "file"
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalSet:
+    """What a provider knows of the change: its author (when known) and its approvals."""
+
+    approvals: tuple[Approval, ...] = ()
+    author: str | None = None
+
+
+class ApprovalProvider(Protocol):
+    """A source of approvals for the change whose head commit is ``head``."""
+
+    def read_approvals(self, root: Path, head: str) -> ApprovalSet:
+        """Return the approvals given on the change (on any of its commits)."""
+        ...
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApprovalEntry(_File):
+    """One approval in an approvals JSON file."""
+
+    reviewer: str = Field(min_length=1)
+    commit: str = Field(pattern=r"^[0-9a-f]{7,64}$", description="the approved commit")
+    submitted_at: datetime | None = None
+
+
+class ApprovalsFile(_File):
+    """An approvals JSON file: ``{"author": ..., "approvals": [...]}``."""
+
+    author: str | None = None
+    approvals: list[ApprovalEntry] = Field(default_factory=list)
+
+
+class FileApprovals:
+    """Approvals read from a JSON file (``mlops gate --approvals FILE``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read_approvals(self, root: Path, head: str) -> ApprovalSet:
+        """Read and validate the file."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            parsed = ApprovalsFile.model_validate(data)
+        except FileNotFoundError as exc:
+            raise PolicyError(f"{self.path}: approvals file not found") from exc
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"{self.path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise PolicyError(
+                f"{self.path} {where}: {error['msg'][:1].lower()}{error['msg'][1:]}"
+            ) from exc
+        approvals = tuple(
+            Approval(
+                e.reviewer, e.commit, source=f"file:{self.path.name}", submitted_at=e.submitted_at
+            )
+            for e in parsed.approvals
+        )
+        return ApprovalSet(approvals=approvals, author=parsed.author)
+
+
+class StaticApprovals:
+    """Approvals given in Python (tests, or a caller that already holds them)."""
+
+    def __init__(self, approvals: Iterable[Approval], author: str | None = None) -> None:
+        self.approvals = ApprovalSet(tuple(approvals), author)
+
+    def read_approvals(self, root: Path, head: str) -> ApprovalSet:
+        """Return the approvals given at construction."""
+        return self.approvals
+
+
+class WaiverPolicy(_File):
+    """Who may approve a waiver."""
+
+    approvers: str = Field(description="the team whose members may approve waivers")
+
+
+class Requirements(_File):
+    """Approvals required before a change merges."""
+
+    environments: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="environment -> team -> approvals"
+    )
+    paths: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="glob of changed files -> team -> approvals"
+    )
+
+
+class Roles(_File):
+    """``policies/roles.yaml``: people, teams, required approvals, waiver approvers."""
+
+    people: dict[str, list[str]] = Field(
+        default_factory=dict, description="person -> other identities (emails, forge logins)"
+    )
+    teams: dict[str, list[str]] = Field(default_factory=dict, description="team -> members")
+    approvals: Requirements = Field(default_factory=Requirements)
+    waivers: WaiverPolicy | None = None
+
+    @field_validator("teams")
+    @classmethod
+    def _team_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        import re
+
+        for name in value:
+            if not re.match(TEAM, name):
+                raise ValueError(
+                    f"team name '{name}' must be lower-case letters, digits, '.', '_' or '-'"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _known_teams(self) -> Roles:
+        wanted = [t for req in self.approvals.environments.values() for t in req]
+        wanted += [t for req in self.approvals.paths.values() for t in req]
+        wanted += [self.waivers.approvers] if self.waivers else []
+        for team in wanted:
+            if team not in self.teams:
+                raise ValueError(f"team '{team}' is not defined under 'teams'")
+        return self
+
+    def person(self, identity: str) -> str:
+        """Return the person an identity belongs to (itself when no alias names it)."""
+        wanted = identity.strip().lower()
+        for person, aliases in self.people.items():
+            if wanted == person.lower() or wanted in (a.lower() for a in aliases):
+                return person.lower()
+        return wanted
+
+    def teams_of(self, person: str) -> list[str]:
+        """Return the teams ``person`` is a member of."""
+        return [
+            team
+            for team, members in self.teams.items()
+            if person in {self.person(m) for m in members}
+        ]
+
+
+def load_roles(path: Path, origin: str) -> Roles:
+    """Read ``roles.yaml``; a missing file means no teams and no requirements."""
+    if not path.exists():
+        return Roles()
+    doc = read_document(path, origin)
+    return validate(Roles, doc, data={} if doc.data is None else doc.data)
+
+
+def assess_approvals(
+    roles: Roles,
+    sets: Sequence[ApprovalSet],
+    *,
+    head: str,
+    authors: Iterable[str],
+    environment: str | None = None,
+    changed_files: Sequence[str] = (),
+) -> Approvals:
+    """Judge every approval and count the valid ones per team against the requirements."""
+    people = {roles.person(a) for a in authors if a}
+    people |= {roles.person(s.author) for s in sets if s.author}
+    reviews = [_review(roles, a, head, people) for s in sets for a in s.approvals]
+    counted: dict[str, set[str]] = {team: set() for team in roles.teams}
+    for review in reviews:
+        for team in review.roles if review.counted else ():
+            counted[team].add(review.person)
+    counted_people = {r.person for r in reviews if r.counted}
+    return Approvals(
+        authors=sorted(people),
+        reviews=reviews,
+        count={team: len(members) for team, members in counted.items()},
+        required=dict(roles.approvals.environments.get(environment or "", {})),
+        required_for_paths=_path_requirements(roles, changed_files),
+        stale=sorted({r.person for r in reviews if not r.on_head} - counted_people),
+        self_approvals=sorted({r.person for r in reviews if r.self_approval}),
+    )
+
+
+def _review(roles: Roles, approval: Approval, head: str, authors: set[str]) -> Review:
+    person = roles.person(approval.reviewer)
+    on_head = len(approval.commit) >= 7 and head.startswith(approval.commit)
+    is_author = person in authors
+    return Review(
+        reviewer=approval.reviewer,
+        person=person,
+        roles=roles.teams_of(person),
+        commit=approval.commit,
+        source=approval.source,
+        on_head=on_head,
+        self_approval=is_author,
+        counted=on_head and not is_author,
+    )
+
+
+def _path_requirements(roles: Roles, changed_files: Sequence[str]) -> dict[str, int]:
+    needed: dict[str, int] = {}
+    for pattern, teams in roles.approvals.paths.items():
+        if any(fnmatch.fnmatchcase(f, pattern) for f in changed_files):
+            for team, count in teams.items():
+                needed[team] = max(needed.get(team, 0), count)
+    return needed

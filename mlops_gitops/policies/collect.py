@@ -1,0 +1,182 @@
+"""Build the evidence bundle of a change from the repository.
+
+One collector per source, each a small function: the revisions (git), the
+candidate and base snapshots (DVC files), the promotion (manifests and
+registry), approvals (providers and ``roles.yaml``), waivers, and the
+placeholders later concepts fill (fairness from ``fairness.*`` metrics;
+model card, drift and cost stay absent until their collectors exist).
+DVC is never run: every value is read from a file or from Git.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from mlops_gitops.policies.approvals import ApprovalProvider, Roles, assess_approvals, load_roles
+from mlops_gitops.policies.bundle import (
+    Approvals,
+    Deltas,
+    EvidenceBundle,
+    Fairness,
+    ParamChanges,
+    Snapshot,
+    Target,
+    Waiver,
+)
+from mlops_gitops.policies.promotion import PromotionEvidence, read_promotion
+from mlops_gitops.policies.revisions import Revisions, read_revisions
+from mlops_gitops.policies.rules import ROLES_FILE, WAIVERS_FILE
+from mlops_gitops.policies.snapshots import (
+    changed_params,
+    dataset_evidence,
+    deltas,
+    onnx_evidence,
+    read_base,
+    read_pipeline,
+    read_validation,
+    read_workspace,
+)
+from mlops_gitops.policies.waivers import load_waivers
+
+log = logging.getLogger(__name__)
+
+POLICIES_DIR = "policies"
+FAIRNESS_PREFIX = "fairness."
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    """What to decide: the repository, the target, the base and where approvals come from."""
+
+    root: Path
+    environment: str | None = None
+    base: str = "main"
+    branch: str | None = None
+    approvals: tuple[ApprovalProvider, ...] = ()
+    now: datetime | None = None
+
+
+@dataclass
+class Timings:
+    """Seconds spent in each collector (for ``-v`` and the benchmark)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, name: str, step: Callable[[], T]) -> T:
+        """Run ``step`` and record its time under ``name``."""
+        start = time.perf_counter()
+        try:
+            return step()
+        finally:
+            self.seconds[name] = time.perf_counter() - start
+            log.debug("collector %s: %.1f ms", name, self.seconds[name] * 1000)
+
+
+def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> EvidenceBundle:
+    """Return the evidence bundle of the change at ``request.root``.
+
+    Raises:
+        PolicyError: a file the gate reads is missing or not valid, or a revision is unknown.
+        MlopsError: the registry or a manifest is not valid (from those concepts).
+    """
+    clock = timings or Timings()
+    root = request.root
+    now = (request.now or datetime.now(UTC)).astimezone(UTC)
+    roles, waivers = clock.run("roles and waivers", lambda: read_roles_and_waivers(root))
+    revs = clock.run(
+        "git", lambda: read_revisions(root, base_ref=request.base, branch=request.branch)
+    )
+    pipe = clock.run("dvc.yaml", lambda: read_pipeline(root))
+    workspace, lock = clock.run("workspace", lambda: read_workspace(root, pipe))
+    base, base_lock = clock.run("base", lambda: read_base(root, revs.base, pipe))
+    promotion = clock.run(
+        "registry",
+        lambda: read_promotion(
+            root, revs, environment=request.environment, model=workspace.model, now=now
+        ),
+    )
+    candidate = promotion.promoted or workspace
+    datasets, changed = dataset_evidence(lock, base_lock)
+    return EvidenceBundle(
+        now=now,
+        target=_target(revs, promotion),
+        candidate=candidate,
+        base=base,
+        deployed=promotion.deployed,
+        deltas=_deltas(candidate, base, promotion.deployed),
+        params_changed=_param_changes(candidate, base, promotion.deployed),
+        validation=read_validation(root),
+        onnx=onnx_evidence(candidate.metrics, candidate.params),
+        datasets=datasets,
+        datasets_changed=changed,
+        change=promotion.change,
+        approvals=clock.run("approvals", lambda: _approvals(request, revs, roles, promotion)),
+        changed_files=list(revs.changed_files),
+        commit=revs.commit_evidence(),
+        fairness=fairness_evidence(candidate.metrics),
+        waivers=waivers,
+    )
+
+
+def read_roles_and_waivers(root: Path) -> tuple[Roles, list[Waiver]]:
+    """Read ``policies/roles.yaml`` and ``policies/waivers.yaml`` (each may be missing)."""
+    folder = root / POLICIES_DIR
+    roles = load_roles(folder / ROLES_FILE, f"{POLICIES_DIR}/{ROLES_FILE}")
+    return roles, load_waivers(folder / WAIVERS_FILE, f"{POLICIES_DIR}/{WAIVERS_FILE}", roles)
+
+
+def _target(revs: Revisions, promotion: PromotionEvidence) -> Target:
+    return Target(
+        kind="promotion" if promotion.change is not None else "training",
+        environment=promotion.environment,
+        branch=revs.branch,
+        head=revs.head,
+        base_ref=revs.base_ref,
+        base=revs.base,
+        merge_base=revs.merge_base,
+    )
+
+
+def _deltas(candidate: Snapshot, base: Snapshot, deployed: Snapshot | None) -> Deltas:
+    return Deltas(
+        base=deltas(candidate.metrics, base.metrics),
+        deployed=deltas(candidate.metrics, deployed.metrics) if deployed else {},
+    )
+
+
+def _param_changes(candidate: Snapshot, base: Snapshot, deployed: Snapshot | None) -> ParamChanges:
+    return ParamChanges(
+        base=changed_params(candidate.params, base.params),
+        deployed=changed_params(candidate.params, deployed.params) if deployed else [],
+    )
+
+
+def _approvals(
+    request: GateRequest, revs: Revisions, roles: Roles, promotion: PromotionEvidence
+) -> Approvals:
+    sets = [provider.read_approvals(request.root, revs.head) for provider in request.approvals]
+    return assess_approvals(
+        roles,
+        sets,
+        head=revs.head,
+        authors=revs.authors,
+        environment=promotion.environment,
+        changed_files=revs.changed_files,
+    )
+
+
+def fairness_evidence(metrics: dict[str, float]) -> Fairness | None:
+    """Return the fairness section from ``fairness.*`` metrics, or None when there are none."""
+    values = {
+        key.removeprefix(FAIRNESS_PREFIX): value
+        for key, value in metrics.items()
+        if key.startswith(FAIRNESS_PREFIX) and "." not in key.removeprefix(FAIRNESS_PREFIX)
+    }
+    return Fairness(**values) if values else None

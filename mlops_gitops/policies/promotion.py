@@ -1,0 +1,227 @@
+"""The promotion evidence: the manifest change, the deployed version, the soak time.
+
+Everything comes from the registry and manifests read API: the change is
+the head's ``envs/ENV.yaml`` against the merge base's; what is deployed,
+the registrations (metrics and params of a version) and the history that
+gives the soak time are read at the base commit, which is what runs now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from mlops_gitops.policies.bundle import Change, Snapshot
+from mlops_gitops.policies.revisions import Revisions
+from mlops_gitops.policies.snapshots import PARAMS, flatten_metrics, parse_params
+from mlops_gitops.policies.source import PolicyError
+
+if TYPE_CHECKING:
+    from mlops_gitops import registry
+    from mlops_gitops.manifests import Manifest, ModelDeployment
+
+# The registry and manifests are imported where they are used: a training
+# gate without a target environment never needs them.
+ENVS_DIR = "envs"
+ENVIRONMENTS_FILE = "environments.yaml"
+
+
+@dataclass(frozen=True)
+class PromotionEvidence:
+    """The target environment, the manifest change and the versions it compares."""
+
+    environment: str | None = None
+    change: Change | None = None
+    promoted: Snapshot | None = None
+    deployed: Snapshot | None = None
+
+
+@dataclass(frozen=True)
+class _Edit:
+    model: str
+    version: str
+    strategy: Literal["direct", "canary", "ab"]
+    weight: float | None
+    previous: str | None
+
+
+def changed_environments(changed_files: Sequence[str]) -> list[str]:
+    """Return the environments whose manifest the change edits."""
+    names = []
+    for path in changed_files:
+        folder, _, name = path.rpartition("/")
+        if folder == ENVS_DIR and name.endswith(".yaml") and name != ENVIRONMENTS_FILE:
+            names.append(name.removesuffix(".yaml"))
+    return names
+
+
+def read_promotion(
+    root: Path, revs: Revisions, *, environment: str | None, model: str | None, now: datetime
+) -> PromotionEvidence:
+    """Return the promotion evidence of the change (a training branch has no ``change``).
+
+    The registry is read at the head (every registration, and the history
+    the change builds on); what runs now is the base's manifest.
+
+    Raises:
+        PolicyError: the change edits several manifests and no ``--env`` picks one, or
+            the target environment is not declared.
+    """
+    edited = changed_environments(revs.changed_files)
+    if environment is None and len(edited) > 1:
+        raise PolicyError(
+            f"the change edits the manifests of {', '.join(edited)}; pass --env to pick the target"
+        )
+    target = environment or (edited[0] if edited else None)
+    if target is None:
+        return PromotionEvidence()
+    from mlops_gitops import registry
+
+    state = registry.load_state(root, with_history=target in edited)
+    if target not in state.manifests:
+        names = ", ".join(state.environments.order)
+        raise PolicyError(
+            f"unknown environment '{target}'; declared in envs/environments.yaml: {names}"
+        )
+    running = _manifest_at(root, target, revs.base)
+    edit = None
+    if target in edited:
+        edit = _find_edit(state.manifests[target], _manifest_at(root, target, revs.merge_base))
+    if edit is None:
+        return PromotionEvidence(environment=target, deployed=_deployed(state, running, model))
+    return _promotion(state, target, edit, now=now, running=running)
+
+
+def _manifest_at(root: Path, env: str, rev: str | None) -> Manifest | None:
+    from mlops_gitops import manifests, scm
+
+    path = f"{ENVS_DIR}/{env}.yaml"
+    text = scm.show_file(rev, path, root) if rev is not None else None
+    return manifests.parse_manifest(text, f"{rev[:8]}:{path}") if text is not None and rev else None
+
+
+def _find_edit(new: Manifest, old: Manifest | None) -> _Edit | None:
+    for name, deployment in sorted(new.models.items()):
+        before = old.models.get(name) if old is not None else None
+        if before != deployment:
+            return _edit(name, deployment, before)
+    return None
+
+
+def _edit(name: str, deployment: ModelDeployment, before: ModelDeployment | None) -> _Edit:
+    from mlops_gitops.manifests import ABRollout, CanaryRollout
+
+    rollout = deployment.rollout
+    previous = before.version if before is not None else None
+    if isinstance(rollout, CanaryRollout):
+        return _Edit(name, rollout.candidate.version, "canary", float(rollout.weight), previous)
+    if isinstance(rollout, ABRollout):
+        variant = rollout.variants[0]
+        return _Edit(name, variant.version, "ab", float(variant.weight), previous)
+    return _Edit(name, deployment.version, "direct", None, previous)
+
+
+def _promotion(
+    state: registry.RegistryState, env: str, edit: _Edit, *, now: datetime, running: Manifest | None
+) -> PromotionEvidence:
+    version = state.find(edit.model, edit.version)
+    source = _source_environment(state, env, edit)
+    soak: float | None = None
+    required: float | None = None
+    if source is not None:
+        soak = _soak_hours(state, source, edit, now)
+        required = state.environments.environments[source].soak_seconds() / 3600
+    change = Change(
+        manifest=f"{ENVS_DIR}/{env}.yaml",
+        model=edit.model,
+        version=edit.version,
+        artifact_md5=version.artifact.md5 if version.artifact else None,
+        previous_version=edit.previous,
+        from_environment=source,
+        to_environment=env,
+        strategy=edit.strategy,
+        canary_weight=edit.weight,
+        soak_hours=soak,
+        required_soak_hours=required,
+    )
+    return PromotionEvidence(
+        environment=env,
+        change=change,
+        promoted=registration_snapshot(state.root, version),
+        deployed=_deployed(state, running, edit.model),
+    )
+
+
+def _source_environment(state: registry.RegistryState, env: str, edit: _Edit) -> str | None:
+    from mlops_gitops.registry import serving_intervals
+
+    sources = state.environments.sources(env)
+    for name in sources:
+        if serving_intervals(state.events, name, edit.model, edit.version):
+            return name
+    return sources[0] if sources else None
+
+
+def _soak_hours(state: registry.RegistryState, env: str, edit: _Edit, now: datetime) -> float:
+    """Return the longest run of the version in ``env`` (the registry's own soak rule)."""
+    from mlops_gitops.registry import serving_intervals
+
+    intervals = serving_intervals(state.events, env, edit.model, edit.version)
+    longest = (
+        max(((end or now) - start).total_seconds() for start, end in intervals)
+        if intervals
+        else 0.0
+    )
+    return max(0.0, longest / 3600)
+
+
+def _deployed(
+    state: registry.RegistryState, running: Manifest | None, model: str | None
+) -> Snapshot | None:
+    if running is None or model is None or model not in running.models:
+        return None
+    return registration_snapshot(state.root, state.find(model, running.models[model].version))
+
+
+def registration_snapshot(root: Path, version: registry.ModelVersion) -> Snapshot:
+    """Return a registered version as a bundle snapshot.
+
+    Metrics come from the registration; params from ``params.yaml`` at the
+    registered commit (the registration keeps only the params its stages
+    declare), or from the registration when that file is gone.
+    """
+    from mlops_gitops import scm
+
+    text = scm.show_file(version.commit, PARAMS, root)
+    params = (
+        parse_params(text, f"{version.commit[:8]}:{PARAMS}")
+        if text is not None
+        else params_tree(version.params.get(PARAMS, {}))
+    )
+    return Snapshot(
+        model=version.model,
+        version=version.version,
+        source="registry",
+        commit=version.commit,
+        metrics=flatten_metrics(sorted(version.metrics.items())),
+        params=params,
+        artifact_md5=version.artifact.md5 if version.artifact else None,
+    )
+
+
+def params_tree(locked: Mapping[str, Any]) -> dict[str, Any]:
+    """Expand ``dvc.lock`` params (``{"data.label": x, "model": {...}}``) into one tree."""
+    tree: dict[str, Any] = {}
+    for key, value in locked.items():
+        node = tree
+        *parents, leaf = str(key).split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        if isinstance(value, Mapping) and isinstance(node.get(leaf), dict):
+            node[leaf].update(value)
+        else:
+            node[leaf] = value
+    return tree
