@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "gc": ("registry", "gc", "Collect DVC garbage, keeping every registered version."),
     "monitor": ("monitor", "monitor", "Monitor drift, performance and health; send alerts."),
     "explain": ("explain", "explain", "Explain one decision: contributions and counterfactual."),
+    "gate": ("policy", "gate", "Evaluate the policies on a change: pass, warn or block."),
+    "policy": ("policy", "policy", "Test, lint and document the policy rules."),
     "forge": ("forge", "forge", "The local forge: init, hooks, approvals, notes, queue."),
     "runner": ("forge", "runner", "Train the local forge's queued pushes one at a time."),
     "report": ("forge", "report", "Render (and publish) the PR report of the change."),
