@@ -244,7 +244,8 @@ class ForgeIssueChannel:
         try:
             self.context.forge.open_issue(alert.title, alert.body(), labels)
         except MlopsError as exc:
-            raise ChannelError(f"channel {self.name!r}: the forge refused the issue") from exc
+            message = f"channel {self.name!r}: the forge refused the issue ({exc})"
+            raise ChannelError(message) from exc
 
 
 CHANNEL_TYPES: dict[str, ChannelFactory] = {

@@ -139,7 +139,7 @@ def run_monitoring(
         config = config.model_copy(update={"window": window})
     now = now or datetime.now(UTC)
     resolve = resolve or _default_resolver()
-    context = context or ChannelContext(environ=dict(os.environ))
+    context = context or _default_context(root)
     paths = run_paths(root, config.history, env, now)
     session = _Session(
         root, env, config, now=now, logs=log_folder(root, manifest, env), resolve=resolve
@@ -166,6 +166,30 @@ def run_monitoring(
         return run
     prom = root / config.prometheus_file if config.prometheus_file else paths.prometheus
     return replace(run, files=tuple(_write(run, paths, state, prom)))
+
+
+@dataclass(frozen=True)
+class ForgeIssues:
+    """Open alert issues on the repository's forge (``MLOPS_FORGE``), opened on first use."""
+
+    root: Path
+    environ: Mapping[str, str]
+
+    def open_issue(self, title: str, body: str, labels: Sequence[str]) -> str:
+        """Open an issue through the forge backend, if it can open issues."""
+        from mlops_gitops.forge import open_forge
+        from mlops_gitops.monitoring.channels import ChannelError
+
+        forge = open_forge(root=self.root, env=self.environ)
+        opener = getattr(forge, "open_issue", None)
+        if opener is None:
+            raise ChannelError(f"the {type(forge).__name__} backend cannot open issues")
+        return str(opener(title, body, labels))
+
+
+def _default_context(root: Path) -> ChannelContext:
+    environ = dict(os.environ)
+    return ChannelContext(environ=environ, forge=ForgeIssues(root, environ))
 
 
 def _section_with_lines(root: Path, env: str) -> Any:

@@ -7,6 +7,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -189,3 +190,13 @@ def test_rule_that_stops_firing_becomes_inactive(receiver: AlertReceiver) -> Non
     )
     dispatch([], state, config=config, env="prod", now=NOW, context=context, sleep=lambda _: None)
     assert state["alerts"]["data-drift/credit-default"]["active"] is False  # type: ignore[index]
+
+
+def test_unknown_forge_is_a_reported_channel_failure(tmp_path: Path) -> None:
+    from mlops_gitops.monitoring.run import ForgeIssues
+
+    forge = ForgeIssues(tmp_path, {"MLOPS_FORGE": "nowhere"})
+    config = ChannelConfig(type="forge_issue")
+    channel = ForgeIssueChannel("forge", config, ChannelContext(forge=forge))
+    with pytest.raises(ChannelError, match=r"refused the issue \(unknown forge 'nowhere'"):
+        channel.send(ALERT)
