@@ -12,18 +12,24 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_gitops.errors import MlopsError
 from mlops_gitops.evaluation.metrics import classification_metrics, slice_metrics
 from mlops_gitops.evaluation.plots import (
+    Record,
     calibration_points,
     confusion_records,
     precision_recall_points,
     roc_points,
     write_plots,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +73,6 @@ def evaluate_model(
         EvaluationError: the test set is empty or lacks a slice column.
         DataError: the test set cannot be read or lacks features or label.
     """
-    import numpy as np
 
     from mlops_gitops.params import parse_section
     from mlops_gitops.stage import write_json
@@ -90,16 +95,23 @@ def evaluate_model(
         ),
     }
     write_json(metrics_path, metrics)
+    written = write_plots(plots_dir, _plots(labels, proba, params))
+    log.info("test set (%d rows): roc_auc %.4f", len(frame), metrics["roc_auc"])
+    return Evaluation(metrics=metrics, plots=written)
+
+
+def _plots(
+    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], params: EvaluateSection
+) -> dict[str, list[Record]]:
+    import numpy as np
+
     predicted = (proba >= params.threshold).astype(np.int64)
-    plots = {
+    return {
         "roc": roc_points(labels, proba, max_points=params.curve_points),
         "precision_recall": precision_recall_points(labels, proba, max_points=params.curve_points),
         "confusion": confusion_records(labels, predicted),
         "calibration": calibration_points(labels, proba, bins=params.calibration_bins),
     }
-    written = write_plots(plots_dir, plots)
-    log.info("test set (%d rows): roc_auc %.4f", len(frame), metrics["roc_auc"])
-    return Evaluation(metrics=metrics, plots=written)
 
 
 def _check_frame(columns: list[str], slices: list[str], *, rows: int, origin: str) -> None:

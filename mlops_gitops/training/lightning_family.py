@@ -12,8 +12,10 @@ itself; only global rank zero saves. Curves go to dvclive through
 from __future__ import annotations
 
 import json
+import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,6 +127,8 @@ class LightningFamily:
         with warnings.catch_warnings():
             # In-memory tensors need no loader workers; Lightning suggests them anyway.
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            # Lightning's own use of a deprecated torch pytree API; nothing to act on here.
+            warnings.filterwarnings("ignore", ".*treespec.*")
             trainer.fit(module, train, valid)
         if not trainer.is_global_zero:
             return None
@@ -223,9 +227,7 @@ def _network_onnx(network: TabularNetwork, width: int, opset: int) -> onnx.Model
     from mlops_gitops.training.network import ExportHead
 
     head = ExportHead(network).eval()
-    with warnings.catch_warnings():
-        # torch's exporter warns about its own internals (pytree LeafSpec); nothing to act on.
-        warnings.simplefilter("ignore", FutureWarning)
+    with _quiet_exporter():
         program = torch.onnx.export(
             head,
             (torch.zeros(2, width),),
@@ -240,6 +242,21 @@ def _network_onnx(network: TabularNetwork, width: int, opset: int) -> onnx.Model
         raise TrainingError("torch.onnx.export returned no program; the network cannot be exported")
     proto: onnx.ModelProto = program.model_proto
     return proto
+
+
+@contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    # The exporter logs that torchvision operators are skipped (tabular networks use none)
+    # and warns about its own use of a deprecated pytree API: nothing to act on.
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        registration.setLevel(level)
 
 
 def _merge(preprocess: onnx.ModelProto, network: onnx.ModelProto) -> onnx.ModelProto:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -89,3 +91,36 @@ def test_unavailable_accelerator_is_a_config_error(split, tmp_path):
 def test_lightning_params_error_names_the_field(split, tmp_path):
     with pytest.raises(ConfigError, match=r"params.yaml model.lightning.dropout: input should be"):
         _train(split, tmp_path, dropout=1.5)
+
+
+DDP_SCRIPT = """
+import sys
+from mlops_gitops.training import train_model
+
+train, valid, out = sys.argv[1:4]
+settings = {
+    "name": "credit-default",
+    "family": "lightning",
+    "features": {"exclude": ["sex"]},
+    "lightning": {"hidden": [8], "max_epochs": 1, "batch_size": 64,
+                  "accelerator": "cpu", "devices": 2, "strategy": "ddp"},
+}
+meta = train_model(train, valid, out + "/trained", settings=settings, label="default",
+                   id_column="customer_id", live_dir=out + "/dvclive")
+print("saved" if meta is not None else "not saved")
+"""
+
+
+@pytest.mark.slow
+def test_distributed_strategy_runs_through_lightning_and_only_rank_zero_saves(split, tmp_path):
+    # Two CPU processes with the gloo backend: the same code path as several GPUs or nodes.
+    script = tmp_path / "train_ddp.py"
+    script.write_text(DDP_SCRIPT)
+    args = [sys.executable, str(script), str(split.train), str(split.valid), str(tmp_path)]
+    out = subprocess.run(
+        args, capture_output=True, text=True, check=False, cwd=tmp_path, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert sorted(out.stdout.split("\n")) == ["", "not saved", "saved"]
+    loaded = load_model(tmp_path / "trained")
+    assert loaded.predict_proba(pd.read_parquet(split.test)).shape[1] == 2
