@@ -76,7 +76,7 @@ def pre_receive(
 ) -> list[str]:
     """Return why the push must be refused (one line each); empty when it may land."""
     forge = LocalForge(git_dir)
-    pending = {u.ref: u.new for u in updates if u.ref.startswith(APPROVAL_PREFIX)}
+    pending = {u.ref: u.new for u in updates if u.ref.startswith("refs/tags/")}
     problems: list[str] = []
     for update in updates:
         problems += _check(forge, update, pending, now)
@@ -152,7 +152,7 @@ def _promotion_gate(
     approvals = forge.approvals_for(update.old, pending=pending)
     author = scm.git("show", "-s", "--format=%ae", update.new, cwd=forge.git_dir).strip()
     with tempfile.TemporaryDirectory(prefix="mlops-pre-receive-") as tmp:
-        work = _materialise(forge.git_dir, update, branch, Path(tmp) / "work")
+        work = _materialise(forge, update, branch, Path(tmp) / "work", pending=pending)
         try:
             outcome = evaluate_gate(
                 work,
@@ -176,15 +176,32 @@ def _promotion_gate(
     return []
 
 
-def _materialise(git_dir: Path, update: RefUpdate, branch: str, work: Path) -> Path:
-    """Check out the pushed tip in a scratch repository that borrows the forge's objects.
+def _materialise(
+    forge: LocalForge, update: RefUpdate, branch: str, work: Path, *, pending: dict[str, str]
+) -> Path:
+    """Check out the pushed tip in a scratch repository that borrows the forge's objects and tags.
 
     In a hook, git points every process at the push's quarantine through the
     environment, so the scratch repository sees the pushed objects too.
+    Commit signatures verify against the allowed signers of the old tip.
     """
+    git_dir = forge.git_dir
     scm.git("init", "-q", "-b", "scratch", str(work))
+    signers = work / ".git" / "allowed_signers"
+    signers.write_text(forge.read_signers(update.old))
+    scm.git("config", "gpg.ssh.allowedSignersFile", str(signers), cwd=work)
     alternates = work / ".git" / "objects" / "info" / "alternates"
+    alternates.parent.mkdir(parents=True, exist_ok=True)  # absent when git runs in a quarantine
     alternates.write_text(f"{Path(git_dir).resolve() / 'objects'}\n")
-    scm.git("update-ref", f"refs/heads/{branch}", update.old, cwd=work)
+    tags = dict(
+        line.split(" ", 1)[::-1]
+        for line in scm.git(
+            "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/", cwd=git_dir
+        ).splitlines()
+    )
+    tags.update({ref: new for ref, new in pending.items() if ref.startswith("refs/tags/")})
+    lines = [f"create {ref} {oid}" for ref, oid in sorted(tags.items()) if oid != ZERO_SHA]
+    lines.append(f"create refs/heads/{branch} {update.old}")
+    scm.git("update-ref", "--stdin", cwd=work, input="\n".join(lines) + "\n")
     scm.git("checkout", "-q", "--detach", update.new, cwd=work)
     return work

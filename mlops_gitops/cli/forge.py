@@ -74,7 +74,10 @@ def forge_hook(*, name: str) -> None:
     from mlops_gitops.errors import GateBlocked
 
     # git runs hooks with GIT_DIR set; the hook's own git calls name the repository instead.
+    # The push's quarantine stays visible (GIT_OBJECT_DIRECTORY); dropping its marker lets
+    # the gate's scratch repository set its own refs (the forge's refs are never touched).
     git_dir = Path(os.environ.pop("GIT_DIR", ".")).resolve()
+    os.environ.pop("GIT_QUARANTINE_PATH", None)
     updates = parse_updates(sys.stdin.read())
     if name == "post-receive":
         for job in post_receive(git_dir, updates):

@@ -79,3 +79,40 @@ def test_clients_cannot_write_the_runner_notes(tiny: TinyForge) -> None:
 
     assert refused.returncode != 0
     assert "written by the runner only" in refused.stderr
+
+
+def _promotion(tiny: TinyForge) -> str:
+    from mlops_gitops.registry import register
+    from mlops_gitops.registry.promote import promote
+
+    register(tiny.clone, "credit-default", version="v1.0.0")
+    sh("git push -q origin --tags", tiny.clone)
+    change = promote(tiny.clone, "credit-default", "v1.0.0", to="prod")
+    sh(f"git checkout -q main && git merge -q --ff-only {change.branch}", tiny.clone)
+    return change.commit
+
+
+def _approve(tiny: TinyForge, sha: str, name: str) -> str:
+    from mlops_gitops.forge.approvals import approve
+
+    tag = approve(tiny.clone, "prod", sha, key=tiny.keys[name], user=name, remote=None)
+    return f"refs/tags/{tag}"
+
+
+@pytest.mark.slow
+def test_a_promotion_to_prod_needs_two_signed_approvals_of_allowed_signers(tiny: TinyForge) -> None:
+    sha = _promotion(tiny)
+
+    unapproved = sh("git push origin main", tiny.clone, check=False)
+    assert unapproved.returncode != 0
+    assert "promotion blocked" in unapproved.stderr and "promotion-approvals" in unapproved.stderr
+
+    tags = [_approve(tiny, sha, "alice"), _approve(tiny, sha, "mallory")]
+    one_valid = sh(f"git push origin main {' '.join(tags)}", tiny.clone, check=False)
+    assert one_valid.returncode != 0
+    assert "approvals counted {ml-leads: 1}" in one_valid.stderr
+
+    tags.append(_approve(tiny, sha, "bob"))
+    accepted = sh(f"git push origin main {' '.join(tags)}", tiny.clone, check=False)
+    assert accepted.returncode == 0, accepted.stderr
+    assert sh("git rev-parse main", tiny.forge).stdout.strip() == sha
