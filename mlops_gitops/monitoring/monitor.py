@@ -32,7 +32,12 @@ from mlops_gitops.monitoring.drift import (
 from mlops_gitops.monitoring.indicators import collect_indicators
 from mlops_gitops.monitoring.logs import feature_columns
 from mlops_gitops.monitoring.performance import PerformanceReport, assess_performance
-from mlops_gitops.monitoring.validation import InputSchema, infer_schema, violation_masks
+from mlops_gitops.monitoring.validation import (
+    MISSING_CATEGORY,
+    InputSchema,
+    infer_schema,
+    violation_masks,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,6 +126,16 @@ def _check_kinds(
             )
 
 
+def _blank_categories_as_missing(
+    reference: Reference, live: pd.DataFrame, features: Sequence[str]
+) -> pd.DataFrame:
+    # The server logs a missing category as the export contract's empty string.
+    text = [n for n in features if not is_numeric(reference.frame[n])]
+    if not text:
+        return live
+    return live.assign(**{n: live[n].mask(live[n] == MISSING_CATEGORY) for n in text})
+
+
 def monitor(
     reference: Reference,
     predictions: pd.DataFrame,
@@ -140,6 +155,7 @@ def monitor(
     features = select_features(feature_columns(predictions), config)
     check_columns(reference, features, origin)
     _check_kinds(reference, predictions, features, origin)
+    predictions = _blank_categories_as_missing(reference, predictions, features)
     drift = compute_drift(reference.frame, predictions, features, config.drift)
     prediction = prediction_drift(reference, predictions, config.drift.bins)
     performance = assess_performance(

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+MISSING_CATEGORY = ""
+
+
 class ReplayError(MlopsError):
     """The server refused the replayed traffic or could not be reached."""
 
@@ -67,19 +70,30 @@ def _call(
         ) from exc
 
 
-def model_inputs(base: str, model: str, *, token: str | None, timeout: float) -> list[str]:
-    """Return the input names of ``model`` from the server's v2 metadata."""
+def model_inputs(base: str, model: str, *, token: str | None, timeout: float) -> dict[str, bool]:
+    """Return the inputs of ``model`` from the server's v2 metadata: name -> is categorical."""
     status, body = _call(f"{base}/v2/models/{model}", None, token=token, timeout=timeout)
     if status != 200 or not isinstance(body, dict):
         raise ReplayError(f"{base}/v2/models/{model} answered {status}: is '{model}' served there?")
-    return [str(item["name"]) for item in body.get("inputs", [])]
+    return {
+        str(item["name"]): item.get("datatype") == "BYTES"
+        or (item.get("parameters") or {}).get("kind") == "categorical"
+        for item in body.get("inputs", [])
+    }
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    records = frame.to_dict(orient="records")
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _records(frame: pd.DataFrame, categorical: Mapping[str, bool]) -> list[dict[str, object]]:
+    # The export contract: a missing category is the empty string, a missing number is null.
     return [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in records
+        {
+            k: (MISSING_CATEGORY if categorical.get(k) else None) if _is_missing(v) else v
+            for k, v in row.items()
+        }
+        for row in frame.to_dict(orient="records")
     ]
 
 
@@ -90,6 +104,7 @@ def replay_frame(
     url: str,
     model: str,
     batch: int = 50,
+    categorical: Mapping[str, bool] | None = None,
     token: str | None = None,
     timeout: float = 10.0,
 ) -> tuple[int, int, list[dict[str, object]]]:
@@ -99,10 +114,10 @@ def replay_frame(
     for start in range(0, len(frame), batch):
         chunk = frame.iloc[start : start + batch]
         rid = f"replay-{start:07d}"
+        body = {"id": rid, "instances": _records(chunk, categorical or {})}
         status, _ = _call(
-            f"{url}/v1/models/{model}:predict", {"id": rid, "instances": _records(chunk)},
-            token=token, timeout=timeout, request_id=rid,
-        )  # fmt: skip
+            f"{url}/v1/models/{model}:predict", body, token=token, timeout=timeout, request_id=rid
+        )
         requests += 1
         if status != 200:
             failed += 1
@@ -160,8 +175,9 @@ def replay_traffic(
         )
     labels = frame[LABEL].astype(int).tolist()
     requests, failed, feedback = replay_frame(
-        frame[inputs], labels, url=base, model=model, batch=batch, token=token, timeout=timeout
-    )
+        frame[list(inputs)], labels, url=base, model=model, batch=batch, categorical=inputs,
+        token=token, timeout=timeout,
+    )  # fmt: skip
     if failed == requests:
         raise ReplayError(f"the server at {base} refused every request ({requests}); see its log")
     recorded = send_feedback(feedback, url=base, model=model, token=token, timeout=timeout)

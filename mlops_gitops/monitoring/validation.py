@@ -14,7 +14,8 @@ set, rejects. The kinds of violation:
 - ``unknown_column``: a column the schema does not know (identifiers and
   other passthrough columns should be left out of the check by the caller);
 - ``type``: a numeric feature whose value is not a number;
-- ``missing``: no value for a feature the reference never had missing;
+- ``missing``: no value (null, NaN, or the empty string of the export
+  contract for a category) for a feature the reference never had missing;
 - ``out_of_range``: a number outside the reference range (widened by
   ``monitoring.quality.range_tolerance``);
 - ``unknown_category``: a category the reference never had.
@@ -38,6 +39,8 @@ ViolationKind = Literal[
     "missing_column", "unknown_column", "type", "missing", "out_of_range", "unknown_category"
 ]
 BoolArray = npt.NDArray[np.bool_]
+# The export contract sends a missing category as the empty string (numbers as NaN/null).
+MISSING_CATEGORY = ""
 
 
 class FeatureSchema(BaseModel):
@@ -123,7 +126,11 @@ def infer_schema(
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return (
+        value is None
+        or value == MISSING_CATEGORY
+        or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _check_value(feature: FeatureSchema, value: object) -> ViolationKind | None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-INPUTS = ("income", "loan_amount", "region", "has_guarantor")
+INPUTS = ("income", "loan_amount", "region", "housing", "has_guarantor")
+CATEGORICAL = ("region", "housing", "has_guarantor")
 
 
 @dataclass
@@ -39,7 +40,10 @@ def fake_oip_server(model: str = "credit-default", *, refuse: bool = False) -> I
             if self.path != f"/v2/models/{model}":
                 self._reply(404, {"error": "unknown model"})
                 return
-            self._reply(200, {"name": model, "inputs": [{"name": n} for n in INPUTS]})
+            inputs = [
+                {"name": n, "datatype": "BYTES" if n in CATEGORICAL else "FP64"} for n in INPUTS
+            ]
+            self._reply(200, {"name": model, "inputs": inputs})
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

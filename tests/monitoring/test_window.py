@@ -135,3 +135,13 @@ def test_bad_feedback_line_names_the_file_and_line(tmp_path: Path) -> None:
     )
     with pytest.raises(LogError, match=r"feedback-2026-01-15.jsonl:2: not valid JSON"):
         read_feedback(tmp_path, WINDOW[0])
+
+
+def test_empty_string_category_is_a_missing_value_not_a_new_category(tmp_path: Path) -> None:
+    current = make_frame(300, seed=2)
+    logged = write_log(tmp_path, current, start=NOW - timedelta(hours=1))
+    logged.loc[:29, "region"] = ""
+    result = monitor(_reference(), logged, pd.DataFrame(), MonitoringConfig(), window=WINDOW)
+    assert result.quality is not None
+    assert result.quality.missing_by_feature["region"] == pytest.approx(0.1)
+    assert "region:unknown_category" not in result.quality.violations
