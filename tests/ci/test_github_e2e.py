@@ -1,4 +1,4 @@
-"""End to end against the GitHub emulator: train twice, one report comment; the gate reads reviews."""
+"""End to end against the GitHub emulator: one report comment, the status, reviews as approvals."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import github3
 import pytest
+from forge.conftest import TOKENS
+from forge.emulator import GitHubEmulator
 
 from mlops_gitops.ci.commands import CiOptions, ci_gate, ci_train
 
-from forge.conftest import TOKENS
-from forge.emulator import GitHubEmulator
 from .conftest import TinyForge, sh
 
 
@@ -78,10 +78,8 @@ def test_two_pushes_leave_one_report_comment_and_set_the_status(
     env = _env(emu, tmp_path, branch="feature", pull=pull)
 
     first = ci_train(tiny.clone, CiOptions(forge="github", commit=True), env)
-    sh(
-        "sed -i 's/0.2/0.3/' params.yaml && git commit -qam 'lr 0.3' && git push -q origin HEAD:feature",
-        tiny.clone,
-    )
+    sh("sed -i 's/0.2/0.3/' params.yaml && git commit -qam 'lr 0.3'", tiny.clone)
+    sh("git push -q origin HEAD:feature", tiny.clone)
     second = ci_train(tiny.clone, CiOptions(forge="github", commit=True), env)
 
     comments = list(emu.state.comments.values())
