@@ -131,12 +131,8 @@ def _set_pin(block: Document, pin: Pin) -> None:
 def _set_direct(block: Document) -> None:
     rollout = block.get("rollout")
     if not isinstance(rollout, dict):
-        if rollout is not None:
-            del block["rollout"]
-        with _trailing_kept(block):
-            block["rollout"] = _map({"strategy": "direct"})
-        return
-    if rollout.get("strategy") == "direct" and list(rollout) == ["strategy"]:
+        return  # absent: a direct rollout by default (the manifest was validated)
+    if list(rollout) == ["strategy"] and rollout["strategy"] == "direct":
         return
     with _trailing_kept(block):
         for key in [k for k in rollout if k != "strategy"]:
@@ -221,33 +217,65 @@ def _last_slot(node: Document) -> tuple[Document, Any]:
     while True:
         key = list(node)[-1]
         value = node[key]
-        if isinstance(value, dict) and value:
+        if _is_block_map(value):
             node = value
             continue
-        if isinstance(value, list) and value and isinstance(value[-1], dict) and value[-1]:
+        if _is_block_seq(value) and _is_block_map(value[-1]):
             node = value[-1]
             continue
         return node, key
 
 
+def _is_flow(node: Any) -> bool:
+    fa = getattr(node, "fa", None)
+    return bool(fa is not None and fa.flow_style())
+
+
+def _is_block_map(node: Any) -> bool:
+    return isinstance(node, dict) and bool(node) and not _is_flow(node)
+
+
+def _is_block_seq(node: Any) -> bool:
+    return isinstance(node, list) and bool(node) and not _is_flow(node)
+
+
 def _tail(block: Document) -> str:
-    node, key = _last_slot(block)
-    token = node.ca.items.get(key, [None, None, None, None])[2]
-    if token is None:
-        return ""
-    value: str = token.value
-    return value[value.index("\n") + 1 :] if "\n" in value else ""
+    """Return the text after a block: blank lines and comments up to the next key."""
+    return _take_tail(block, remove=False)
 
 
 def _pop_tail(block: Document) -> str:
-    node, key = _last_slot(block)
-    tail = _tail(block)
-    if tail:
-        token = node.ca.items[key][2]
-        token.value = token.value[: len(token.value) - len(tail)]
-        if token.value == "\n":
-            node.ca.items[key][2] = None
-    return tail
+    return _take_tail(block, remove=True)
+
+
+def _take_tail(node: Document, *, remove: bool) -> str:
+    # ruamel keeps what follows a block either on the comment slot of its last
+    # scalar (after that line's own end) or at the end of a block sequence.
+    key = list(node)[-1]
+    value = node[key]
+    if _is_block_map(value):
+        return _take_tail(value, remove=remove)
+    if _is_block_seq(value):
+        inner = _take_tail(value[-1], remove=remove) if _is_block_map(value[-1]) else ""
+        inner += "".join(_as_lines(token) for token in value.ca.end or [])
+        if remove:
+            value.ca.end = []
+        return inner
+    slot = node.ca.items.get(key)
+    token = slot[2] if slot else None
+    if token is None or "\n" not in token.value:
+        return ""
+    own, _, tail = token.value.partition("\n")
+    if remove and tail:
+        token.value = own + "\n"
+        if not own:
+            slot[2] = None
+    return str(tail)
+
+
+def _as_lines(token: Any) -> str:
+    value = str(token.value)
+    return " " * (token.column or 0) + value if value.startswith("#") else value
 
 
 def _push_tail(block: Document, tail: str) -> None:

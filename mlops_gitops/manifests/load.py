@@ -156,7 +156,7 @@ def locate(data: Any, loc: list[str]) -> tuple[int, list[str]]:
     for part in loc:
         found = _child(node, part)
         if found is None:
-            if isinstance(node, dict) and part not in {"direct", "canary", "ab"}:
+            if isinstance(node, dict) and part not in {"direct", "canary", "ab", "[key]"}:
                 path.append(part)
             continue
         node, line = found

@@ -237,18 +237,19 @@ class Environments(_Strict):
             return {k: ({} if v is None else v) for k, v in value.items()}
         return value
 
-    @model_validator(mode="after")
-    def _check_feeds(self) -> Environments:
-        order = list(self.environments)
-        for name, spec in self.environments.items():
+    @field_validator("environments")
+    @classmethod
+    def _check_feeds(cls, value: dict[str, EnvironmentSpec]) -> dict[str, EnvironmentSpec]:
+        order = list(value)
+        for name, spec in value.items():
             for target in spec.feeds:
-                if target not in self.environments:
+                if target not in value:
                     raise ValueError(f"{name} feeds unknown environment '{target}'")
                 if order.index(target) <= order.index(name):
                     raise ValueError(
                         f"{name} may only feed an environment listed after it, not '{target}'"
                     )
-        return self
+        return value
 
     @property
     def order(self) -> list[str]:

@@ -83,7 +83,12 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     import os
 
     proc = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **(env or {})}
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
     if proc.returncode != 0:
         pytest.fail(f"git {' '.join(args)} failed: {proc.stderr}")
@@ -93,7 +98,10 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
 def _build(dest: Path) -> tuple[str, str, str]:
     repo = dest / "repo"
     repo.mkdir()
-    run = lambda *cmd: subprocess.run(cmd, cwd=repo, check=True, capture_output=True)  # noqa: E731
+
+    def run(*cmd: str) -> None:
+        subprocess.run(cmd, cwd=repo, check=True, capture_output=True)
+
     run("git", "init", "-q", "-b", "main")
     run("dvc", "init", "-q")
     run("dvc", "remote", "add", "-d", "local", "../dvc-remote")  # stored relative to .dvc/
@@ -121,7 +129,9 @@ def built_model_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tu
 
 @pytest.fixture
 def model_repo(
-    built_model_repo: tuple[Path, tuple[str, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    built_model_repo: tuple[Path, tuple[str, str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> ModelRepo:
     """A private copy of the tiny project, as the current folder."""
     source, revs = built_model_repo

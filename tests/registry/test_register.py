@@ -32,9 +32,18 @@ def test_register_tags_the_commit_with_lineage_metadata(model_repo: ModelRepo) -
 
 def test_register_bumps_from_the_latest_version(model_repo: ModelRepo) -> None:
     a, b, c = model_repo.revs
-    assert register(model_repo.path, "churn", bump="minor", rev=a, check_remote=False).version == "v0.1.0"
-    assert register(model_repo.path, "churn", bump="patch", rev=b, check_remote=False).version == "v0.1.1"
-    assert register(model_repo.path, "churn", bump="major", rev=c, check_remote=False).version == "v1.0.0"
+    assert (
+        register(model_repo.path, "churn", bump="minor", rev=a, check_remote=False).version
+        == "v0.1.0"
+    )
+    assert (
+        register(model_repo.path, "churn", bump="patch", rev=b, check_remote=False).version
+        == "v0.1.1"
+    )
+    assert (
+        register(model_repo.path, "churn", bump="major", rev=c, check_remote=False).version
+        == "v1.0.0"
+    )
 
 
 def test_first_major_bump_is_one(model_repo: ModelRepo) -> None:
@@ -49,20 +58,25 @@ def test_several_models_live_in_one_repository(registered: ModelRepo) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"version": "v1.0.0"}, "credit-default v1.0.0 is already registered (tag credit-default@v1.0.0"),
+        (
+            {"version": "v1.0.0"},
+            "credit-default v1.0.0 is already registered (tag credit-default@v1.0.0",
+        ),
         ({"version": "1.2"}, "version '1.2' is not SemVer; use the form v1.2.3"),
         ({}, "give exactly one of --version vX.Y.Z or --bump"),
         ({"version": "v9.0.0", "bump": "minor"}, "give exactly one of"),
     ],
 )
-def test_register_refuses_bad_versions(registered: ModelRepo, kwargs: dict[str, str], message: str) -> None:
-    with pytest.raises(RegistryError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
+def test_register_refuses_bad_versions(
+    registered: ModelRepo, kwargs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(RegistryError, match=r"^" + message.replace("(", r"\(").replace(".", r"\.")):
         register(registered.path, "credit-default", check_remote=False, **kwargs)  # type: ignore[arg-type]
 
 
 def test_register_refuses_a_dirty_tree(model_repo: ModelRepo) -> None:
     (model_repo.path / "params.yaml").write_text("train:\n  seed: 9\n")
-    with pytest.raises(RegistryError, match="^the work tree has uncommitted changes"):
+    with pytest.raises(RegistryError, match=r"^the work tree has uncommitted changes"):
         register(model_repo.path, "credit-default", version="v1.0.0")
     assert read_tags(model_repo.path) == []
 
@@ -80,7 +94,9 @@ def test_register_refuses_an_artifact_missing_from_the_remote(model_repo: ModelR
 
 
 def test_register_names_the_closest_artifact_of_an_unknown_model(model_repo: ModelRepo) -> None:
-    with pytest.raises(RegistryError, match="no artifact 'credit-defualt'.*closest: credit-default"):
+    with pytest.raises(
+        RegistryError, match=r"no artifact 'credit-defualt'.*closest: credit-default"
+    ):
         register(model_repo.path, "credit-defualt", version="v1.0.0")
 
 
