@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import kubernetes_validate
+import pytest
 from ruamel.yaml import YAML
 
 DOCS = Path(__file__).parents[2] / "docs" / "admin"
 
 
+@pytest.mark.slow
 def test_arc_values_request_a_gpu_and_validate_as_a_kubernetes_pod() -> None:
     values = YAML(typ="safe").load((DOCS / "arc-values.yaml").read_text())
     pod = {
