@@ -38,10 +38,10 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
         name = node["$ref"].rsplit("/", 1)[-1]
         node = _schema()["$defs"][name]
     if "anyOf" in node:
-        options = [_resolve(o) for o in node["anyOf"] if o.get("type") != "null"]
-        if len(options) != 1:
-            return FREE
-        return options[0]
+        options = [o for o in node["anyOf"] if o.get("type") != "null"]
+        return _resolve(options[0]) if len(options) == 1 else FREE
+    if not node.keys() & {"type", "properties", "enum", "const"}:
+        return FREE  # an empty schema (JsonValue) accepts anything
     return node
 
 

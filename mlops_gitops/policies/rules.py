@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from mlops_gitops.policies.engine import (
     Activation,
@@ -85,6 +85,12 @@ class Rule(_File):
     message: str = Field(min_length=1, description="{{ CEL }} holes show the compared values")
     waivable: bool = True
     tests: list[RuleCase] = Field(default_factory=list)
+
+    @field_validator("condition", mode="before")
+    @classmethod
+    def _constant_as_text(cls, value: object) -> object:
+        # YAML reads 'condition: true' as a bool; the CEL constant is meant
+        return str(value).lower() if isinstance(value, bool) else value
 
     def severity_for(self, environment: str | None) -> Severity | None:
         """Return the severity in ``environment``; None when the rule sets none there."""

@@ -93,7 +93,7 @@ def parse_document(text: str, origin: str) -> Document:
         line = f":{mark.line + 1}" if mark is not None else ""
         raise PolicyError(f"{origin}{line}: not valid YAML ({exc.problem or exc.context})") from exc
     except yaml.YAMLError as exc:
-        raise PolicyError(f"{origin}: not valid YAML ({exc})") from exc
+        raise PolicyError(f"{origin}: not valid YAML ({' '.join(str(exc).split())})") from exc
     finally:
         loader.dispose()
     return Document(origin=origin, data=data, node=node)
@@ -135,13 +135,13 @@ def describe_error(exc: ValidationError, doc: Document, value: Any, prefix: Loc 
         text = "required field is missing"
     else:
         line = doc.line_of(full)
-        text = _lower_first(error["msg"])
+        text = _lower_first(str(error["msg"]).removeprefix("Value error, "))
     if item is not None:
         label, start = item
         where = f"{label} {format_loc(path[start:])}".rstrip()
     else:
-        where = format_loc(full) or "(document)"
-    return f"{doc.origin}:{line} {where}: {text}"
+        where = format_loc(full)
+    return f"{doc.origin}:{line} {where}: {text}" if where else f"{doc.origin}:{line}: {text}"
 
 
 def _data_path(

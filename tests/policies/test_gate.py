@@ -338,3 +338,31 @@ def test_gate_record_replays_to_the_identical_decision(gate_repo, decide):
     assert replay.decision == result.decision
     assert replay.matches_record is True
     assert replay.bundle == result.bundle
+
+
+def test_ab_split_promotes_its_first_variant(gate_repo, decide):
+    from mlops_gitops.manifests import read_environment
+    from mlops_gitops.roundtrip import modify_yaml
+
+    artifact = read_environment(gate_repo.path, "staging").models["credit-default"].artifact
+    gate_repo.branch("promote/prod/ab")
+    with modify_yaml(gate_repo.path / "envs" / "prod.yaml") as doc:
+        variant = {
+            "name": "b",
+            "version": "v1.1.0",
+            "artifact": artifact.model_dump(),
+            "weight": 20,
+        }
+        doc["models"]["credit-default"]["rollout"] = {"strategy": "ab", "variants": [variant]}
+    gate_repo.commit({}, "A/B test v1.1.0")
+    change = decide().bundle.change
+    assert (change.strategy, change.version, change.canary_weight) == ("ab", "v1.1.0", 20.0)
+
+
+def test_a_manifest_edit_that_deploys_nothing_is_not_a_promotion(gate_repo, decide):
+    gate_repo.branch("envs/comment")
+    text = (gate_repo.path / "envs" / "prod.yaml").read_text()
+    gate_repo.commit({"envs/prod.yaml": text + "# reviewed\n"}, "Comment")
+    bundle = decide().bundle
+    assert bundle.target.kind == "training" and bundle.target.environment == "prod"
+    assert bundle.change is None and bundle.deployed.version == "v1.0.0"
