@@ -1,0 +1,244 @@
+"""Where audit events come from besides the registry: waivers, gate notes, approvals, PRs.
+
+Each reader makes a fixed number of git calls however long the history is:
+one ``git log`` of ``policies/waivers.yaml`` and one ``cat-file --batch`` of
+its versions; one ``notes list`` of the gate ref and one batch of the
+notes (read from the repository, else from its local forge); one
+``for-each-ref`` of the approval tags; one ``git log`` of the main line's
+subjects for pull-request numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from mlops_gitops import scm
+from mlops_gitops.errors import MlopsError
+from mlops_gitops.registry.graph import parse_time
+
+log = logging.getLogger(__name__)
+
+WAIVERS_FILE = "policies/waivers.yaml"
+GATE_REF = "refs/notes/mlops-gate"
+APPROVAL_REFS = "refs/tags/approve/"
+APPROVAL_FIELDS = (
+    "%(refname)",
+    "%(objectname)",
+    "%(taggername)",
+    "%(taggerdate:iso-strict)",
+    "%(creatordate:iso-strict)",
+)
+_PR = re.compile(r"^Merge pull request #(\d+)\b|\(#(\d+)\)\s*$")
+_LOG = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%cI"
+
+
+@dataclass(frozen=True)
+class WaiverChange:
+    """A waiver added, changed or removed by a commit of ``policies/waivers.yaml``."""
+
+    action: str
+    waiver: dict[str, Any]
+    commit: str
+    author: str
+    email: str
+    date: str
+    path: str
+
+
+@dataclass(frozen=True)
+class GateNote:
+    """A gate decision noted on a commit."""
+
+    commit: str
+    decision: str
+    summary: str
+    branch: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """An approval tag: who claims to approve which commit for which environment."""
+
+    tag: str
+    env: str
+    commit: str
+    user: str
+    tagger: str
+    date: str
+
+
+def utc_text(value: str) -> str:
+    """Return an ISO date or time as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
+    return parse_time(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def waivers_path(root: str | os.PathLike[str]) -> str:
+    """Return the tracked path of the waivers file (following a ``policies`` symlink)."""
+    folder = Path(root) / "policies"
+    if folder.is_symlink():
+        try:
+            real = folder.resolve().relative_to(Path(root).resolve())
+        except ValueError:
+            return WAIVERS_FILE
+        return f"{real.as_posix()}/waivers.yaml"
+    return WAIVERS_FILE
+
+
+def read_waiver_changes(root: str | os.PathLike[str], rev: str) -> list[WaiverChange]:
+    """Return every waiver change in the history of ``rev``, oldest commit first."""
+    path = waivers_path(root)
+    out = scm.git("log", "--reverse", "--no-merges", f"--format={_LOG}", rev, "--", path, cwd=root)
+    commits = [r.strip("\n").split("\x1f") for r in out.split("\x1e")[1:]]
+    names = [f"{c[0]}:{path}" for c in commits]
+    names += [f"{c[1].split()[0]}:{path}" for c in commits if c[1]]
+    texts = {n: content for n, _, content in scm.cat_file_batch(sorted(set(names)), root)}
+    changes: list[WaiverChange] = []
+    for sha, parents, author, email, date in commits:
+        after = _waivers_of(texts.get(f"{sha}:{path}"), f"{sha[:8]}:{path}")
+        parent = parents.split()[0] if parents else None
+        before = _waivers_of(texts.get(f"{parent}:{path}"), f"{parent}:{path}") if parent else {}
+        for action, waiver in _diff_waivers(before, after):
+            changes.append(WaiverChange(action, waiver, sha, author, email, date, path))
+    return changes
+
+
+def _waivers_of(content: bytes | None, origin: str) -> dict[str, dict[str, Any]]:
+    if not content:
+        return {}
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(content)
+    except YAMLError:
+        log.warning("%s: not valid YAML; its waiver changes are left out", origin)
+        return {}
+    items = data.get("waivers") if isinstance(data, dict) else None
+    return {
+        str(w["id"]): w for w in (items or []) if isinstance(w, dict) and w.get("id") is not None
+    }
+
+
+def _diff_waivers(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for wid in sorted(before.keys() | after.keys()):
+        old, new = before.get(wid), after.get(wid)
+        if old is None and new is not None:
+            found.append(("waiver-add", new))
+        elif new is None and old is not None:
+            found.append(("waiver-remove", old))
+        elif old != new and new is not None:
+            found.append(("waiver-change", new))
+    return found
+
+
+def read_gate_notes(root: str | os.PathLike[str]) -> list[GateNote]:
+    """Return the gate decisions noted in the repository (else in its local forge)."""
+    for place in _note_places(root):
+        code, out, _ = scm.git_status("notes", f"--ref={GATE_REF}", "list", cwd=place)
+        if code == 0 and out.strip():
+            return _parse_notes(place, out)
+    return []
+
+
+def _note_places(root: str | os.PathLike[str]) -> list[Path]:
+    places = [Path(root)]
+    try:
+        from mlops_gitops.forge import find_local_remote
+
+        places.append(find_local_remote(root))
+    except MlopsError:
+        pass  # no local forge: the repository's own notes are all there is
+    return places
+
+
+def _parse_notes(place: Path, listing: str) -> list[GateNote]:
+    pairs = [line.split() for line in listing.splitlines() if line.strip()]
+    blobs = {blob: commit for blob, commit in pairs}
+    notes: list[GateNote] = []
+    for blob, _, content in scm.cat_file_batch(sorted(blobs), place):
+        try:
+            data = json.loads(content or b"")
+        except json.JSONDecodeError:
+            log.warning("%s note %s: not a gate decision; left out", GATE_REF, blob[:12])
+            continue
+        if not isinstance(data, dict) or "decision" not in data:
+            continue
+        notes.append(
+            GateNote(
+                commit=blobs[blob],
+                decision=str(data["decision"]),
+                summary=str(data.get("summary", "")),
+                branch=data.get("branch"),
+                data=_mapping(data.get("data")),
+            )
+        )
+    return notes
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def read_commit_dates(root: str | os.PathLike[str], commits: list[str]) -> dict[str, str]:
+    """Return the committer date of each commit that exists here (one ``git log``)."""
+    wanted = sorted(set(commits))
+    if not wanted:
+        return {}
+    present = {
+        name
+        for name, kind, _ in scm.cat_file_batch([f"{c}^{{commit}}" for c in wanted], root)
+        if kind == "commit"
+    }
+    shas = [c for c in wanted if f"{c}^{{commit}}" in present]
+    if not shas:
+        return {}
+    out = scm.git("log", "--no-walk=unsorted", "--format=%H %cI", *shas, cwd=root)
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
+def read_approvals(root: str | os.PathLike[str]) -> list[ApprovalRecord]:
+    """Return the approval tags ``approve/<env>/<sha>/<user>`` (signatures are the gate's job)."""
+    from mlops_gitops.forge.approvals import parse_approval_ref
+
+    fmt = "%1f".join(APPROVAL_FIELDS)
+    out = scm.git("for-each-ref", f"--format={fmt}", APPROVAL_REFS, cwd=root)
+    records: list[ApprovalRecord] = []
+    for line in out.splitlines():
+        refname, oid, tagger, tag_date, created = line.split("\x1f")
+        parsed = parse_approval_ref(refname, oid)
+        if parsed is None:
+            continue
+        records.append(
+            ApprovalRecord(
+                tag=refname.removeprefix("refs/tags/"),
+                env=parsed.env,
+                commit=parsed.sha,
+                user=parsed.user,
+                tagger=tagger or parsed.user,
+                date=tag_date or created,
+            )
+        )
+    return records
+
+
+def read_pull_requests(root: str | os.PathLike[str], rev: str) -> dict[str, str]:
+    """Return ``{main-line commit: pull-request number}`` read from merge and squash subjects."""
+    out = scm.git("log", "--first-parent", "--format=%H%x1f%s", rev, cwd=root)
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, subject = line.partition("\x1f")
+        match = _PR.search(subject)
+        if match:
+            found[sha] = match[1] or match[2]
+    return found

@@ -1,0 +1,59 @@
+"""``mlops audit``: the audit history, as a table, JSON or a CSV file for auditors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlops_gitops.cli.output import echo_table
+
+KIND_HELP = "Only events of this kind (repeatable): register, promote, rollback, gate, ..."
+
+
+@click.command()
+@click.option("--model", help="Only events of this model.")
+@click.option("--env", help="Only events of this environment.")
+@click.option("--kind", "kinds", multiple=True, help=KIND_HELP)
+@click.option("--since", help="Only events at or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only events at or before this date (YYYY-MM-DD).")
+@click.option("--at", help="Read the history as of a past date or revision.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the events to this CSV file.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the events as JSON (the export format)."
+)
+def audit(
+    *,
+    model: str | None,
+    env: str | None,
+    kinds: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    at: str | None,
+    csv_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Show every registration, promotion, rollback, waiver, approval and gate decision."""
+    from mlops_gitops.audit import list_events, render_csv, render_json
+    from mlops_gitops.roundtrip import write_atomic
+    from mlops_gitops.scm import find_root
+
+    root = find_root(".")
+    events = list_events(root, model=model, env=env, kinds=kinds, since=since, until=until, at=at)
+    if csv_file is not None:
+        write_atomic(csv_file, render_csv(events))
+    if as_json:
+        click.echo(render_json(events), nl=False)
+        return
+    rows = [
+        (e.seq, e.date[:16].replace("T", " "), e.kind, e.summary, e.actor, (e.commit or "")[:8])
+        for e in events
+    ]
+    echo_table(("#", "date", "kind", "event", "by", "commit"), rows)
+    if csv_file is not None:
+        click.echo(f"wrote {len(events)} events to {csv_file}", err=True)
