@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runner": ("forge", "runner", "Train the local forge's queued pushes one at a time."),
     "report": ("forge", "report", "Render (and publish) the PR report of the change."),
     "ci": ("forge", "ci", "What the workflows run: train, gate, changed environments."),
+    "audit": ("audit", "audit", "Show the audit history; export it as CSV or JSON."),
+    "docs": ("docs", "docs", "Build (or serve) the documentation site from the repository."),
 }
 
 
