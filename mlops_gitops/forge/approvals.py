@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 APPROVAL_PREFIX = "refs/tags/approve/"
 SOURCE = "ssh-signed-tag"
+SSH_SIGNATURE = "-----BEGIN SSH SIGNATURE-----"
 _NAME = re.compile(
     r"^refs/tags/approve/(?P<env>[a-z0-9][a-z0-9_-]*)/(?P<sha>[0-9a-f]{40})/(?P<user>[^/]+)$"
 )
@@ -127,12 +128,19 @@ def sign_approval(
     """
     sha = scm.rev_parse(rev, repo)
     name = approval_tag_name(env, sha, user)
-    config = ("-c", "gpg.format=ssh", "-c", f"user.signingkey={Path(key).expanduser()}")
+    key_path = Path(key).expanduser()
+    if not key_path.is_file():
+        raise ForgeError(f"cannot sign the approval tag {name}: {key_path}: no such key file")
+    config = ("-c", "gpg.format=ssh", "-c", f"user.signingkey={key_path}")
     code, _, err = scm.git_status(
         *config, "tag", "-s", "-m", f"approve {sha} for {env}", name, sha, cwd=repo
     )
-    if code != 0:
-        reason = err.strip().splitlines()[-1] if err.strip() else f"exit status {code}"
+    # git 2.39 can exit 0 with the signer's error in the message: check the signature is there.
+    signed = code == 0 and SSH_SIGNATURE in scm.git("cat-file", "tag", name, cwd=repo)
+    if not signed:
+        if code == 0:
+            scm.git("tag", "-d", name, cwd=repo)
+        reason = err.strip().splitlines()[-1] if err.strip() else "ssh-keygen did not sign"
         raise ForgeError(f"cannot sign the approval tag {name}: {reason}")
     return name
 
