@@ -260,11 +260,18 @@ def _quiet_exporter() -> Iterator[None]:
 
 
 def _merge(preprocess: onnx.ModelProto, network: onnx.ModelProto) -> onnx.ModelProto:
-    from onnx import compose
+    from onnx import compose, helper
 
     ir_version = max(preprocess.ir_version, network.ir_version)
     preprocess.ir_version = network.ir_version = ir_version
     keep = {"rename_inputs": False, "rename_outputs": False}
     preprocess = compose.add_prefix(preprocess, "preprocess/", **keep)
     network = compose.add_prefix(network, "network/", **keep)
-    return compose.merge_models(preprocess, network, io_map=[("features", "features")])
+    merged = compose.merge_models(preprocess, network, io_map=[("features", "features")])
+    # merge_models lists a domain once per source model; declare each domain once.
+    versions: dict[str, int] = {}
+    for entry in merged.opset_import:
+        versions[entry.domain] = max(versions.get(entry.domain, 0), entry.version)
+    del merged.opset_import[:]
+    merged.opset_import.extend(helper.make_opsetid(d, v) for d, v in sorted(versions.items()))
+    return merged

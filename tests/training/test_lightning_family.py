@@ -58,6 +58,9 @@ def test_lightning_model_exports_to_one_onnx_graph_that_matches_it(split, traine
     outputs = {o.name: o.type.tensor_type.elem_type for o in proto.graph.output}
     assert outputs == {"label": onnx.TensorProto.INT64, "probabilities": onnx.TensorProto.FLOAT}
     assert {p.key: p.value for p in proto.metadata_props}["family"] == "lightning"
+    domains = [o.domain for o in proto.opset_import]
+    assert sorted(domains) == sorted(set(domains))
+    assert {o.domain: o.version for o in proto.opset_import}[""] == 18
 
 
 @pytest.mark.slow
