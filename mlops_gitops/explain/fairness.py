@@ -31,7 +31,7 @@ def fairness_metrics(
 ) -> dict[str, object]:
     """Return the fairness metrics of ``decisions`` (0/1) against ``labels`` per attribute.
 
-    The result is the content of ``metrics/fairness.json``::
+    The result is what ``metrics/fairness.json`` holds under the key ``fairness``::
 
         {"demographic_parity_difference": x, "equalized_odds_difference": y,
          "by_attribute": {attr: {"demographic_parity_difference": ..., ...}},

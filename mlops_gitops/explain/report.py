@@ -5,11 +5,12 @@ Files (paths from :class:`ExplainPaths`):
 - ``metrics/explain.json``: importance per feature (permutation, native,
   mean absolute attribution per explainer), mutual information, surrogate
   fidelity; numbers only, so ``dvc metrics diff`` compares versions;
-- ``metrics/fairness.json``: parity differences and per-group metrics;
+- ``metrics/fairness.json``: parity differences and per-group metrics under
+  the key ``fairness`` (so policies read ``fairness.demographic_parity_difference``);
 - ``plots/importance.json``: one row per feature, for ``dvc plots``;
 - ``reports/explain/``: ``report.md`` and ``report.html`` (the stakeholder
-  report, linked from the model card), ``feature_selection.json`` and the
-  PNG figures under ``figures/``.
+  report, linked from the model card) and ``feature_selection.json``, DVC
+  outputs; the PNG figures under ``figures/`` (DVC image plots, kept in Git).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 
 REPORT_TEMPLATE = "report.md.j2"
 HTML_TEMPLATE = "report.html.j2"
+REPORT_FILES = ("report.md", "report.html")
+SELECTION_FILE = "feature_selection.json"
+# metrics/fairness.json nests its figures under this key: metrics files are
+# flattened into one namespace (dvc metrics, the policy bundle), where the
+# gate reads fairness.demographic_parity_difference.
+FAIRNESS_KEY = "fairness"
 # A feature whose association with a sensitive attribute reaches this may act as its proxy.
 PROXY_ASSOCIATION = 0.3
 
@@ -34,17 +41,19 @@ PROXY_ASSOCIATION = 0.3
 def write_outputs(explanations: Explanations, paths: ExplainPaths) -> list[Path]:
     """Write every output of the explain stage and return their paths."""
     report_dir = Path(paths.report_dir)
-    prepare_outputs(paths.metrics, paths.fairness, paths.importance_plot, report_dir)
-    report_dir.mkdir(parents=True)
+    prepare_outputs(
+        paths.metrics, paths.fairness, paths.importance_plot, report_dir / "figures",
+        *(report_dir / name for name in (*REPORT_FILES, SELECTION_FILE)),
+    )  # fmt: skip
     written = [
         write_json(paths.metrics, explain_metrics(explanations)),
-        write_json(paths.fairness, explanations.fairness),
+        write_json(paths.fairness, {FAIRNESS_KEY: explanations.fairness}),
         write_json(paths.importance_plot, {"importance": importance_rows(explanations)}),
-        write_json(report_dir / "feature_selection.json", _selection(explanations)),
+        write_json(report_dir / SELECTION_FILE, _selection(explanations)),
     ]
     figures = draw_figures(explanations, report_dir / "figures")
     context = report_context(explanations, figures=figures, base=report_dir)
-    for template, name in ((REPORT_TEMPLATE, "report.md"), (HTML_TEMPLATE, "report.html")):
+    for template, name in zip((REPORT_TEMPLATE, HTML_TEMPLATE), REPORT_FILES, strict=True):
         text = render_template(template, context, html=name.endswith(".html"))
         write_atomic(report_dir / name, text)
         written.append(report_dir / name)

@@ -63,7 +63,7 @@ def test_stage_writes_flat_metrics_for_dvc(explained):
 
 def test_stage_writes_fairness_metrics_per_group(explained):
     folder, _ = explained
-    fairness = json.loads((folder / "metrics" / "fairness.json").read_text())
+    fairness = json.loads((folder / "metrics" / "fairness.json").read_text())["fairness"]
     assert set(fairness["by_attribute"]) == {"sex", "age_band"}
     assert set(fairness["by_group"]["sex"]) == {"F", "M"}
     assert 0 <= fairness["demographic_parity_difference"] <= 1
