@@ -147,3 +147,25 @@ def test_unknown_repository_is_a_one_line_error(emulator: GitHubEmulator) -> Non
     forge = GitHubForge("acme/other", token="ghp_ada", api_url=emulator.api_url)
     with pytest.raises(ForgeError, match=r"^github: reading acme/other failed: 404 Not Found$"):
         forge.repository()
+
+
+def test_enterprise_server_api_url_is_used_as_given(hosted: tuple[Path, Path]) -> None:
+    from .conftest import TOKENS
+
+    with GitHubEmulator(hosted[0], tokens=TOKENS, prefix="/api/v3") as emu:
+        forge = GitHubForge.from_env(
+            {
+                "GITHUB_REPOSITORY": "acme/models",
+                "GITHUB_TOKEN": "ghs_actions",
+                "GITHUB_API_URL": emu.api_url,
+                "GITHUB_SERVER_URL": emu.root_url,
+                "GITHUB_RUN_ID": "9",
+            }
+        )
+        sha = str(emu.state.resolve("feature"))
+        forge.set_gate(Target(sha, "feature"), GateStatus("warn", "1 warning"))
+
+    assert [(s.state, s.target_url) for s in emu.state.statuses] == [
+        ("success", f"{emu.root_url}/acme/models/actions/runs/9")
+    ]
+    assert emu.schema_errors == []
