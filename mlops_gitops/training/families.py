@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from mlops_gitops.errors import ConfigError, MlopsError
 
@@ -49,6 +49,7 @@ class TrainingData:
     features: tuple[Feature, ...]
 
 
+@runtime_checkable
 class FittedModel(Protocol):
     """A trained model of some family."""
 
@@ -62,6 +63,7 @@ class FittedModel(Protocol):
         """Return one ONNX graph: raw feature inputs, ``label`` and ``probabilities`` outputs."""
 
 
+@runtime_checkable
 class ModelFamily(Protocol):
     """A kind of model the train stage can fit, and later stages can load."""
 
@@ -109,5 +111,10 @@ def load_family(name: str) -> ModelFamily:
         ) from exc
     except AttributeError as exc:
         raise TrainingError(f"model family '{name}': {families[name]} does not exist") from exc
-    family: ModelFamily = family_cls()
+    family = family_cls()
+    if not isinstance(family, ModelFamily):
+        raise TrainingError(
+            f"model family '{name}': {families[name]} does not implement fit() and load() "
+            "of mlops_gitops.training.ModelFamily"
+        )
     return family

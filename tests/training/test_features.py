@@ -12,6 +12,7 @@ import pytest
 from mlops_gitops.errors import ConfigError, DataError
 from mlops_gitops.training import (
     MISSING_CATEGORY,
+    ModelFamily,
     feature_frame,
     infer_features,
     list_families,
@@ -87,6 +88,17 @@ def test_builtin_families_are_registered_by_entry_point():
     families = list_families()
     assert families["sklearn"] == "mlops_gitops.training.sklearn_family:SklearnFamily"
     assert families["lightning"] == "mlops_gitops.training.lightning_family:LightningFamily"
+
+
+def test_builtin_families_follow_the_protocol() -> None:
+    from mlops_gitops.training.lightning_family import LightningFamily
+    from mlops_gitops.training.sklearn_family import SklearnFamily
+
+    # Annotated assignments: mypy checks the structural match, isinstance the runtime one.
+    sklearn: ModelFamily = SklearnFamily()
+    lightning: ModelFamily = LightningFamily()
+    assert isinstance(load_family("sklearn"), SklearnFamily)
+    assert isinstance(sklearn, ModelFamily) and isinstance(lightning, ModelFamily)
 
 
 def test_unknown_family_is_a_config_error_naming_the_known_ones():
