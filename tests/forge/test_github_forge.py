@@ -164,8 +164,7 @@ def test_enterprise_server_api_url_is_used_as_given(hosted: tuple[Path, Path]) -
         )
         sha = str(emu.state.resolve("feature"))
         forge.set_gate(Target(sha, "feature"), GateStatus("warn", "1 warning"))
+        run_url = f"{emu.root_url}/acme/models/actions/runs/9"
 
-    assert [(s.state, s.target_url) for s in emu.state.statuses] == [
-        ("success", f"{emu.root_url}/acme/models/actions/runs/9")
-    ]
+    assert [(s.state, s.target_url) for s in emu.state.statuses] == [("success", run_url)]
     assert emu.schema_errors == []
