@@ -31,11 +31,11 @@ ENV = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVCLIVE_NO_ANALYTICS": "1"}
 
 
 def run(args: list[str], cwd: Path) -> str:
-    """Run a command; exit with its output when it fails."""
+    """Run a command and return its standard output; exit with its output when it fails."""
     proc = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc.stdout + proc.stderr
+    return proc.stdout
 
 
 def set_up(root: Path, rows: int) -> tuple[Path, Path]:
@@ -80,7 +80,7 @@ def push_to_report(forge: Path, clone: Path) -> tuple[float, dict[str, object]]:
     run(["git", "push", "-q", "origin", "bench"], clone)
     out = run([str(BIN / "mlops"), "runner", "--once", "--forge-path", str(forge), "--json"], clone)
     total = time.perf_counter() - start
-    [job] = json.loads(out[out.index("[") :])
+    [job] = json.loads(out)
     if job["state"] != "done":
         sys.exit(f"the job failed: {job['result']}")
     return total, job["result"]
