@@ -111,8 +111,8 @@ def main() -> None:
     print("runner phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
     print(f"baseline: plain dvc repro of the change {plain:7.1f} s")
     print(
-        f"push -> report                         {total:7.1f} s  ({total / plain:.2f}x the baseline, "
-        f"{total / GOAL_TOTAL:.0%} of the 2 min goal)"
+        f"push -> report                         {total:7.1f} s  "
+        f"({total / plain:.2f}x the baseline, {total / GOAL_TOTAL:.0%} of the 2 min goal)"
     )
     print(f"  of which DVC's stages                {in_stages:7.1f} s")
     print(f"  everything but DVC's stages          {overhead:7.1f} s")
