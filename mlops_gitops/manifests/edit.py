@@ -101,7 +101,7 @@ def _candidate(block: Document, model: str) -> Pin:
     rollout = block.get("rollout")
     if not isinstance(rollout, dict) or rollout.get("strategy") != "canary":
         raise ManifestError(f"models.{model}.rollout: no canary is running for '{model}'")
-    return Pin.model_validate(_plain(rollout["candidate"]))
+    return Pin.model_validate(rollout["candidate"])
 
 
 def _model_block(document: Document, model: str) -> Document | None:
@@ -120,10 +120,7 @@ def _require_block(document: Document, model: str) -> Document:
 
 def _set_pin(block: Document, pin: Pin) -> None:
     _set_scalar(block, "version", pin.version)
-    artifact = block.get("artifact")
-    if not isinstance(artifact, dict):
-        block["artifact"] = _map({"path": pin.artifact.path, "md5": pin.artifact.md5})
-        return
+    artifact = block["artifact"]  # a mapping: the manifest was validated before the edit
     _set_scalar(artifact, "path", pin.artifact.path)
     _set_scalar(artifact, "md5", pin.artifact.md5)
 
@@ -176,14 +173,6 @@ def _map(value: dict[str, Any]) -> Document:
     for key, item in value.items():
         result[key] = _map(item) if isinstance(item, dict) else item
     return result
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
 
 
 def _insert_model(document: Document, model: str, block: Document) -> None:

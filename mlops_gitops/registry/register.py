@@ -118,14 +118,12 @@ def registration_metadata(root: str | os.PathLike[str], model: str, commit: str)
 
 def _upstream(stages: dict[str, pipeline.LockedStage], start: str) -> list[str]:
     producers = {p: s.name for s in stages.values() for p in s.outs}
-    seen: list[str] = []
+    seen: set[str] = set()
     queue = [start]
     while queue:
         name = queue.pop()
-        if name in seen:
-            continue
-        seen.append(name)
-        queue.extend(producers[d] for d in stages[name].deps if d in producers)
+        seen.add(name)
+        queue.extend(producers[d] for d in stages[name].deps if producers.get(d, name) not in seen)
     return sorted(seen)
 
 

@@ -305,3 +305,16 @@ def test_a_model_after_an_ab_split_keeps_the_split_intact() -> None:
     assert new.startswith(text.split("\n\nserving", maxsplit=1)[0] + "\n\n  beta:\n")
     assert new.endswith("      strategy: direct\n\nserving: {}\n")
     assert [r.weight for r in after.models["alpha"].routes()] == [80, 20]
+
+
+def test_a_canary_replaces_an_ab_split() -> None:
+    text = (
+        "models:\n  alpha:\n    version: v1.0.0\n    artifact: {path: a, md5: " + "a" * 32 + "}\n"
+        "    rollout:\n      strategy: ab\n      variants:\n"
+        "        - {name: b, version: v2.0.0, weight: 20, artifact: {path: a, md5: "
+        + "b" * 32
+        + "}}\n"
+    )
+    new, _, after = edit_text(text, lambda d: start_canary(d, "alpha", pin(), 15), origin="x")
+    assert "variants" not in new
+    assert [r.weight for r in after.models["alpha"].routes()] == [85, 15]

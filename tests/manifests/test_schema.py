@@ -169,3 +169,22 @@ def test_the_json_schema_documents_both_files() -> None:
     schema = manifest_json_schema()
     assert "models" in schema["manifest"]["properties"]
     assert "environments" in schema["environments"]["properties"]
+
+
+def test_an_error_inside_a_list_names_its_line() -> None:
+    text = model(
+        "    rollout:\n      strategy: ab\n      variants:\n"
+        "        - name: b\n          version: v2.0.0\n          weight: 0\n"
+        f"          artifact: {{path: m, md5: {MD5_B}}}\n"
+    )
+    with pytest.raises(
+        ManifestError, match=r"^x:10 models\.churn\.rollout\.variants\.0\.weight: input"
+    ):
+        parse_manifest(text, "x")
+
+
+def test_environments_must_be_a_mapping() -> None:
+    with pytest.raises(
+        ManifestError, match=r"^e:1 environments: input should be a valid dictionary"
+    ):
+        parse_environments("environments: [dev, prod]\n", "e")

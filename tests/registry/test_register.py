@@ -107,3 +107,52 @@ def test_register_refuses_a_commit_without_dvc_lock(model_repo: ModelRepo) -> No
     git(model_repo.path, "commit", "-q", "--allow-empty", "-m", "empty")
     with pytest.raises(RegistryError, match=r"^dvc.yaml: not committed at \w{8}"):
         register(model_repo.path, "credit-default", version="v1.0.0", check_remote=False)
+
+
+def test_minor_bump_of_an_existing_version(registered: ModelRepo) -> None:
+    assert (
+        register(registered.path, "credit-default", bump="minor", check_remote=False).version
+        == "v2.1.0"
+    )
+
+
+def test_metrics_files_missing_or_not_json_are_left_out(model_repo: ModelRepo) -> None:
+    (model_repo.path / "metrics" / "train.json").write_text("{not json")
+    git(model_repo.path, "commit", "-q", "-am", "Break the metrics")
+    broken = register(model_repo.path, "churn", version="v0.1.0", check_remote=False)
+    git(model_repo.path, "rm", "-q", "metrics/train.json")
+    git(model_repo.path, "commit", "-q", "-m", "Drop the metrics")
+    missing = register(model_repo.path, "churn", version="v0.2.0", check_remote=False)
+    assert broken.metrics == {} and missing.metrics == {}
+
+
+def test_tags_of_other_tools_are_read_without_metadata(registered: ModelRepo) -> None:
+    from mlops_gitops.registry import gc, promote
+    from mlops_gitops.registry.versions import parse_metadata
+
+    git(
+        registered.path,
+        "tag",
+        "-a",
+        "-m",
+        "Registering artifact churn version v0.0.1",
+        "churn@v0.0.1",
+    )
+    git(registered.path, "tag", "-a", "-m", "release", "release-2026")
+    git(registered.path, "tag", "churn@v0.0.2")  # lightweight: ignored, as GTO does
+    versions = {v.version: v for v in list_versions(registered.path, "churn")}
+    assert set(versions) == {"v0.0.1", "v1.0.0"} and versions["v0.0.1"].artifact is None
+    with pytest.raises(
+        RegistryError, match=r"has no artifact metadata \(not made by 'mlops register'\)"
+    ):
+        promote(registered.path, "churn", "v0.0.1", to="dev")
+    assert gc(registered.path, dry=True).kept_versions == 5
+    assert parse_metadata("subject\n{broken") == {}
+    assert parse_metadata("subject\n[1]") == {}
+
+
+def test_unknown_model_with_no_close_name_lists_known_ones(registered: ModelRepo) -> None:
+    with pytest.raises(
+        RegistryError, match=r"^unknown model 'zzz'; closest: churn, credit-default;"
+    ):
+        list_versions(registered.path, "zzz")

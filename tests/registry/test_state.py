@@ -213,3 +213,16 @@ def test_a_registration_outside_the_main_line_is_placed_by_its_date(
     state = load_state(registered.path, with_history=True)
     assert state.events[-1].tag == "churn@v3.0.0"
     assert state.models() == ["churn", "credit-default"]
+
+
+def test_a_registration_older_than_the_history_comes_first(
+    registered: ModelRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlops_gitops.registry import register
+
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2020-01-01T00:00:00+00:00")
+    git(registered.path, "checkout", "-q", "--orphan", "old")
+    git(registered.path, "commit", "-q", "-m", "old history")
+    register(registered.path, "churn", version="v0.0.1", check_remote=False)
+    git(registered.path, "checkout", "-q", "-f", "main")
+    assert history(registered.path, "churn")[0].version == "v0.0.1"
