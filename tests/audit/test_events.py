@@ -26,8 +26,7 @@ def test_audit_orders_a_version_from_registration_to_rollback(built_history: His
     story = [
         (e.kind, e.env, e.version)
         for e in events
-        if (e.kind in ("register", "promote", "rollback", "deprecate")
-        and e.version == "v1.1.0")
+        if (e.kind in ("register", "promote", "rollback", "deprecate") and e.version == "v1.1.0")
         or e.kind == "rollback"
     ]
     assert story == [

@@ -72,6 +72,24 @@ artifacts:
     path: models/churn.onnx
     type: model
 """
+
+
+def _png() -> bytes:
+    """Return a valid 1x1 white PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
 EVALUATE_METRICS = "      - metrics/evaluate.json:\n          cache: false\n"
 MODEL_DOC = """\
 # credit-default
@@ -400,7 +418,10 @@ def _write_explanations(repo: Path) -> None:
     (report / "report.md").write_text(
         "# Explanations\n\nIncome drives the score.\n\n![importance](figures/importance.png)\n"
     )
-    (report / "figures" / "importance.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (report / "figures" / "importance.png").write_bytes(_png())
+    (report / "report.html").write_text(
+        "<html><body><h1>Explanations</h1><img src='figures/importance.png'></body></html>"
+    )
     dvc_yaml = (
         (repo / "dvc.yaml")
         .read_text()
