@@ -1,8 +1,9 @@
 """The ASGI application: Open Inference Protocol v2 routes over a :class:`ServerState`.
 
-Routes are plain Starlette endpoints (no request-model validation layer:
-``bench/serving_bench.py`` measures what FastAPI's would cost on the hot
-path); inputs are checked against the model's own schema by
+Routes are plain Starlette endpoints, the inference ones raw ASGI apps
+(:mod:`mlops_gitops.serving.inference`); there is no request-model
+validation layer (``bench/serving_bench.py`` measures what FastAPI's costs
+on the hot path): inputs are checked against the model's own schema by
 :mod:`mlops_gitops.serving.codec`. Every refusal is a 4xx JSON body
 ``{"error": ..., "field": ...}``.
 """
@@ -13,11 +14,9 @@ import contextlib
 import logging
 import signal
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import numpy as np
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -25,21 +24,31 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from mlops_gitops.serving import codec
 from mlops_gitops.serving.accesslog import AccessLog
 from mlops_gitops.serving.auth import Role
 from mlops_gitops.serving.codec import RequestError
-from mlops_gitops.serving.model import LoadedModel, ServingError, describe, labels_and_scores
+from mlops_gitops.serving.inference import (
+    InferenceEndpoint,
+    authorize,
+    find_served,
+    inference_target,
+    pick_version,
+    read_body,
+)
+from mlops_gitops.serving.model import (
+    LoadedModel,
+    describe,
+)
 from mlops_gitops.serving.modelset import ServedModel
 from mlops_gitops.serving.openapi import openapi_document
-from mlops_gitops.serving.predlog import PredictionBatch, PredictionLog
+from mlops_gitops.serving.predlog import PredictionLog
 from mlops_gitops.serving.state import Reloader, ServerState
 
 logger = logging.getLogger(__name__)
 
-# Batches at least this large run in a worker thread so the event loop stays free.
-THREAD_ROWS = 256
 JSON = "application/json"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -56,119 +65,24 @@ def _state(request: Request) -> ServerState:
     return state
 
 
+def _headers(request: Request) -> dict[bytes, bytes]:
+    return dict(request.scope["headers"])
+
+
 def _require(request: Request, role: Role) -> None:
-    allowed = _state(request).tokens.allows(
-        request.headers.get("authorization", "").encode() or None, role
-    )
-    if allowed is None:
-        raise RequestError(
-            401, "missing or unknown bearer token; send 'Authorization: Bearer TOKEN'"
-        )
-    if not allowed:
-        raise RequestError(403, f"this token may not use the {role} routes")
+    authorize(_state(request), _headers(request), role)
 
 
 def _served(request: Request) -> ServedModel:
-    state = _state(request)
-    name = request.path_params["name"]
-    if state.models is None:
-        raise RequestError(503, "models are still loading; retry when /v2/health/ready is 200")
-    served = state.models.get(name)
-    if served is None:
-        raise RequestError(404, f"unknown model '{name}'; GET /v2/health/ready lists the models")
-    return served
+    return find_served(_state(request), request.path_params["name"])
 
 
 def _pick(request: Request, served: ServedModel) -> LoadedModel:
-    version = request.path_params.get("version")
-    if version is not None:
-        try:
-            return served.version(version)
-        except ServingError as exc:
-            raise RequestError(404, str(exc)) from exc
-    key = request.headers.get("x-routing-key")
-    return served.route(key.encode() if key else None)
+    return pick_version(served, request.path_params.get("version"), _headers(request))
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, f"the body has {declared} bytes; the limit is {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, f"the body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _request_id(request: Request, payload: dict[str, Any]) -> str:
-    sent = request.headers.get("x-request-id") or payload.get("id")
-    if isinstance(sent, str) and 0 < len(sent) <= 128 and sent.isprintable():
-        return sent
-    return uuid.uuid4().hex
-
-
-def _inference(route: str, decode: codec.Decoder, encode: codec.Encoder) -> Endpoint:
-    async def endpoint(request: Request) -> Response:
-        started = time.perf_counter()
-        state = _state(request)
-        name = request.path_params.get("name", "")
-        try:
-            _require(request, "predict")
-            served = _served(request)
-            model = _pick(request, served)
-            payload = codec.parse_json(await _read_body(request, state.max_body))
-            columns, rows = decode(payload, model.schema.features)
-            rid = _request_id(request, payload)
-            request.scope["mlops"] = (model.name, model.version, rid)
-            if rows >= THREAD_ROWS:
-                outputs = await run_in_threadpool(_run, model, columns)
-            else:
-                outputs = _run(model, columns)
-        except RequestError as exc:
-            state.metrics.fail(name, route, exc.status)
-            return json_response(exc.body(), exc.status)
-        labels, scores = labels_and_scores(outputs)
-        scored = codec.Scored(model, outputs, labels, scores, rid)
-        _log_prediction(state.predictions, scored, columns)
-        state.metrics.observe(
-            model.name, model.version, route, seconds=time.perf_counter() - started, rows=rows
-        )
-        headers = {
-            "x-model-name": model.name,
-            "x-model-version": model.version,
-            "x-request-id": rid,
-        }
-        return Response(encode(scored), headers=headers, media_type=JSON)
-
-    return endpoint
-
-
-def _run(model: LoadedModel, columns: codec.Columns) -> dict[str, np.ndarray]:
-    try:
-        return model.infer(columns)
-    except Exception as exc:  # ORT's own error types: report the model's refusal as a 422
-        raise RequestError(422, f"the model refused the input: {str(exc).splitlines()[0]}") from exc
-
-
-def _log_prediction(
-    log: PredictionLog | None, scored: codec.Scored, columns: codec.Columns
-) -> None:
-    if log is not None:
-        log.record(
-            PredictionBatch(
-                scored.model.name,
-                scored.model.version,
-                scored.request_id,
-                time.time_ns() // 1000,
-                columns,
-                scored.labels,
-                scored.scores,
-            )
-        )
+    return await read_body(request.receive, _headers(request), limit)
 
 
 async def metadata(request: Request) -> Response:
@@ -288,21 +202,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def routes() -> list[Route]:
+def routes(v2: InferenceEndpoint, v1: InferenceEndpoint) -> list[Route]:
     """Return the routes of the server."""
-    v2, v1 = (
-        _inference("v2", codec.decode_v2, codec.encode_v2),
-        _inference("v1", codec.decode_records, codec.encode_records),
-    )
     g = _guard
     return [
+        Route("/v2/models/{name}/infer", v2, methods=["POST"]),
+        Route("/v1/models/{name}:predict", v1, methods=["POST"]),
+        Route("/v2/models/{name}/versions/{version}/infer", v2, methods=["POST"]),
+        Route("/v1/models/{name}/versions/{version}:predict", v1, methods=["POST"]),
         Route("/v2/health/live", live),
         Route("/v2/health/ready", ready),
         Route("/v2", server_metadata),
-        Route("/v2/models/{name}/infer", v2, methods=["POST"]),
-        Route("/v2/models/{name}/versions/{version}/infer", v2, methods=["POST"]),
-        Route("/v1/models/{name}:predict", v1, methods=["POST"]),
-        Route("/v1/models/{name}/versions/{version}:predict", v1, methods=["POST"]),
         Route("/v2/models/{name}", g(metadata)),
         Route("/v2/models/{name}/versions/{version}", g(metadata)),
         Route("/v2/models/{name}/ready", g(model_ready)),
@@ -320,6 +230,7 @@ def create_app(
 ) -> Any:
     """Build the ASGI app for ``state``; models load in the background when it starts."""
     reloader = Reloader(state, watch_interval=watch_interval)
+    access: AccessLog | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -337,13 +248,50 @@ def create_app(
             reloader.stop()
             if state.predictions is not None:
                 state.predictions.close()
+            if access is not None:
+                access.close()
 
+    endpoints = {
+        "v2": InferenceEndpoint(state, "v2", codec.decode_v2, codec.encode_v2),
+        "v1": InferenceEndpoint(state, "v1", codec.decode_records, codec.encode_records),
+    }
     app = Starlette(
-        routes=routes(), lifespan=lifespan, exception_handlers={HTTPException: _http_error}
+        routes=routes(endpoints["v2"], endpoints["v1"]),
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
     )
     app.state.serving = state
     app.state.reloader = reloader
-    return AccessLog(app) if access_log else app
+    access = AccessLog(app) if access_log else None
+    return ServingApp(access or app, endpoints, access)
+
+
+class ServingApp:
+    """The server's ASGI entry: inference POSTs go straight to their endpoint.
+
+    Everything else (and a GET on an inference path, answered 405) goes
+    through Starlette; the inference path skips its router and middleware
+    layers, the costliest part of a single-row request after the model.
+    """
+
+    def __init__(
+        self, app: Any, endpoints: dict[str, InferenceEndpoint], access: AccessLog | None
+    ) -> None:
+        self.app = app
+        self.endpoints = endpoints
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            target = inference_target(scope["path"])
+            if target is not None:
+                started = time.perf_counter()
+                scope["path_params"] = target[1]
+                status = await self.endpoints[target[0]](scope, receive, send)
+                if self.access is not None:
+                    self.access.record(scope, status, started)
+                return
+        await self.app(scope, receive, send)
 
 
 def _on_sighup(reloader: Reloader) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -43,6 +44,24 @@ _V2_TYPES = {
     "tensor(int32)": "INT32",
     "tensor(bool)": "BOOL",
 }
+
+
+# v2 datatypes a numeric feature accepts (converted to the model's float type).
+NUMERIC_TYPES = frozenset(
+    {
+        "FP16",
+        "FP32",
+        "FP64",
+        "INT8",
+        "INT16",
+        "INT32",
+        "INT64",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+    }
+)
 
 
 class ServingError(MlopsError):
@@ -85,6 +104,93 @@ class ModelSchema:
         """Return the feature names in graph order."""
         return tuple(f.name for f in self.features)
 
+    @cached_property
+    def datatypes(self) -> dict[str, frozenset[str]]:
+        """Return the v2 datatypes each feature accepts."""
+        return {
+            f.name: (frozenset({"BYTES"}) if f.kind == "categorical" else NUMERIC_TYPES)
+            for f in self.features
+        }
+
+    @cached_property
+    def layout(self) -> dict[str, tuple[int | None, frozenset[str]]]:
+        """Return, per feature, its numeric row (None for categorical) and v2 datatypes."""
+        index = self.numeric_index
+        return {name: (index.get(name), types) for name, types in self.datatypes.items()}
+
+    @cached_property
+    def feed_plan(self) -> tuple[tuple[str, int, int], ...]:
+        """Return (name, source, row) per input: source 0 categorical, 1 float32, 2 float64."""
+        index = self.numeric_index
+        return tuple(
+            (
+                f.name,
+                0 if f.kind == "categorical" else 1 if f.onnx_type == "tensor(float)" else 2,
+                index.get(f.name, -1),
+            )
+            for f in self.features
+        )
+
+    @cached_property
+    def numeric_index(self) -> dict[str, int]:
+        """Return each numeric feature's row in a :class:`Rows` matrix."""
+        numeric = [f.name for f in self.features if f.kind == "numeric"]
+        return {name: i for i, name in enumerate(numeric)}
+
+
+class Rows(Mapping[str, np.ndarray]):
+    """Decoded request rows: numeric features as one matrix, categorical ones as arrays.
+
+    Numeric features are stored as a ``(features, rows)`` float64 matrix in
+    the schema's order, so feeding ONNX Runtime costs one conversion for
+    all of them. As a mapping it gives each feature's column (float64 or
+    str) for the prediction log.
+    """
+
+    __slots__ = ("_index", "categorical", "count", "numeric", "schema")
+
+    def __init__(
+        self,
+        schema: ModelSchema,
+        numeric: np.ndarray,
+        categorical: dict[str, np.ndarray],
+    ) -> None:
+        self.schema = schema
+        self.numeric = numeric
+        self.categorical = categorical
+        self._index = schema.numeric_index
+        self.count = (
+            int(numeric.shape[1])
+            if numeric.ndim == 2 and numeric.shape[0]
+            else (len(next(iter(categorical.values()))) if categorical else 0)
+        )
+
+    @classmethod
+    def from_columns(cls, schema: ModelSchema, columns: Mapping[str, np.ndarray]) -> Rows:
+        """Build rows from one array per feature (all of the same length)."""
+        numeric_names = [f.name for f in schema.features if f.kind == "numeric"]
+        rows = len(next(iter(columns.values()))) if columns else 0
+        if numeric_names:
+            numeric = np.stack([np.asarray(columns[n], dtype=np.float64) for n in numeric_names])
+        else:
+            numeric = np.empty((0, rows))
+        categorical = {
+            f.name: np.asarray(columns[f.name], dtype=object)
+            for f in schema.features
+            if f.kind == "categorical"
+        }
+        return cls(schema, numeric, categorical)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        index = self._index.get(name)
+        return self.categorical[name] if index is None else self.numeric[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.schema.names)
+
+    def __len__(self) -> int:
+        return len(self._index) + len(self.categorical)
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -97,11 +203,19 @@ class LoadedModel:
     session: onnxruntime.InferenceSession = field(repr=False, compare=False)
     schema: ModelSchema = field(compare=False)
 
-    def infer(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Score rows given as one array per feature; return every output by name."""
+    def infer(self, rows: Rows) -> dict[str, np.ndarray]:
+        """Score rows; return every model output by name."""
+        numeric = rows.numeric
+        width = numeric.shape[0]
+        sources = (
+            None,
+            np.ascontiguousarray(numeric, dtype=np.float32).reshape(width, -1, 1),
+            np.ascontiguousarray(numeric).reshape(width, -1, 1),
+        )
+        categorical = rows.categorical
         feeds = {
-            f.name: columns[f.name].astype(_DTYPES[f.onnx_type], copy=False).reshape(-1, 1)
-            for f in self.schema.features
+            name: (categorical[name].reshape(-1, 1) if source == 0 else sources[source][row])  # type: ignore[index]  # sources 1 and 2 are arrays
+            for name, source, row in self.schema.feed_plan
         }
         outputs = self.session.run(None, feeds)
         return dict(zip((o.name for o in self.schema.outputs), outputs, strict=True))

@@ -12,11 +12,14 @@ categorical string), ``prediction`` (int64) and ``score`` (float64, the
 positive-class probability). Row ``i`` of a request with several rows is
 logged with request id ``<id>#<i>``.
 
-Requests put batches on a bounded queue and never wait: when the queue is
-full the batch is dropped and counted (``dropped``), so a slow disk can
-never slow or fail inference. One background thread buffers rows per model
-and writes a new part file when ``rotate_rows`` rows or ``rotate_seconds``
-have accumulated, and on :meth:`PredictionLog.close`.
+Requests append batches to a bounded queue and never wait: when
+``queue_size`` batches are pending the batch is dropped and counted
+(``dropped``, and the ``mlops_prediction_log_dropped_total`` metric), so a
+slow disk can never slow or fail inference. Memory is bounded by
+``queue_size`` requests plus ``rotate_rows`` buffered rows per model. One
+background thread drains the queue every 0.2 s, buffers rows per model and
+writes a new part file when ``rotate_rows`` rows or ``rotate_seconds`` have
+accumulated, on :meth:`PredictionLog.flush` and on :meth:`PredictionLog.close`.
 """
 
 from __future__ import annotations
@@ -24,21 +27,27 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlops_gitops.serving.model import Rows
 from mlops_gitops.serving.plan import PredictionLogSettings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
-_STOP = object()
+# How often the writer thread wakes to drain the pending batches.
+TICK_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class PredictionBatch:
     version: str
     request_id: str
     timestamp_us: int
-    columns: Mapping[str, np.ndarray]
+    columns: Rows
     predictions: np.ndarray
     scores: np.ndarray
 
@@ -71,29 +80,34 @@ class PredictionLog:
         self.written_rows = 0
         self._on_drop = on_drop
         self._clock = clock
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
+        # A deque, not a queue.Queue: appending never wakes the writer, which
+        # drains on its own tick, so the request path pays no thread switch.
+        self._pending: deque[PredictionBatch] = deque()
         self._buffers: dict[str, list[PredictionBatch]] = {}
         self._buffered_rows: dict[str, int] = {}
         self._opened: dict[str, float] = {}
         self._seq = 0
         self._feedback_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._drain, name="prediction-log", daemon=True)
+        self._wake = threading.Event()
+        self._flushed = threading.Condition()
+        self._flushes = 0
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
         self._thread.start()
 
     def record(self, batch: PredictionBatch) -> bool:
         """Queue a batch for writing; return False (and count it) when the queue is full."""
-        try:
-            self._queue.put_nowait(batch)
-        except queue.Full:
+        if len(self._pending) >= self.settings.queue_size:
             self.dropped += 1
             if self._on_drop is not None:
                 self._on_drop(batch.model)
             return False
+        self._pending.append(batch)
         return True
 
     def depth(self) -> int:
-        """Return how many batches wait in the queue."""
-        return self._queue.qsize()
+        """Return how many batches wait for the writer."""
+        return len(self._pending)
 
     def record_feedback(self, model: str, request_id: str, label: object) -> Path:
         """Append a ground-truth label for a request to the day's feedback file."""
@@ -113,33 +127,31 @@ class PredictionLog:
         return path
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Write everything queued so far (blocks until the writer has caught up)."""
-        done = threading.Event()
-        self._queue.put(done, timeout=timeout)
-        done.wait(timeout)
+        """Write everything recorded so far (blocks until the writer has done so)."""
+        with self._flushed:
+            target = self._flushes + 1
+            self._wake.set()
+            self._flushed.wait_for(lambda: self._flushes >= target, timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is buffered and stop the writer thread."""
-        if self._thread.is_alive():
-            self._queue.put(_STOP, timeout=timeout)
-            self._thread.join(timeout)
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
 
-    def _drain(self) -> None:
+    def _run(self) -> None:
         while True:
-            try:
-                item = self._queue.get(timeout=min(1.0, self.settings.rotate_seconds))
-            except queue.Empty:
-                self._rotate(force=False)
-                continue
-            if item is _STOP:
-                self._rotate(force=True)
+            woken = self._wake.wait(TICK_SECONDS)
+            self._wake.clear()
+            while self._pending:
+                self._buffer(self._pending.popleft())
+            self._rotate(force=woken)
+            if woken:
+                with self._flushed:
+                    self._flushes += 1
+                    self._flushed.notify_all()
+            if self._stopping and not self._pending:
                 return
-            if isinstance(item, threading.Event):
-                self._rotate(force=True)
-                item.set()
-                continue
-            assert isinstance(item, PredictionBatch)  # only batches, events and _STOP are queued
-            self._buffer(item)
 
     def _buffer(self, batch: PredictionBatch) -> None:
         self._buffers.setdefault(batch.model, []).append(batch)
@@ -193,35 +205,33 @@ class PredictionLog:
             tmp.unlink(missing_ok=True)
 
 
-def to_table(batches: list[PredictionBatch]) -> object:
-    """Return the batches as one pyarrow Table in the prediction-log column order."""
+def to_table(batches: list[PredictionBatch]) -> pa.Table:
+    """Return one model's batches as a pyarrow Table in the prediction-log column order."""
     import pyarrow as pa
 
     first = batches[0]
     sizes = [b.predictions.shape[0] for b in batches]
+    total = sum(sizes)
     stamps = np.repeat(np.array([b.timestamp_us for b in batches], dtype="datetime64[us]"), sizes)
-    ids = [_row_ids(b.request_id, n) for b, n in zip(batches, sizes, strict=True)]
-    arrays: dict[str, object] = {
+    ids = [i for b, n in zip(batches, sizes, strict=True) for i in _row_ids(b.request_id, n)]
+    arrays: dict[str, pa.Array] = {
         "timestamp": pa.array(stamps, type=pa.timestamp("us", tz="UTC")),
-        "request_id": pa.array([i for group in ids for i in group], type=pa.string()),
-        "model": pa.array(
-            [b.model for b, n in zip(batches, sizes, strict=True) for _ in range(n)],
-            type=pa.string(),
-        ),
-        "version": pa.array(
-            np.repeat([b.version for b in batches], sizes).tolist(), type=pa.string()
-        ),
+        "request_id": pa.array(ids, type=pa.string()),
+        "model": pa.array([first.model] * total, type=pa.string()),
+        "version": pa.array(np.repeat([b.version for b in batches], sizes).tolist(), pa.string()),
     }
-    for name in first.columns:
-        values = np.concatenate([b.columns[name] for b in batches])
-        if values.dtype == object:
-            arrays[name] = pa.array(values.tolist(), type=pa.string())
+    numeric = np.concatenate([b.columns.numeric for b in batches], axis=1)
+    index = first.columns.schema.numeric_index
+    for feature in first.columns.schema.features:
+        if feature.kind == "numeric":
+            arrays[feature.name] = pa.array(numeric[index[feature.name]], type=pa.float64())
         else:
-            arrays[name] = pa.array(values.astype(np.float64), type=pa.float64())
-    arrays["prediction"] = pa.array(
-        np.concatenate([b.predictions for b in batches]).astype(np.int64)
-    )
-    arrays["score"] = pa.array(np.concatenate([b.scores for b in batches]).astype(np.float64))
+            values = np.concatenate([b.columns.categorical[feature.name] for b in batches])
+            arrays[feature.name] = pa.array(values.tolist(), type=pa.string())
+    predictions = np.concatenate([b.predictions for b in batches]).astype(np.int64)
+    arrays["prediction"] = pa.array(predictions, type=pa.int64())
+    scores = np.concatenate([b.scores for b in batches]).astype(np.float64)
+    arrays["score"] = pa.array(scores, type=pa.float64())
     return pa.table(arrays)
 
 

@@ -1,0 +1,433 @@
+"""Serving latency and throughput against baselines measured in the same run.
+
+Usage: python bench/serving_bench.py [--seconds 5] [--rounds 3] [--mlflow-python /tmp/mlflow-venv/bin/python]
+
+Every server is one process on this machine, serving the same ONNX model (a
+HistGradientBoosting classifier on 30 numeric features, one ONNX input per
+feature, ONNX Runtime with one intra-op thread), started and measured one
+after the other with ``wrk`` (Debian package ``wrk``):
+
+* ``floor``: a bare ASGI callable + orjson + ONNX Runtime (no framework);
+* ``fastapi``: FastAPI with a pydantic v2 request model + ONNX Runtime;
+* ``mlops``: ``mlops serve`` with bearer auth, canary routing (90/10 between
+  two versions), Prometheus metrics, prediction logging and JSON access logs on;
+* ``mlops-quiet``: the same with the JSON access log off (``--no-access-log``);
+* ``mlflow``: ``mlflow models serve`` of the same ONNX model (only when
+  ``--mlflow-python`` names an interpreter with MLflow installed).
+
+All servers run at once (idle ones cost nothing) and are measured back to
+back in each of ``--rounds`` rounds, so a baseline and its comparison see
+the same machine load; ratios are taken within a round, then the median.
+Single-row p50 comes from ``wrk -c1`` (one connection, sequential requests);
+throughput from ``wrk -c8``. Goals (serving issue): mlops p50 <= 1.5x floor,
+mlops throughput >= 50% of floor, and >= 50x MLflow's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+from pydantic import BaseModel
+
+N_FEATURES = 30
+NAMES = [f"f{i:02d}" for i in range(N_FEATURES)]
+TOKEN = "bench-predict-token"
+
+
+def build_model(folder: Path) -> tuple[Path, Path]:
+    """Train the benchmark model and write two versions (different md5, same graph)."""
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20_000, N_FEATURES)).astype(np.float32)
+    y = (x[:, :5].sum(axis=1) + rng.normal(size=20_000) > 0).astype(int)
+    import pandas as pd
+
+    frame = pd.DataFrame(x, columns=NAMES)
+    clf = HistGradientBoostingClassifier(random_state=0)
+    pipe = Pipeline([("prepare", ColumnTransformer([("num", "passthrough", NAMES)])), ("clf", clf)])
+    pipe.fit(frame, y)
+    onx = to_onnx(
+        pipe,
+        initial_types=[(n, FloatTensorType([None, 1])) for n in NAMES],
+        options={id(clf): {"zipmap": False}},
+        target_opset={"": 17, "ai.onnx.ml": 3},
+    )
+    paths = []
+    for version in ("v1", "v2"):
+        del onx.metadata_props[:]
+        meta = onx.metadata_props.add()
+        meta.key, meta.value = "version", version
+        path = folder / f"model-{version}.onnx"
+        path.write_bytes(onx.SerializeToString())
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def md5(path: Path) -> str:
+    import hashlib
+
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def make_project(folder: Path, v1: Path, v2: Path) -> Path:
+    """Write a project whose 'bench' environment runs v1 with a 10% canary of v2."""
+    root = folder / "project"
+    (root / "envs").mkdir(parents=True)
+    for path in (v1, v2):
+        digest = md5(path)
+        target = root / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    (root / "envs" / "environments.yaml").write_text("environments:\n  bench:\n    feeds: []\n")
+    (root / "envs" / "bench.yaml").write_text(
+        "models:\n  bench:\n    version: v1.0.0\n"
+        f"    artifact: {{path: models/model.onnx, md5: {md5(v1)}}}\n"
+        "    rollout:\n      strategy: canary\n      weight: 10\n"
+        f"      candidate: {{version: v2.0.0, artifact: {{path: models/model.onnx, md5: {md5(v2)}}}}}\n"
+        "serving:\n  prediction_log:\n    path: logs/predictions\n    max_rows_per_file: 100000\n"
+    )
+    return root
+
+
+# --- the baseline servers, run in a child process: python serving_bench.py --run KIND ---
+
+
+def _session(path: str):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def floor_app(path: str):
+    """A bare ASGI app: read body, orjson, ORT, orjson."""
+    import orjson
+
+    session = _session(path)
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        payload = orjson.loads(body)
+        feeds = {
+            t["name"]: np.asarray(t["data"], np.float32).reshape(-1, 1) for t in payload["inputs"]
+        }
+        label, proba = session.run(None, feeds)
+        out = orjson.dumps(
+            {
+                "model_name": "bench",
+                "outputs": [
+                    {
+                        "name": "label",
+                        "datatype": "INT64",
+                        "shape": list(label.shape),
+                        "data": label,
+                    },
+                    {
+                        "name": "probabilities",
+                        "datatype": "FP32",
+                        "shape": list(proba.shape),
+                        "data": proba.reshape(-1),
+                    },
+                ],
+            },
+            option=orjson.OPT_SERIALIZE_NUMPY,
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": out})
+
+    return app
+
+
+class Tensor(BaseModel):
+    name: str
+    shape: list[int]
+    datatype: str
+    data: list[float]
+
+
+class InferRequest(BaseModel):
+    inputs: list[Tensor]
+
+
+def fastapi_app(path: str):
+    """FastAPI with a pydantic request model: the framework's validation on the hot path."""
+    from fastapi import FastAPI
+
+    session = _session(path)
+    app = FastAPI()
+
+    @app.post("/v2/models/bench/infer")
+    def infer(request: InferRequest) -> dict:  # type: ignore[type-arg]
+        feeds = {t.name: np.asarray(t.data, np.float32).reshape(-1, 1) for t in request.inputs}
+        label, proba = session.run(None, feeds)
+        return {
+            "model_name": "bench",
+            "outputs": [
+                {
+                    "name": "label",
+                    "datatype": "INT64",
+                    "shape": list(label.shape),
+                    "data": label.tolist(),
+                },
+                {
+                    "name": "probabilities",
+                    "datatype": "FP32",
+                    "shape": list(proba.shape),
+                    "data": proba.reshape(-1).tolist(),
+                },
+            ],
+        }
+
+    return app
+
+
+def run_child(kind: str, port: int, target: str) -> None:
+    import uvicorn
+
+    if kind.startswith("mlops"):
+        from mlops_gitops.serving.server import ServeOptions, serve
+
+        os.environ["MLOPS_PREDICT_TOKENS"] = TOKEN
+        quiet = kind == "mlops-quiet"
+        serve(target, "bench", ServeOptions(port=port, access_log=not quiet))
+        return
+    app = floor_app(target) if kind == "floor" else fastapi_app(target)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# --- measuring ---
+
+
+@dataclass(frozen=True)
+class Case:
+    """One server to measure: how to start it and what to send."""
+
+    kind: str
+    cmd: list[str]
+    url: str
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(case: Case, log: Path) -> Iterator[None]:
+    """Start a server and wait until it answers the benchmark request with 200."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(case.cmd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while not _answers(case):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{case.kind} did not start; see {log}")
+                time.sleep(0.1)
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def _answers(case: Case) -> bool:
+    headers = {"content-type": "application/json", **case.headers}
+    try:
+        return (
+            httpx.post(case.url, content=case.body, headers=headers, timeout=2).status_code == 200
+        )
+    except httpx.HTTPError:
+        return False
+
+
+def wrk(case: Case, *, connections: int, seconds: int, folder: Path) -> tuple[float, float]:
+    """Return (p50 ms, requests/s) of a POST load with wrk (after a 2 s warm-up)."""
+    script = folder / "post.lua"
+    lines = [
+        'wrk.method = "POST"',
+        f"wrk.body = {json.dumps(case.body)}",
+        'wrk.headers["Content-Type"] = "application/json"',
+    ]
+    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in case.headers.items()]
+    script.write_text("\n".join(lines) + "\n")
+    base = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", "-s", str(script)]
+    subprocess.run([*base, "-d2s", case.url], capture_output=True, check=True)
+    out = subprocess.run(
+        [*base, f"-d{seconds}s", "--latency", case.url], capture_output=True, text=True, check=True
+    ).stdout
+    if "Non-2xx or 3xx responses" in out:
+        raise SystemExit(f"{case.kind} answered errors under load:\n{out}")
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if p50 is None or rps is None:
+        raise SystemExit(f"cannot read wrk's output:\n{out}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
+    return float(p50.group(1)) * scale, float(rps.group(1))
+
+
+def v2_body() -> str:
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=N_FEATURES)
+    inputs = [
+        {"name": n, "datatype": "FP32", "shape": [1, 1], "data": [round(float(v), 4)]}
+        for n, v in zip(NAMES, values, strict=True)
+    ]
+    return json.dumps({"inputs": inputs})
+
+
+def mlflow_body() -> str:
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=N_FEATURES)
+    return json.dumps(
+        {"inputs": {n: [[round(float(v), 4)]] for n, v in zip(NAMES, values, strict=True)}}
+    )
+
+
+def save_mlflow_model(python: str, model: Path, dest: Path) -> None:
+    code = (
+        "import onnx, mlflow.onnx, sys; mlflow.onnx.save_model(onnx.load(sys.argv[1]), sys.argv[2])"
+    )
+    subprocess.run([python, "-c", code, str(model), str(dest)], check=True, capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--mlflow-python", default=None)
+    parser.add_argument("--only", default=None, help="comma-separated servers to measure")
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--target", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        run_child(args.run, args.port, args.target)
+        return
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed; apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        measure(Path(tmp), args)
+
+
+def measure(folder: Path, args: argparse.Namespace) -> None:
+    v1, v2 = build_model(folder)
+    root = make_project(folder, v1, v2)
+    cases = []
+    for kind in ("floor", "fastapi", "mlops", "mlops-quiet"):
+        port = free_port()
+        mine = kind.startswith("mlops")
+        target = str(root) if mine else str(v1)
+        headers = {"Authorization": f"Bearer {TOKEN}"} if mine else {}
+        cmd = [sys.executable, __file__, "--run", kind, "--port", str(port), "--target", target]
+        url = f"http://127.0.0.1:{port}/v2/models/bench/infer"
+        cases.append(Case(kind, cmd, url, v2_body(), headers))
+    if args.mlflow_python:
+        port = free_port()
+        model_dir = folder / "mlflow-model"
+        save_mlflow_model(args.mlflow_python, v1, model_dir)
+        mlflow = str(Path(args.mlflow_python).with_name("mlflow"))
+        cmd = [
+            mlflow,
+            "models",
+            "serve",
+            "-m",
+            str(model_dir),
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--workers",
+            "1",
+        ]
+        cases.append(Case("mlflow", cmd, f"http://127.0.0.1:{port}/invocations", mlflow_body()))
+    if args.only:
+        keep = {"floor", *args.only.split(",")}
+        cases = [c for c in cases if c.kind in keep]
+    with contextlib.ExitStack() as stack:
+        for case in cases:
+            stack.enter_context(running(case, folder / f"{case.kind}.log"))
+        rounds = [measure_round(cases, args.seconds, folder) for _ in range(args.rounds)]
+    report(rounds, root)
+
+
+def measure_round(cases: list[Case], seconds: int, folder: Path) -> dict[str, tuple[float, float]]:
+    """Measure every server once, back to back, so they see the same machine load."""
+    results = {}
+    for case in cases:
+        p50, _ = wrk(case, connections=1, seconds=seconds, folder=folder)
+        _, rps = wrk(case, connections=8, seconds=seconds, folder=folder)
+        results[case.kind] = (p50, rps)
+        print(f"{case.kind:8s} p50 {p50:7.3f} ms  {rps:9.0f} req/s", flush=True)
+    return results
+
+
+def report(rounds: list[dict[str, tuple[float, float]]], root: Path) -> None:
+    """Print medians over rounds, and ratios taken within each round (then their median)."""
+    kinds = list(rounds[0])
+    p50 = {k: statistics.median(r[k][0] for r in rounds) for k in kinds}
+    rps = {k: statistics.median(r[k][1] for r in rounds) for k in kinds}
+    p50_ratio = {k: statistics.median(r[k][0] / r["floor"][0] for r in rounds) for k in kinds}
+    rps_ratio = {k: statistics.median(r[k][1] / r["floor"][1] for r in rounds) for k in kinds}
+    print(f"\nmedians of {len(rounds)} round(s); ratios are per round against that round's floor")
+    print("| server | single-row p50 (ms) | req/s, 8 connections | p50 / floor | req/s / floor |")
+    print("|---|---|---|---|---|")
+    for k in kinds:
+        print(f"| {k} | {p50[k]:.3f} | {rps[k]:,.0f} | {p50_ratio[k]:.2f}x | {rps_ratio[k]:.0%} |")
+    if "mlops" in kinds:
+        print()
+        met = "met" if p50_ratio["mlops"] <= 1.5 else "NOT met"
+        print(f"goal p50 <= 1.5x floor: {p50_ratio['mlops']:.2f}x -> {met}")
+        met = "met" if rps_ratio["mlops"] >= 0.5 else "NOT met"
+        print(f"goal throughput >= 50% of floor: {rps_ratio['mlops']:.0%} -> {met}")
+        if "mlflow" in kinds:
+            ratio = statistics.median(r["mlops"][1] / r["mlflow"][1] for r in rounds)
+            met = "met" if ratio >= 50 else "NOT met"
+            print(f"goal throughput >= 50x MLflow: {ratio:.0f}x -> {met}")
+        else:
+            print("MLflow: not measured (pass --mlflow-python)")
+        logged = sum(1 for _ in (root / "logs" / "predictions").rglob("part-*.parquet"))
+        print(f"prediction-log part files written by mlops during the run: {logged}")
+
+
+if __name__ == "__main__":
+    main()
