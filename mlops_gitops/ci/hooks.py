@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 
 from mlops_gitops import scm
-from mlops_gitops.ci.gate import ForgeApprovals, evaluate_gate
 from mlops_gitops.errors import MlopsError, format_chain
 from mlops_gitops.forge.approvals import APPROVAL_PREFIX, parse_approval_ref
 from mlops_gitops.forge.base import ZERO_SHA, Target
@@ -149,6 +148,8 @@ def _promotion_gate(
     pending: dict[str, str],
     now: datetime | None,
 ) -> list[str]:
+    from mlops_gitops.ci.gate import ForgeApprovals, evaluate_gate
+
     approvals = forge.approvals_for(update.old, pending=pending)
     author = scm.git("show", "-s", "--format=%ae", update.new, cwd=forge.git_dir).strip()
     with tempfile.TemporaryDirectory(prefix="mlops-pre-receive-") as tmp:

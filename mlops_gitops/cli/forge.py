@@ -70,7 +70,7 @@ def forge_init(*, path: Path, python: str | None, as_json: bool) -> None:
 @click.argument("name", type=click.Choice(["pre-receive", "post-receive"]))
 def forge_hook(*, name: str) -> None:
     """Run a server-side hook (installed by 'mlops forge init'; reads git's standard input)."""
-    from mlops_gitops.ci import parse_updates, post_receive, pre_receive
+    from mlops_gitops.ci.hooks import parse_updates, post_receive, pre_receive
     from mlops_gitops.errors import GateBlocked
 
     # git runs hooks with GIT_DIR set; the hook's own git calls name the repository instead.

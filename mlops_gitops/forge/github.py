@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPORTS_BRANCH = "mlops-reports"
+UPLOAD_ATTEMPTS = 3
 COMMENT_LIMIT = 65536
 DEFAULT_BOT = "github-actions[bot]"
 SOURCE = "github-review"
@@ -265,14 +266,21 @@ class GitHubForge:
                 }
                 for name, data in sorted(names.items())
             ]
-            self._commit_to_reports_branch(
-                repo, entries, f"Report of {target.sha[:12]} ({target.branch})"
-            )
+            message = f"Report of {target.sha[:12]} ({target.branch})"
+            for attempt in range(UPLOAD_ATTEMPTS):
+                if self._commit_to_reports_branch(repo, entries, message):
+                    break
+                log.info(
+                    "%s moved during the upload (attempt %d); retrying", REPORTS_BRANCH, attempt + 1
+                )
+            else:
+                raise ForgeError(f"github: {REPORTS_BRANCH} kept moving; rerun the report")
         return links
 
     def _commit_to_reports_branch(
         self, repo: Repository, entries: list[dict[str, str]], message: str
-    ) -> None:
+    ) -> bool:
+        """Add ``entries`` to the reports branch in one commit; False when another writer won."""
         import github3.exceptions as gh_errors
 
         try:
@@ -283,10 +291,14 @@ class GitHubForge:
         base_tree = repo.git_commit(parent).tree.sha if parent else None
         tree = repo.create_tree(entries, base_tree)
         commit = repo.create_commit(message, tree.sha, [parent] if parent else [])
-        if ref is None:
-            repo.create_ref(f"refs/heads/{REPORTS_BRANCH}", commit.sha)
-        else:
-            ref.update(commit.sha)
+        try:
+            if ref is None:
+                repo.create_ref(f"refs/heads/{REPORTS_BRANCH}", commit.sha)
+            else:
+                ref.update(commit.sha)
+        except gh_errors.UnprocessableEntity:
+            return False  # not a fast-forward any more, or created meanwhile
+        return True
 
     def _blob_url(self, path: str, *, raw: bool = True) -> str:
         url = f"{self.web_url}/{self.owner}/{self.repo_name}/blob/{REPORTS_BRANCH}/{path}"
