@@ -39,5 +39,7 @@ def build(*, serve: bool, address: str, site_dir: str | None, as_json: bool) -> 
         f"{g.versions} versions, {g.events} audit events "
         f"(generate {result.seconds['generate']:.1f}s, mkdocs {result.seconds['mkdocs']:.1f}s)"
     )
+    for problem in g.problems:
+        click.echo(f"warning: {problem}", err=True)
     for model in g.undocumented:
         click.echo(f"warning: docs/models/{model}.md is missing; its model cards say so", err=True)

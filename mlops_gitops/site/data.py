@@ -24,6 +24,7 @@ from typing import Any
 from mlops_gitops import scm
 from mlops_gitops.audit import AuditEvent, collect_events
 from mlops_gitops.audit.sources import ApprovalRecord, read_approvals
+from mlops_gitops.errors import MlopsError
 from mlops_gitops.registry import Deployment, ModelVersion, RegistryState, VersionTag, load_state
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class SiteData:
     approvals: list[ApprovalRecord]
     monitoring: dict[str, list[dict[str, Any]]]
     model_docs: dict[str, dict[str, str]]
+    problems: tuple[str, ...] = ()
 
     def versions_of(self, model: str) -> list[ModelVersion]:
         """Return the versions of ``model``, newest first."""
@@ -80,10 +82,8 @@ class SiteData:
 
 def read_site_data(root: str | os.PathLike[str], *, now: datetime) -> SiteData:
     """Read everything the site shows from the repository at ``root`` (HEAD)."""
-    from mlops_gitops.registry import status
-
     path = Path(root)
-    state = load_state(path, with_history=True)
+    state, deployments, problems = _read_registry(path)
     versions = state.versions()
     tags = {t.name: t for t in state.tags if t.mark == "register"}
     commits = sorted({v.commit for v in versions})
@@ -95,12 +95,28 @@ def read_site_data(root: str | os.PathLike[str], *, now: datetime) -> SiteData:
         versions=versions,
         tags=tags,
         events=collect_events(state),
-        deployments=status(path),
+        deployments=deployments,
         files=read_version_files(path, commits),
         approvals=read_approvals(path),
         monitoring=read_monitoring(path, state.environments.order),
         model_docs=read_model_docs(path, state.models()),
+        problems=problems,
     )
+
+
+def _read_registry(path: Path) -> tuple[RegistryState, list[Deployment], tuple[str, ...]]:
+    """Read the registry; if it cannot be read, an empty one and the reason (the site shows it)."""
+    from mlops_gitops.registry import resolve_at, status
+
+    try:
+        return load_state(path, with_history=True), status(path), ()
+    except MlopsError as exc:
+        log.info("the registry cannot be read: %s", exc)
+        from mlops_gitops.manifests.schema import Environments
+
+        empty = Environments.model_construct(environments={})
+        state = RegistryState(path, resolve_at(path), empty, {}, [], [])
+        return state, [], (f"the registry cannot be read: {exc}",)
 
 
 def read_version_files(root: Path, commits: list[str]) -> dict[str, VersionFiles]:

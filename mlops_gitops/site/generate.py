@@ -46,6 +46,7 @@ class Generated:
     versions: int
     events: int
     undocumented: tuple[str, ...]
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def generate_pages(
         versions=len(data.versions),
         events=len(data.events),
         undocumented=tuple(m["name"] for m in run.models if not m["documented"]),
+        problems=data.problems,
     )
 
 
