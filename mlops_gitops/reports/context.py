@@ -313,22 +313,25 @@ def collect_environments(
 ) -> tuple[list[EnvColumn], dict[str, Mapping[str, Any] | None]]:
     """Return the environments in promotion order with the metrics of the version each runs.
 
-    A project without environments or registry yields no columns (logged, not an error).
+    The registry is read once. A project without environments or registry yields
+    no columns (logged, not an error).
     """
     try:
-        from mlops_gitops.manifests.load import list_environments
-        from mlops_gitops.registry import deployed
+        from mlops_gitops.registry import load_state
 
-        order = list_environments(root).order
+        state = load_state(root)
         columns: list[EnvColumn] = []
         metrics: dict[str, Mapping[str, Any] | None] = {}
-        for env in order:
-            versions = deployed(root, env)
-            first = next(iter(sorted(versions.items())), None)
-            columns.append(
-                EnvColumn(env=env, version=f"{first[0]}@{first[1].version}" if first else None)
-            )
-            metrics[env] = first[1].metrics if first else None
+        for env in state.environments.order:
+            pins = sorted(state.manifests[env].models.items())
+            if not pins:
+                columns.append(EnvColumn(env=env))
+                metrics[env] = None
+                continue
+            model, pin = pins[0]
+            version = state.find(model, pin.version)
+            columns.append(EnvColumn(env=env, version=f"{model}@{version.version}"))
+            metrics[env] = version.metrics
         return columns, metrics
     except MlopsError as exc:
         log.warning("environments left out of the report: %s", exc)
