@@ -40,6 +40,29 @@ def fairness_metrics(
     Raises:
         ExplainError: a sensitive attribute is not a column of ``frame``.
     """
+    absent = [name for name in sensitive if name not in frame.columns]
+    if absent:
+        raise ExplainError(
+            f"schema.sensitive: {', '.join(absent)} not in the test data; "
+            "keep sensitive attributes in data/prepared (features only when the model lists them)"
+        )
+    y_true, y_pred = np.asarray(labels, dtype=int), np.asarray(decisions, dtype=int)
+    by_attribute: dict[str, dict[str, float]] = {}
+    by_group: dict[str, dict[str, dict[str, float | int]]] = {}
+    for name in sensitive:
+        by_group[name], by_attribute[name] = _measure(_groups(frame[name]), y_true, y_pred)
+    return {
+        "demographic_parity_difference": _worst(by_attribute, "demographic_parity_difference"),
+        "equalized_odds_difference": _worst(by_attribute, "equalized_odds_difference"),
+        "by_attribute": by_attribute,
+        "by_group": by_group,
+    }
+
+
+def _measure(
+    groups: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray
+) -> tuple[dict[str, dict[str, float | int]], dict[str, float]]:
+    """Return the per-group metrics and the parity differences of one attribute."""
     from fairlearn.metrics import (
         MetricFrame,
         count,
@@ -51,13 +74,6 @@ def fairness_metrics(
     )
     from sklearn.metrics import accuracy_score
 
-    absent = [name for name in sensitive if name not in frame.columns]
-    if absent:
-        raise ExplainError(
-            f"schema.sensitive: {', '.join(absent)} not in the test data; "
-            "keep sensitive attributes in data/prepared (features only when the model lists them)"
-        )
-    y_true, y_pred = np.asarray(labels, dtype=int), np.asarray(decisions, dtype=int)
     metrics = {
         "count": count,
         "selection_rate": selection_rate,
@@ -65,31 +81,20 @@ def fairness_metrics(
         "false_positive_rate": false_positive_rate,
         "accuracy": accuracy_score,
     }
-    by_attribute: dict[str, dict[str, float]] = {}
-    by_group: dict[str, dict[str, dict[str, float]]] = {}
-    for name in sensitive:
-        groups = _groups(frame[name])
-        table = MetricFrame(
-            metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=groups
-        )
-        by_group[name] = {
-            str(group): {metric: _cell(metric, value) for metric, value in row.items()}
-            for group, row in table.by_group.to_dict(orient="index").items()
-        }
-        by_attribute[name] = {
-            "demographic_parity_difference": float(
-                demographic_parity_difference(y_true, y_pred, sensitive_features=groups)
-            ),
-            "equalized_odds_difference": float(
-                equalized_odds_difference(y_true, y_pred, sensitive_features=groups)
-            ),
-        }
-    return {
-        "demographic_parity_difference": _worst(by_attribute, "demographic_parity_difference"),
-        "equalized_odds_difference": _worst(by_attribute, "equalized_odds_difference"),
-        "by_attribute": by_attribute,
-        "by_group": by_group,
+    table = MetricFrame(metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=groups)
+    per_group = {
+        str(group): {metric: _cell(metric, value) for metric, value in row.items()}
+        for group, row in table.by_group.to_dict(orient="index").items()
     }
+    gaps = {
+        "demographic_parity_difference": float(
+            demographic_parity_difference(y_true, y_pred, sensitive_features=groups)
+        ),
+        "equalized_odds_difference": float(
+            equalized_odds_difference(y_true, y_pred, sensitive_features=groups)
+        ),
+    }
+    return per_group, gaps
 
 
 def _groups(column: pd.Series) -> np.ndarray:

@@ -53,17 +53,8 @@ class FeatureSpec:
     integer: bool = False
     allowed: tuple[float, ...] = ()
 
-    def code_of(self, value: object) -> float:
-        """Return the matrix value of ``value``: a number, a category code, or NaN."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return math.nan
-        if self.kind == "numeric":
-            return float(value)  # type: ignore[arg-type]  # checked by the callers' schema
-        text = str(value)
-        return float(self.categories.index(text)) if text in self.categories else math.nan
-
     def value_of(self, code: float) -> object:
-        """Return the raw value of a matrix value (the inverse of :meth:`code_of`)."""
+        """Return the raw value of an encoded matrix value (a category code becomes its name)."""
         if math.isnan(code):
             return None
         if self.kind == "numeric":

@@ -21,6 +21,7 @@ from mlops_gitops.explain.model import ExplainError
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
 TEMPLATE_SUFFIX = ".md.j2"
 
@@ -49,6 +50,15 @@ def join_and(items: Sequence[object]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+def strong(text: str) -> Markup:
+    """Escape ``text`` for HTML and turn its Markdown ``**bold**`` spans into ``<strong>``."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", str(escape(text))))
+
+
 def environment(
     template_dir: str | Path | None = None, *, html: bool = False
 ) -> jinja2.Environment:
@@ -66,6 +76,7 @@ def environment(
     )
     env.filters["display"] = display
     env.filters["join_and"] = join_and
+    env.filters["strong"] = strong
     return env
 
 

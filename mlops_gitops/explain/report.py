@@ -127,20 +127,6 @@ def report_context(
     """Return what the report templates see (plain values only)."""
     model = explanations.model
     importance = explanations.importance
-    shap_means = (
-        explanations.attributions["shap"].mean_abs() if "shap" in explanations.attributions else {}
-    )
-    rows = [
-        {
-            "feature": name,
-            "importance": importance.mean[name],
-            "std": importance.std[name],
-            "native": (explanations.native or {}).get(name),
-            "shap": shap_means.get(name),
-            "mutual_information": explanations.information.get(name),
-        }
-        for name in importance.ranked()
-    ]
     return {
         "model": {
             "path": str(model.path),
@@ -151,7 +137,7 @@ def report_context(
         "threshold": explanations.threshold,
         "scoring": importance.scoring,
         "baseline": importance.baseline,
-        "importance": rows,
+        "importance": _importance_table(explanations),
         "figures": {name: path.relative_to(base).as_posix() for name, path in figures.items()},
         "examples": [
             {"text": e.text, "method": e.method, "probability": e.probability}
@@ -168,6 +154,23 @@ def report_context(
         "settings": explanations.settings.model_dump(mode="json"),
         "display": display,
     }
+
+
+def _importance_table(explanations: Explanations) -> list[dict[str, Any]]:
+    importance = explanations.importance
+    attributions = explanations.attributions
+    shap_means = attributions["shap"].mean_abs() if "shap" in attributions else {}
+    return [
+        {
+            "feature": name,
+            "importance": importance.mean[name],
+            "std": importance.std[name],
+            "native": (explanations.native or {}).get(name),
+            "shap": shap_means.get(name),
+            "mutual_information": explanations.information.get(name),
+        }
+        for name in importance.ranked()
+    ]
 
 
 def _local_rows(explanations: Explanations) -> list[dict[str, Any]]:

@@ -85,3 +85,9 @@ def test_values_are_displayed_for_people():
         "rent",
     ]
     assert join_and(["a", "b", "c"]) == "a, b and c" and join_and(["a"]) == "a"
+
+
+def test_bold_markdown_becomes_html_and_the_rest_is_escaped():
+    from mlops_gitops.explain.narrative import strong
+
+    assert str(strong("**Declined.** a < b")) == "<strong>Declined.</strong> a &lt; b"
