@@ -78,21 +78,37 @@ def read_promotion(
     target = environment or (edited[0] if edited else None)
     if target is None:
         return PromotionEvidence()
-    from mlops_gitops import registry
-
-    state = registry.load_state(root, with_history=target in edited)
-    if target not in state.manifests:
-        names = ", ".join(state.environments.order)
-        raise PolicyError(
-            f"unknown environment '{target}'; declared in envs/environments.yaml: {names}"
-        )
-    running = _manifest_at(root, target, revs.base)
-    edit = None
+    running = _running(root, target, revs.base)
     if target in edited:
+        from mlops_gitops import registry
+
+        state = registry.load_state(root, with_history=True)
+        if target not in state.manifests:
+            raise PolicyError(_unknown(target, state.environments.order))
         edit = _find_edit(state.manifests[target], _manifest_at(root, target, revs.merge_base))
-    if edit is None:
-        return PromotionEvidence(environment=target, deployed=_deployed(state, running, model))
-    return _promotion(state, target, edit, now=now, running=running)
+        if edit is not None:
+            return _promotion(state, target, edit, now=now, running=running)
+    return PromotionEvidence(environment=target, deployed=_deployed(root, running, model, None))
+
+
+def _running(root: Path, env: str, base: str) -> Manifest:
+    """Return the manifest of ``env`` at the base: what runs there now."""
+    running = _manifest_at(root, env, base)
+    if running is None:
+        from mlops_gitops.manifests import list_environments
+
+        declared = list_environments(root, rev=base).order
+        if env in declared:
+            raise PolicyError(
+                f"{ENVS_DIR}/{env}.yaml: not found at the base ({base[:8]}); "
+                "every declared environment needs its manifest"
+            )
+        raise PolicyError(_unknown(env, declared))
+    return running
+
+
+def _unknown(env: str, declared: list[str]) -> str:
+    return f"unknown environment '{env}'; declared in envs/environments.yaml: {', '.join(declared)}"
 
 
 def _manifest_at(root: Path, env: str, rev: str | None) -> Manifest | None:
@@ -125,7 +141,7 @@ def _edit(name: str, deployment: ModelDeployment, before: ModelDeployment | None
 
 
 def _promotion(
-    state: registry.RegistryState, env: str, edit: _Edit, *, now: datetime, running: Manifest | None
+    state: registry.RegistryState, env: str, edit: _Edit, *, now: datetime, running: Manifest
 ) -> PromotionEvidence:
     version = state.find(edit.model, edit.version)
     source = _source_environment(state, env, edit)
@@ -151,7 +167,7 @@ def _promotion(
         environment=env,
         change=change,
         promoted=registration_snapshot(state.root, version),
-        deployed=_deployed(state, running, edit.model),
+        deployed=_deployed(state.root, running, edit.model, state.tags),
     )
 
 
@@ -179,36 +195,62 @@ def _soak_hours(state: registry.RegistryState, env: str, edit: _Edit, now: datet
 
 
 def _deployed(
-    state: registry.RegistryState, running: Manifest | None, model: str | None
+    root: Path, running: Manifest, model: str | None, tags: list[registry.VersionTag] | None
 ) -> Snapshot | None:
-    if running is None or model is None or model not in running.models:
+    """Return the registration of the version ``running`` serves for ``model`` (tags read once)."""
+    if model is None or model not in running.models:
         return None
-    return registration_snapshot(state.root, state.find(model, running.models[model].version))
+    from mlops_gitops.registry import read_tags
+
+    version = running.models[model].version
+    found = [
+        t
+        for t in (read_tags(root) if tags is None else tags)
+        if (t.model, t.version, t.mark) == (model, version, "register")
+    ]
+    if not found:
+        raise PolicyError(
+            f"{model} {version} serves in the target environment but is not registered; "
+            f"run 'mlops registry list {model}'"
+        )
+    return _snapshot(
+        root, model=model, version=version, commit=found[0].commit, meta=found[0].metadata
+    )
 
 
 def registration_snapshot(root: Path, version: registry.ModelVersion) -> Snapshot:
-    """Return a registered version as a bundle snapshot.
+    """Return a registered version as a bundle snapshot."""
+    meta = {"metrics": version.metrics, "params": version.params}
+    if version.artifact is not None:
+        meta["artifact"] = {"md5": version.artifact.md5}
+    return _snapshot(
+        root, model=version.model, version=version.version, commit=version.commit, meta=meta
+    )
 
-    Metrics come from the registration; params from ``params.yaml`` at the
-    registered commit (the registration keeps only the params its stages
-    declare), or from the registration when that file is gone.
-    """
+
+def _snapshot(
+    root: Path, *, model: str, version: str, commit: str, meta: Mapping[str, Any]
+) -> Snapshot:
+    """Metrics come from the registration; params from ``params.yaml`` at the registered
+    commit (the registration keeps only the params its stages declare), or from the
+    registration when that file is gone."""
     from mlops_gitops import scm
 
-    text = scm.show_file(version.commit, PARAMS, root)
+    text = scm.show_file(commit, PARAMS, root)
     params = (
-        parse_params(text, f"{version.commit[:8]}:{PARAMS}")
+        parse_params(text, f"{commit[:8]}:{PARAMS}")
         if text is not None
-        else params_tree(version.params.get(PARAMS, {}))
+        else params_tree((meta.get("params") or {}).get(PARAMS, {}))
     )
+    artifact = meta.get("artifact")
     return Snapshot(
-        model=version.model,
-        version=version.version,
+        model=model,
+        version=version,
         source="registry",
-        commit=version.commit,
-        metrics=flatten_metrics(sorted(version.metrics.items())),
+        commit=commit,
+        metrics=flatten_metrics(sorted((meta.get("metrics") or {}).items())),
         params=params,
-        artifact_md5=version.artifact.md5 if version.artifact else None,
+        artifact_md5=artifact.get("md5") if isinstance(artifact, dict) else None,
     )
 
 

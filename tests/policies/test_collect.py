@@ -215,3 +215,33 @@ def test_a_bare_bundle_replays_without_a_recorded_decision(repo):
     replay = replay_gate(repo, bare)
     assert replay.recorded is None and replay.matches_record is None
     assert replay.decision == result.decision
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("stages: [\n", "dvc.yaml: not valid YAML"),
+        ("- a\n", "dvc.yaml: expected a mapping at the top level"),
+    ],
+)
+def test_malformed_dvc_yaml(repo, text, message):
+    from mlops_gitops.errors import PipelineError
+
+    (repo / "dvc.yaml").write_text(text)
+    with pytest.raises(PipelineError, match=f"^{message}$"):
+        bundle(repo)
+
+
+def test_environment_without_a_manifest_at_the_base(repo):
+    shutil.copytree(template_root() / "envs", repo / "envs")
+    (repo / "envs" / "prod.yaml").unlink()
+    gen_tree(repo, {}, commit="Environments without prod")
+    assert error(repo, environment="prod").startswith("envs/prod.yaml: not found at the base (")
+
+
+def test_an_undeclared_manifest_is_not_an_environment(repo):
+    shutil.copytree(template_root() / "envs", repo / "envs")
+    gen_tree(repo, {"envs/qa.yaml": "models: {}\n"}, commit="Environments")
+    run(["git", "checkout", "-q", "-b", "qa"], repo)
+    gen_tree(repo, {"envs/qa.yaml": "models: {}\n# edited\n"}, commit="Edit qa")
+    assert error(repo).startswith("unknown environment 'qa'; declared in envs/environments.yaml")

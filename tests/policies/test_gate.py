@@ -366,3 +366,13 @@ def test_a_manifest_edit_that_deploys_nothing_is_not_a_promotion(gate_repo, deci
     bundle = decide().bundle
     assert bundle.target.kind == "training" and bundle.target.environment == "prod"
     assert bundle.change is None and bundle.deployed.version == "v1.0.0"
+
+
+def test_a_deployed_version_must_be_registered(gate_repo, decide):
+    from mlops_gitops.policies.source import PolicyError
+
+    gate_repo.git("tag", "-d", "credit-default@v1.0.0")
+    with pytest.raises(
+        PolicyError, match=r"^credit-default v1\.0\.0 serves in the target environment but is not"
+    ):
+        decide("prod")
