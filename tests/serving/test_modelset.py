@@ -1,0 +1,83 @@
+"""Loading model sets: fetch by hash through DVC, verify, route."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from mlops_gitops import pipeline
+from mlops_gitops.errors import PipelineError
+from mlops_gitops.serving import ModelPlan, ServingError, ServingPlan, Variant, load_model_set
+from tests.conftest import run
+
+pytestmark = pytest.mark.slow
+
+
+def _plan(root, *variants, strategy="direct"):
+    return ServingPlan("dev", root, (ModelPlan("credit", tuple(variants), strategy),))
+
+
+def test_artifact_missing_from_cache_is_pulled_from_the_dvc_remote(dvc_repo, onnx_models):
+    v1 = onnx_models["v1"]
+    (dvc_repo / "models").mkdir()
+    shutil.copyfile(v1.path, dvc_repo / "models" / "model.onnx")
+    run(["dvc", "add", "-q", "models/model.onnx"], dvc_repo)
+    run(["dvc", "push", "-q"], dvc_repo)
+    shutil.rmtree(dvc_repo / ".dvc" / "cache")
+    models = load_model_set(_plan(dvc_repo, Variant("v1.0.0", "models/model.onnx", v1.md5)))
+    assert models.models["credit"].primary.md5 == v1.md5
+    assert pipeline.cache_object_path(dvc_repo, v1.md5).is_file()
+
+
+def test_artifact_in_neither_cache_nor_remote_is_a_one_line_error(dvc_repo):
+    with pytest.raises(PipelineError, match="neither the DVC cache"):
+        pipeline.fetch_object(dvc_repo, "deadbeef" * 4)
+
+
+def test_malformed_hash_is_refused():
+    with pytest.raises(PipelineError, match="32 hex digits"):
+        pipeline.fetch_object(".", "abc")
+
+
+def test_weights_must_sum_to_one(tmp_path):
+    with pytest.raises(ServingError, match="sum to 1"):
+        _plan(tmp_path, Variant("v1", "m", "a" * 32, 0.5), Variant("v2", "m", "b" * 32, 0.4))
+
+
+def test_routing_follows_the_weights_and_keys(serving_root, onnx_models):
+    v1, v2 = onnx_models["v1"], onnx_models["v2"]
+    plan = _plan(
+        serving_root,
+        Variant("v1.0.0", "m", v1.md5, 0.8),
+        Variant("v2.0.0", "m", v2.md5, 0.2),
+        strategy="canary",
+    )
+    served = load_model_set(plan).models["credit"]
+    keyed = [served.route(f"user-{i}".encode()).version for i in range(2000)]
+    share = keyed.count("v2.0.0") / len(keyed)
+    assert 0.17 < share < 0.23
+    assert all(served.route(b"user-7").version == keyed[7] for _ in range(10))
+
+
+def test_versions_with_different_inputs_cannot_share_traffic(serving_root, onnx_models, tmp_path):
+    import onnx
+
+    other = onnx.load(onnx_models["v2"].path)
+    other.graph.input[0].name = "renamed"
+    for node in other.graph.node:
+        node.input[:] = ["renamed" if i == "age" else i for i in node.input]
+    path = tmp_path / "other.onnx"
+    onnx.save(other, path)
+    from tests.serving.conftest import BuiltModel, cache_model
+
+    digest = __import__("hashlib").md5(path.read_bytes()).hexdigest()
+    cache_model(serving_root, BuiltModel(path, digest))
+    plan = _plan(
+        serving_root,
+        Variant("v1.0.0", "m", onnx_models["v1"].md5, 0.5),
+        Variant("v3.0.0", "m", digest, 0.5),
+        strategy="ab",
+    )
+    with pytest.raises(ServingError, match="different inputs"):
+        load_model_set(plan)
