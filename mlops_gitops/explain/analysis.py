@@ -15,12 +15,10 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mlops_gitops.errors import DataError
 from mlops_gitops.explain.attribution import Attributions, tree_estimator
 from mlops_gitops.explain.correlation import (
     FeatureSelection,
@@ -149,11 +147,10 @@ def compute_explanations(
 
 
 def _read_split(path: str, label: str) -> pd.DataFrame:
-    if not Path(path).is_file():
-        raise DataError(f"{path}: not found; run 'dvc repro prepare' or 'dvc pull' first")
-    frame = pd.read_parquet(path)
-    if label not in frame.columns:
-        raise DataError(f"{path}: no label column '{label}' (data.label in params.yaml)")
+    from mlops_gitops.training.features import label_array, read_frame
+
+    frame = read_frame(path)
+    label_array(frame, label, origin=path)  # the same 0/1 label check as training
     return frame.reset_index(drop=True)
 
 

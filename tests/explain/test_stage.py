@@ -90,6 +90,6 @@ def test_stage_writes_the_stakeholder_report_with_its_figures(explained):
 def test_stage_fails_clearly_without_the_prepared_split(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(
-        DataError, match=r"^data/prepared/train.parquet: not found; run 'dvc repro prepare'"
+        DataError, match=r"^data/prepared/train.parquet: not found; run the stages before"
     ):
         explain_model({}, settings={}, label="default", sensitive=[])
