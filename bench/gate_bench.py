@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -137,15 +138,22 @@ def prepare_branches(project: Path) -> None:
     run(["git", "branch", "-f", "bench/promote", done.branch], project)
 
 
-def median_seconds(cmd: list[str], cwd: Path, runs: int) -> float:
-    """Median wall time of ``runs`` processes (after one warm-up)."""
+def median_seconds(cmd: list[str], cwd: Path, runs: int) -> tuple[float, float]:
+    """Median wall and CPU (user + system, with child processes) seconds of ``runs`` runs.
+
+    CPU time is what the command costs on an idle machine; wall time on a
+    shared one also holds the wait for a core.
+    """
     run(cmd, cwd)
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         run(cmd, cwd)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def processes(project: Path) -> tuple[dict[str, float], dict[str, int]]:
@@ -169,30 +177,44 @@ def processes(project: Path) -> tuple[dict[str, float], dict[str, int]]:
 
 
 def rule_evaluation(project: Path, repeat: int = 50) -> tuple[float, float, int]:
-    """Seconds per rule of evaluating the policy set, and of a bare CEL expression."""
+    """CPU seconds per rule of evaluating the policy set, and of CEL alone on the same rules.
+
+    The baseline runs each rule's compiled condition on the fields it reads,
+    selected once: the engine's own cost, without outcomes, values or messages.
+    """
     from mlops_gitops.policies.collect import GateRequest, build_bundle
-    from mlops_gitops.policies.engine import cel_module
+    from mlops_gitops.policies.engine import Activation
     from mlops_gitops.policies.evaluate import evaluate
     from mlops_gitops.policies.rules import load_policy_set
 
     policy_set = load_policy_set(project / "policies")
     bundle = build_bundle(GateRequest(root=project, environment="prod"))
-    start = time.perf_counter()
+    count = len(policy_set.rules)
+    start = time.process_time()
     for _ in range(repeat):
         evaluate(policy_set, bundle)
-    per_rule = (time.perf_counter() - start) / repeat / len(policy_set.rules)
-    cel = cel_module()
-    program = cel.compile("candidate.metrics.roc_auc >= 0.75")
-    context = cel.Context(bundle.activation())
-    start = time.perf_counter()
-    for _ in range(repeat * 100):
-        program.execute(context)
-    floor = (time.perf_counter() - start) / (repeat * 100)
-    return per_rule, floor, len(policy_set.rules)
+    per_rule = (time.process_time() - start) / repeat / count
+    activation = Activation(bundle.activation())
+    programs = []
+    for rule in policy_set.rules:
+        activation.bind_vars(rule.rule.vars)
+        expression = rule.check.expression  # type: ignore[attr-defined]  # the CEL kind
+        selected = activation.select(expression.reads)
+        try:  # rules the gate skips (absent evidence) are left out of the baseline
+            expression._program.execute(selected)
+        except (RuntimeError, KeyError, TypeError, ValueError):
+            continue
+        programs.append((expression._program, selected))
+    start = time.process_time()
+    for _ in range(repeat):
+        for program, selected in programs:
+            program.execute(selected)
+    floor = (time.process_time() - start) / repeat / len(programs)
+    return per_rule, floor, count
 
 
-def whole_processes(project: Path, runs: int) -> dict[str, float]:
-    """Median seconds of each whole-process case, each on its branch."""
+def whole_processes(project: Path, runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of each whole-process case, each on its branch."""
     mlops = str(BIN / "mlops")
     cases = {
         "python -c pass (floor)": ([sys.executable, "-c", "pass"], "main"),
@@ -209,16 +231,25 @@ def whole_processes(project: Path, runs: int) -> dict[str, float]:
     return results
 
 
-def report(results: dict[str, float], runs: int) -> None:
+def report(results: dict[str, tuple[float, float]], runs: int) -> None:
     """Print the whole-process table with its ratios and the goal."""
-    floor, startup = results["python -c pass (floor)"], results["mlops --help (CLI start-up)"]
-    title = f"whole process, median of {runs}"
-    print(f"\n{title:<36} {'s':>7} {'x python':>9} {'x --help':>9}")
-    for name, value in results.items():
-        print(f"{name:<36} {value:7.3f} {value / floor:9.1f} {value / startup:9.2f}")
-    worst = max(v for k, v in results.items() if k.startswith("mlops gate"))
-    met = "met" if worst < GOAL_PROCESS else "NOT met"
-    print(f"goal whole gate < {GOAL_PROCESS:.0f} s: {met} (worst {worst:.3f} s)")
+    floor = results["python -c pass (floor)"]
+    startup = results["mlops --help (CLI start-up)"]
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {runs}")
+    print(f"{'whole process':<36} {'wall s':>7} {'cpu s':>7} {'x python':>9} {'x --help':>9}")
+    for name, (wall, cpu) in results.items():
+        print(
+            f"{name:<36} {wall:7.3f} {cpu:7.3f} {cpu / max(floor[1], 1e-9):9.1f} "
+            f"{cpu / max(startup[1], 1e-9):9.2f}"
+        )
+    gates = [v for k, v in results.items() if k.startswith("mlops gate")]
+    worst_wall, worst_cpu = max(w for w, _ in gates), max(c for _, c in gates)
+    cpu_met = "met" if worst_cpu < GOAL_PROCESS else "NOT met"
+    wall_met = "met" if worst_wall < GOAL_PROCESS else "NOT met"
+    print(
+        f"goal whole gate < {GOAL_PROCESS:.0f} s: CPU {cpu_met} (worst {worst_cpu:.3f} s), "
+        f"wall {wall_met} (worst {worst_wall:.3f} s); ratios are of CPU time"
+    )
 
 
 def main() -> None:
@@ -243,9 +274,9 @@ def main() -> None:
     per_rule, cel_floor, count = rule_evaluation(project)
     met = "met" if per_rule < GOAL_RULE else "NOT met"
     print(
-        f"\nrule evaluation: {count} rules, {per_rule * 1e6:.1f} us per rule "
-        f"(goal < {GOAL_RULE * 1e6:.0f} us: {met}); bare CEL expression on a reused "
-        f"context: {cel_floor * 1e6:.2f} us (x{per_rule / cel_floor:.0f})"
+        f"\nrule evaluation (CPU): {count} rules, {per_rule * 1e6:.1f} us per rule "
+        f"(goal < {GOAL_RULE * 1e6:.0f} us: {met}); CEL alone on the same rules: "
+        f"{cel_floor * 1e6:.1f} us per rule (x{per_rule / cel_floor:.1f})"
     )
     print(f"\nproject: {project}")
 

@@ -45,6 +45,7 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+@cache
 def schema_at(path: FieldPath) -> dict[str, Any] | None:
     """Return the schema of the field at ``path``; None when the bundle has no such field.
 
