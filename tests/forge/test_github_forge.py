@@ -56,6 +56,7 @@ def test_two_pushes_leave_one_report_comment_updated_in_place(
     assert len(comments) == 1
     assert comments[0].body.startswith("## Report\nsecond")
     assert "<!-- mlops-report:train -->" in comments[0].body
+    assert forge.read_report(_target(emulator)) == comments[0].body
 
 
 def test_report_does_not_edit_comments_of_other_users(emulator: GitHubEmulator) -> None:
