@@ -27,7 +27,9 @@ from mlops_gitops.policies.bundle import (
     bundle_json_schema,
     parse_bundle,
 )
+from mlops_gitops.policies.collect import GateRequest, build_bundle
 from mlops_gitops.policies.evaluate import PolicyDecision, RuleResult, evaluate
+from mlops_gitops.policies.gate import GateResult, read_record, replay_gate, run_gate
 from mlops_gitops.policies.lint import LintFinding, lint_policies
 from mlops_gitops.policies.rules import (
     RULE_KINDS,
@@ -57,6 +59,8 @@ __all__ = [
     "CaseResult",
     "EvidenceBundle",
     "FileApprovals",
+    "GateRequest",
+    "GateResult",
     "LintFinding",
     "LoadedRule",
     "PolicyCase",
@@ -71,6 +75,7 @@ __all__ = [
     "StaticApprovals",
     "Waiver",
     "assess_approvals",
+    "build_bundle",
     "bundle_json_schema",
     "evaluate",
     "lint_policies",
@@ -79,6 +84,9 @@ __all__ = [
     "load_roles",
     "load_waivers",
     "parse_bundle",
+    "read_record",
+    "replay_gate",
+    "run_gate",
     "run_policy_case",
     "run_policy_tests",
 ]

@@ -57,7 +57,7 @@ def test_evaluation_errors_are_one_line_with_file_line_and_rule(source, data, re
     assert "\n" not in str(err.value)
 
 
-def test_rule_vars_are_rebound_on_a_live_context():
+def test_rule_vars_are_rebound_between_rules():
     activation = Activation({"m": {"auc": 0.8}})
     expression = Expression("m.auc >= vars.min", SPOT)
     activation.bind_vars({"min": 0.7})
