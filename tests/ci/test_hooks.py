@@ -100,3 +100,39 @@ def test_changed_environments_lists_edited_manifests(forge: tuple[Path, Path, st
     _, clone, first, second = forge
     assert changed_environments(clone, first, second) == ["prod"]
     assert changed_environments(clone, ZERO_SHA, first) == []
+
+
+def _commit_ahead(clone: Path, base: str, name: str) -> str:
+    sh(f"git checkout -q --detach {base}", clone)
+    (clone / name).write_text(name)
+    sh(f"git add {name} && git commit -qm {name}", clone)
+    sh("git push -q origin HEAD:refs/heads/candidate", clone)
+    return sh("git rev-parse HEAD", clone).stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("decision", "allowed"), [("pass", True), ("warn", True), ("block", False)]
+)
+def test_main_moves_only_to_a_tip_the_runner_let_through(
+    forge: tuple[Path, Path, str, str], decision: str, allowed: bool
+) -> None:
+    from mlops_gitops.forge import GateStatus, Target
+    from mlops_gitops.forge.local import LocalForge
+
+    bare, clone, first, _ = forge
+    tip = _commit_ahead(clone, first, "b.txt")
+    LocalForge(bare).set_gate(
+        Target(tip, "candidate"), GateStatus(decision, f"rules say {decision}")
+    )  # type: ignore[arg-type]
+
+    problems = pre_receive(bare, [RefUpdate(first, tip, "refs/heads/main")])
+
+    assert problems == ([] if allowed else [f"main: the gate blocks {tip[:12]}: rules say block"])
+
+
+def test_a_promotion_without_policies_is_refused(forge: tuple[Path, Path, str, str]) -> None:
+    bare, _, first, second = forge
+
+    [problem] = pre_receive(bare, [RefUpdate(first, second, "refs/heads/main")])
+
+    assert problem.startswith("main: the promotion gate could not decide:")
