@@ -1,9 +1,10 @@
 """The promotion evidence: the manifest change, the deployed version, the soak time.
 
 Everything comes from the registry and manifests read API: the change is
-the head's ``envs/ENV.yaml`` against the merge base's; what is deployed,
-the registrations (metrics and params of a version) and the history that
-gives the soak time are read at the base commit, which is what runs now.
+the head's ``envs/ENV.yaml`` against the merge base's; what runs now is the
+base's manifest; registrations (a version's metrics, params and artifact)
+are the registry tags; the soak time is measured on the history the head
+builds on (only a promotion reads that history).
 """
 
 from __future__ import annotations
