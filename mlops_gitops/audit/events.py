@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from mlops_gitops.audit.order import CommitOrder, read_order
 from mlops_gitops.audit.sources import (
     ApprovalRecord,
     GateNote,
@@ -29,8 +30,7 @@ from mlops_gitops.audit.sources import (
 )
 from mlops_gitops.errors import MlopsError
 from mlops_gitops.registry import Event, RegistryState, load_state
-from mlops_gitops.registry.graph import Graph, parse_time, read_graph
-from mlops_gitops.registry.promote import ENTRY
+from mlops_gitops.registry.graph import parse_time
 
 AUDIT_KINDS = (
     "register",
@@ -49,6 +49,8 @@ AUDIT_KINDS = (
     "approve",
     "gate",
 )
+# The source that promote records for an entry environment (mlops_gitops.registry.promote.ENTRY).
+REGISTRY_SOURCE = "registry"
 # Rank of events recorded on the same commit: registered, decided, approved, then changed.
 _RANK = {"register": 0, "gate": 1, "approve": 2, "deprecate": 4, "archive": 5}
 _VERBS = {
@@ -152,7 +154,7 @@ def _bound(option: str, value: str | None) -> datetime | None:
 def collect_events(state: RegistryState) -> list[AuditEvent]:
     """Return every audit event of the repository that ``state`` was read from, in order."""
     root, rev = state.root, state.snapshot.rev
-    graph = read_graph(root, rev)
+    graph = read_order(root, rev)
     prs = read_pull_requests(root, rev)
     reasons = {t.name: str(t.metadata.get("reason") or "") for t in state.tags}
     staged: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
@@ -181,15 +183,15 @@ def collect_events(state: RegistryState) -> list[AuditEvent]:
     ]
 
 
-def _key(graph: Graph, commit: str, date: str) -> tuple[int, int]:
-    return graph.order_of(commit, parse_time(date))
+def _key(graph: CommitOrder, commit: str, date: str) -> tuple[int, int]:
+    return graph.key(commit, date)
 
 
-def _key_of(graph: Graph, commit: str, date: str, rank: int) -> tuple[Any, ...]:
+def _key_of(graph: CommitOrder, commit: str, date: str, rank: int) -> tuple[Any, ...]:
     return (*_key(graph, commit, date), rank, 0)
 
 
-def _landed(graph: Graph, commit: str) -> str | None:
+def _landed(graph: CommitOrder, commit: str) -> str | None:
     return graph.landing.get(commit)
 
 
@@ -201,7 +203,11 @@ def _from_registry(event: Event, reasons: dict[str, str]) -> dict[str, Any]:
         summary = f"{event.kind}d {who}"
     else:
         summary = f"{event.env}: {_VERBS.get(event.kind, event.kind)} {who}"
-        if event.source_env and event.source_env != ENTRY and event.kind in ("promote", "canary"):
+        if (
+            event.source_env
+            and event.source_env != REGISTRY_SOURCE
+            and event.kind in ("promote", "canary")
+        ):
             summary += f" from {event.source_env}"
         if event.previous and event.previous != event.version:
             summary += f" (was {event.previous})"
@@ -224,7 +230,7 @@ def _from_registry(event: Event, reasons: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _from_waiver(change: WaiverChange, graph: Graph) -> dict[str, Any]:
+def _from_waiver(change: WaiverChange, graph: CommitOrder) -> dict[str, Any]:
     waiver = change.waiver
     scope = waiver.get("scope") or {}
     verb = {"waiver-add": "added", "waiver-change": "changed", "waiver-remove": "removed"}
@@ -248,11 +254,11 @@ def _from_waiver(change: WaiverChange, graph: Graph) -> dict[str, Any]:
     }
 
 
-def _landing_date(graph: Graph, commit: str, fallback: str) -> str:
-    return graph.landed_time(commit).isoformat() if commit in graph.landing else fallback
+def _landing_date(graph: CommitOrder, commit: str, fallback: str) -> str:
+    return graph.landed_time(commit) or fallback
 
 
-def _from_approval(approval: ApprovalRecord, graph: Graph) -> dict[str, Any]:
+def _from_approval(approval: ApprovalRecord, graph: CommitOrder) -> dict[str, Any]:
     return {
         "kind": "approve",
         "date": utc_text(approval.date),
@@ -266,19 +272,13 @@ def _from_approval(approval: ApprovalRecord, graph: Graph) -> dict[str, Any]:
     }
 
 
-def _note_dates(root: Any, notes: list[GateNote], graph: Graph) -> dict[str, str]:
-    from datetime import UTC
-
-    dates = {
-        n.commit: datetime.fromtimestamp(graph.time[n.commit], UTC).isoformat()
-        for n in notes
-        if n.commit in graph.time
-    }
+def _note_dates(root: Any, notes: list[GateNote], graph: CommitOrder) -> dict[str, str]:
+    dates = {n.commit: t for n in notes if (t := graph.commit_time(n.commit)) is not None}
     dates.update(read_commit_dates(root, [n.commit for n in notes if n.commit not in dates]))
     return dates
 
 
-def _from_gate(note: GateNote, date: str, graph: Graph) -> dict[str, Any]:
+def _from_gate(note: GateNote, date: str, graph: CommitOrder) -> dict[str, Any]:
     data = note.data
     env, model, version = data.get("environment"), data.get("model"), data.get("version")
     where = f"{env}: " if env else ""

@@ -19,7 +19,7 @@ from mlops_gitops.audit import AuditEvent
 from mlops_gitops.registry import Event, ModelVersion, serving_intervals
 from mlops_gitops.reports.context import flatten
 from mlops_gitops.site.charts import plot_chart
-from mlops_gitops.site.data import SiteData, VersionFiles
+from mlops_gitops.site.data import SiteData, VersionFiles, own_paths
 
 HEADLINE = ("roc_auc", "accuracy", "f1", "precision", "recall", "rmse", "mae", "r2", "auc")
 DOC_SECTIONS = {
@@ -135,7 +135,8 @@ def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card
     meta = tag.metadata if tag else {}
     files = data.files.get(version.commit, VersionFiles())
     artifact = files.artifacts.get(version.model, {})
-    numbers = numeric_metrics(version.metrics)
+    metrics = own_metrics(version, files)
+    numbers = numeric_metrics(metrics)
     history = index.audit.get((version.model, version.version), [])
     promotions = [e for e in history if e.kind in CARD_EVENT_KINDS]
     return Card(
@@ -150,9 +151,9 @@ def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card
         validation=files.validation,
         schema=_schema(files.validation),
         metrics=[m for m in numbers if ".slices." not in f".{m.name}." and not _is_fairness(m)],
-        slices=slice_rows(version.metrics),
-        slice_metrics=_slice_metric_names(slice_rows(version.metrics)),
-        plots=_plots(files),
+        slices=slice_rows(metrics),
+        slice_metrics=_slice_metric_names(slice_rows(metrics)),
+        plots=_plots(files, version.model),
         fairness=[m for m in numbers if _is_fairness(m)],
         explain_files=files.explain,
         history=history,
@@ -173,9 +174,16 @@ def numeric_metrics(metrics: Mapping[str, Any]) -> list[Metric]:
     return found
 
 
-def headline(version: ModelVersion, limit: int = 3) -> list[Metric]:
-    """Return the headline metrics of a version: the usual scores first, at most ``limit``."""
-    numbers = [m for m in numeric_metrics(version.metrics) if "." not in m.name]
+def own_metrics(version: ModelVersion, files: VersionFiles | None) -> dict[str, Any]:
+    """Return the registered metrics files that belong to the version's model."""
+    shared = files is not None and len(files.artifacts) > 1
+    keep = own_paths(version.metrics, version.model, shared=shared)
+    return {path: version.metrics[path] for path in keep}
+
+
+def headline(metrics: Mapping[str, Any], limit: int = 3) -> list[Metric]:
+    """Return the headline metrics of metrics files: the usual scores first, at most ``limit``."""
+    numbers = [m for m in numeric_metrics(metrics) if "." not in m.name]
     by_name = {m.name: m for m in numbers}
     picked = [by_name[n] for n in HEADLINE if n in by_name]
     rest = [m for m in numbers if m.name not in HEADLINE and m.name not in ("rows", "threshold")]
@@ -244,9 +252,10 @@ def _slice_metric_names(rows: list[SliceRow]) -> list[str]:
     return first + [n for n in names if n not in first]
 
 
-def _plots(files: VersionFiles) -> list[tuple[str, str]]:
+def _plots(files: VersionFiles, model: str) -> list[tuple[str, str]]:
     charts: list[tuple[str, str]] = []
-    for plot in files.plots:
+    keep = set(own_paths([p.path for p in files.plots], model, shared=len(files.artifacts) > 1))
+    for plot in (p for p in files.plots if p.path in keep):
         title = plot.path.rsplit("/", 1)[-1].removesuffix(".json").replace("_", " ")
         svg = plot_chart(plot.records, plot.options, title=title)
         if svg:

@@ -86,7 +86,9 @@ def read_site_data(root: str | os.PathLike[str], *, now: datetime) -> SiteData:
     state, deployments, problems = _read_registry(path)
     versions = state.versions()
     tags = {t.name: t for t in state.tags if t.mark == "register"}
-    commits = sorted({v.commit for v in versions})
+    models: dict[str, set[str]] = {}
+    for version in versions:
+        models.setdefault(version.commit, set()).add(version.model)
     return SiteData(
         root=path,
         head=state.snapshot.rev,
@@ -96,7 +98,7 @@ def read_site_data(root: str | os.PathLike[str], *, now: datetime) -> SiteData:
         tags=tags,
         events=collect_events(state),
         deployments=deployments,
-        files=read_version_files(path, commits),
+        files=read_version_files(path, models),
         approvals=read_approvals(path),
         monitoring=read_monitoring(path, state.environments.order),
         model_docs=read_model_docs(path, state.models()),
@@ -119,8 +121,13 @@ def _read_registry(path: Path) -> tuple[RegistryState, list[Deployment], tuple[s
         return state, [], (f"the registry cannot be read: {exc}",)
 
 
-def read_version_files(root: Path, commits: list[str]) -> dict[str, VersionFiles]:
-    """Return the card files of each commit with three ``cat-file --batch`` calls at most."""
+def read_version_files(root: Path, models: dict[str, set[str]]) -> dict[str, VersionFiles]:
+    """Return the card files of each commit (for the models registered on it).
+
+    One ``cat-file --batch`` reads the ``dvc.yaml`` files, one the plots and
+    reports, and one per folder level the explanation reports.
+    """
+    commits = sorted(models)
     parsed: dict[bytes, Spec] = {}
     specs: dict[str, Spec] = {}
     for commit, content in _blobs(root, commits, "dvc.yaml").items():
@@ -129,7 +136,9 @@ def read_version_files(root: Path, commits: list[str]) -> dict[str, VersionFiles
         specs[commit] = parsed[content]
     names: list[str] = []
     for commit in commits:
-        names += [f"{commit}:{p}" for p in specs.get(commit, ({}, {}))[0]]
+        declared, shared = specs.get(commit, ({}, {}))
+        mine = _own_plots(declared, models[commit], shared=len(shared) > 1)
+        names += [f"{commit}:{p}" for p in mine]
         names += [f"{commit}:{VALIDATION_FILE}", f"{commit}:{EXPLAIN_DIR}"]
     found = {n: (kind, data) for n, kind, data in scm.cat_file_batch(names, root)}
     trees = {
@@ -144,7 +153,8 @@ def read_version_files(root: Path, commits: list[str]) -> dict[str, VersionFiles
         plots = tuple(
             PlotFile(path, options, records)
             for path, options in plots_spec.items()
-            if (records := _records(found.get(f"{commit}:{path}"))) is not None
+            if f"{commit}:{path}" in found
+            and (records := _records(found.get(f"{commit}:{path}"))) is not None
         )
         validation = _json(found.get(f"{commit}:{VALIDATION_FILE}"))
         result[commit] = VersionFiles(
@@ -154,6 +164,24 @@ def read_version_files(root: Path, commits: list[str]) -> dict[str, VersionFiles
             artifacts=artifacts,
         )
     return result
+
+
+def own_paths(paths: Iterable[str], model: str, *, shared: bool) -> list[str]:
+    """Return the files of ``model`` among ``paths``.
+
+    In a project with one artifact every file is its own; with several
+    (``shared``), the files whose path names the model (``metrics/churn.json``,
+    ``plots/churn/roc.json``), or all of them when no path names it.
+    """
+    found = list(paths)
+    if not shared:
+        return found
+    mine = [p for p in found if f"/{model}/" in f"/{p}" or f"/{model}." in f"/{p}"]
+    return mine or found
+
+
+def _own_plots(plots: dict[str, Any], models: set[str], *, shared: bool) -> list[str]:
+    return sorted({p for model in models for p in own_paths(plots, model, shared=shared)})
 
 
 def _blobs(root: Path, commits: list[str], path: str) -> dict[str, bytes]:

@@ -154,7 +154,7 @@ def _write_models(run: _Run) -> None:
         page = f"models/{model['name']}/index.md"
         versions = model["versions"]
         extra = {
-            "trend": pages.trend_chart(versions) if len(versions) > 1 else "",
+            "trend": pages.trend_chart(data, versions) if len(versions) > 1 else "",
             "health": _model_health(data, model["name"]),
         }
         run.out.write(

@@ -19,7 +19,7 @@ import jinja2
 
 from mlops_gitops.audit import AuditEvent
 from mlops_gitops.registry import Deployment, ModelVersion
-from mlops_gitops.site.cards import Card, headline
+from mlops_gitops.site.cards import Card, Metric, headline, own_metrics
 from mlops_gitops.site.charts import Series, line_chart
 from mlops_gitops.site.data import SiteData
 from mlops_gitops.site.markup import (
@@ -97,7 +97,7 @@ def version_table(data: SiteData, model: str, page: str) -> str:
     """Return the HTML table of the versions of ``model`` (newest first)."""
     rows = []
     for v in data.versions_of(model):
-        metrics = ", ".join(f"{m.name} {number(m.value)}" for m in headline(v))
+        metrics = ", ".join(f"{m.name} {number(m.value)}" for m in _headline(data, v))
         link = href(card_page(model, v.version), page)
         rows.append(
             f'<tr><td><a href="{escape(link)}">{escape(v.version)}</a></td>'
@@ -161,6 +161,10 @@ def write_cards(out: Output, env: jinja2.Environment, cards: list[Card], links: 
                 links=links,
                 test_rows=test_rows,
                 explain_link=f"explain/{report}" if report else None,
+                html_commit=lambda sha: _html_link(
+                    links.commit_url(sha), (sha or "")[:8], code=True
+                ),
+                html_pr=lambda n: _html_link(links.pr_url(n), f"#{n}" if n else ""),
                 missing_doc=_missing_doc(v.model),
             ),
         )
@@ -178,16 +182,21 @@ def _missing_doc(model: str) -> str:
     return f"*Not documented: write this section in `docs/models/{model}.md`.*"
 
 
-def trend_chart(versions: list[ModelVersion]) -> str:
+def _headline(data: SiteData, version: ModelVersion) -> list[Metric]:
+    return headline(own_metrics(version, data.files.get(version.commit)))
+
+
+def trend_chart(data: SiteData, versions: list[ModelVersion]) -> str:
     """Return a chart of the headline metrics over the versions of one model (oldest first)."""
     ordered = list(reversed(versions))
-    names = dict.fromkeys(m.name for v in ordered for m in headline(v))
+    heads = {v.version: _headline(data, v) for v in ordered}
+    names = dict.fromkeys(m.name for v in ordered for m in heads[v.version])
     series = []
     for name in names:
         points = [
             (float(i), m.value)
             for i, v in enumerate(ordered)
-            for m in headline(v)
+            for m in heads[v.version]
             if m.name == name
         ]
         series.append(Series(name, tuple(p[0] for p in points), tuple(p[1] for p in points)))
