@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,10 +34,12 @@ class ForgeApprovals:
         self,
         approvals: Sequence[ForgeApproval],
         *,
-        env: str | None = None,
+        env: str | Collection[str] | None = None,
         author: str | None = None,
     ) -> None:
-        self.approvals = [a for a in approvals if env is None or a.env in (None, env)]
+        """Keep the approvals given for ``env`` (one or several; forge reviews name none)."""
+        envs = {env} if isinstance(env, str) else set(env) if env is not None else None
+        self.approvals = [a for a in approvals if envs is None or a.env is None or a.env in envs]
         self.author = author
 
     def read_approvals(self, root: Path, head: str) -> Any:

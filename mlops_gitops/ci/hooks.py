@@ -148,10 +148,14 @@ def _promotion_gate(
     pending: dict[str, str],
     now: datetime | None,
 ) -> list[str]:
+    from mlops_gitops.ci.deploy import changed_environments
     from mlops_gitops.ci.gate import ForgeApprovals, evaluate_gate
 
     approvals = forge.approvals_for(update.old, pending=pending)
     author = scm.git("show", "-s", "--format=%ae", update.new, cwd=forge.git_dir).strip()
+    # an approval tag of another environment (staging) is no approval of this one (prod)
+    envs = changed_environments(forge.git_dir, update.old, update.new)
+    provider = ForgeApprovals(approvals, env=envs, author=author)
     with tempfile.TemporaryDirectory(prefix="mlops-pre-receive-") as tmp:
         work = _materialise(forge, update, branch, Path(tmp) / "work", pending=pending)
         try:
@@ -159,7 +163,7 @@ def _promotion_gate(
                 work,
                 base=branch,
                 branch=branch,
-                approvals=[ForgeApprovals(approvals, author=author)],
+                approvals=[provider],
                 now=now,
             )
         except MlopsError as exc:

@@ -40,3 +40,12 @@ def test_forge_approvals_keep_those_of_the_target_environment(tmp_path: Path) ->
         ("carol", "github-review"),
     ]
     assert found.author == "ada"
+
+
+def test_forge_approvals_for_several_environments(tmp_path: Path) -> None:
+    pairs = [("a", "dev"), ("b", "prod")]
+    approvals = [Approval(n, "a" * 40, "ssh-signed-tag", env=e) for n, e in pairs]
+
+    found = ForgeApprovals(approvals, env={"prod", "staging"}).read_approvals(tmp_path, "a" * 40)
+
+    assert [a.reviewer for a in found.approvals] == ["b"]
