@@ -278,12 +278,32 @@ class EvidenceBundle(_Section):
         return self.change.version if self.change else self.candidate.version
 
     def activation(self) -> dict[str, Any]:
-        """Return the variables rules see: absent sections omitted, times as timestamps."""
-        return self.model_dump(mode="python", exclude_none=True, exclude={"waivers"})
+        """Return the variables rules see, times as timestamps.
+
+        An absent section is an empty map, so ``has(fairness.x)`` is false
+        rather than an error; an absent field inside a section is missing.
+        """
+        data = self.model_dump(mode="python", exclude_none=True, exclude={"waivers"})
+        for name in _SECTIONS:
+            data.setdefault(name, {})
+        return data
 
     def to_json(self) -> dict[str, Any]:
         """Return the bundle as JSON types (what a gate record stores)."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+_SECTIONS = (
+    "base",
+    "deployed",
+    "validation",
+    "onnx",
+    "change",
+    "model_card",
+    "fairness",
+    "drift",
+    "cost",
+)
 
 
 def bundle_json_schema() -> dict[str, Any]:

@@ -215,7 +215,7 @@ def _deployed(
             f"run 'mlops registry list {model}'"
         )
     return _snapshot(
-        root, model=model, version=version, commit=found[0].commit, meta=found[0].metadata
+        root, model=model, version=version, commit=found[0].commit, meta=found[0].metadata or {}
     )
 
 

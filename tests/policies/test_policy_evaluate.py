@@ -221,3 +221,19 @@ def test_decision_is_plain_json(tmp_path):
         data["expired_waivers"] == ["W-1"]
         and data["results"][0]["note"] == "waiver W-1 expired on 2026-01-01"
     )
+
+
+def test_an_absent_section_reads_as_an_empty_map(tmp_path):
+    rules = policy_set(
+        tmp_path,
+        """\
+        rules:
+          - id: r
+            description: d
+            condition: "!has(fairness.demographic_parity_difference) || has(deployed.version)"
+            severity: block
+            message: "gap {{ fairness.demographic_parity_difference }}"
+        """,
+    )
+    result = only(evaluate(rules, bundle()))
+    assert (result.outcome, result.message) == ("pass", "gap <absent>")

@@ -166,7 +166,9 @@ def test_rule_kinds_plug_in_through_entry_points(tmp_path, monkeypatch):
     (dist / "entry_points.txt").write_text(
         "[mlops_gitops.rules]\nalways = always_kind:AlwaysKind\n"
     )
-    (site / "always_kind.py").write_text("from tests.policies.test_policy_rules import AlwaysKind\n")
+    (site / "always_kind.py").write_text(
+        "from tests.policies.test_policy_rules import AlwaysKind\n"
+    )
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.delitem(RULE_KINDS, "always", raising=False)
     text = RULE.format(condition="always") + "    kind: always\n"
