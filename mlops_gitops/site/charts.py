@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 WIDTH, HEIGHT = 420, 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 26, 40
+LEFT, RIGHT, TOP, BOTTOM = 52, 30, 26, 40
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 

@@ -119,8 +119,10 @@ def event_table(events: list[AuditEvent], links: Links, *, table_id: str) -> str
         commit = _html_link(links.commit_url(e.commit), (e.commit or "")[:8], code=True)
         pr = _html_link(links.pr_url(e.pr), f"#{e.pr}" if e.pr else "")
         rows.append(
-            f'<tr data-kind="{e.kind}"><td>{e.seq}</td><td>{when(e.date)}</td>'
-            f"<td>{e.kind}</td><td>{escape(e.summary)}</td><td>{escape(e.model or '')}</td>"
+            f'<tr data-kind="{e.kind}"><td>{e.seq}</td><td class="mlops-nowrap">{when(e.date)}</td>'
+            f'<td class="mlops-nowrap">{e.kind}</td>'
+            f'<td class="mlops-event">{escape(e.summary)}</td>'
+            f"<td>{escape(e.model or '')}</td>"
             f"<td>{escape(e.version or '')}</td><td>{escape(e.env or '')}</td>"
             f"<td>{escape(e.actor or '')}</td><td>{commit}</td><td>{pr}</td>"
             f"<td>{escape(e.detail or '')}</td></tr>"
