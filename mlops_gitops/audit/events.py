@@ -156,7 +156,7 @@ def collect_events(state: RegistryState) -> list[AuditEvent]:
     root, rev = state.root, state.snapshot.rev
     graph = read_order(root, rev)
     prs = read_pull_requests(root, rev)
-    reasons = {t.name: str(t.metadata.get("reason") or "") for t in state.tags}
+    reasons = {t.name: str((t.metadata or {}).get("reason") or "") for t in state.tags}
     staged: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     for index, event in enumerate(state.events):
         staged.append(

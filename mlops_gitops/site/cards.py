@@ -132,7 +132,7 @@ def build_cards(data: SiteData) -> list[Card]:
 def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card:
     """Return the card of one registered version."""
     tag = data.tags.get(version.tag)
-    meta = tag.metadata if tag else {}
+    meta = (tag.metadata if tag else None) or {}
     files = data.files.get(version.commit, VersionFiles())
     artifact = files.artifacts.get(version.model, {})
     metrics = own_metrics(version, files)
@@ -143,10 +143,10 @@ def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card
         version=version,
         owner=str((artifact.get("meta") or {}).get("owner") or version.registered_by or "—"),
         kind=_kind(artifact),
-        framework=framework_of(version.params),
+        framework=framework_of(version.params or {}),
         description=str(artifact.get("desc") or ""),
         docs=_doc_sections(data.model_docs.get(version.model, {})),
-        datasets=sorted(version.data.items()),
+        datasets=sorted((version.data or {}).items()),
         code=sorted(dict(meta.get("code") or {}).items()),
         validation=files.validation,
         schema=_schema(files.validation),
@@ -177,8 +177,9 @@ def numeric_metrics(metrics: Mapping[str, Any]) -> list[Metric]:
 def own_metrics(version: ModelVersion, files: VersionFiles | None) -> dict[str, Any]:
     """Return the registered metrics files that belong to the version's model."""
     shared = files is not None and len(files.artifacts) > 1
-    keep = own_paths(version.metrics, version.model, shared=shared)
-    return {path: version.metrics[path] for path in keep}
+    registered = version.metrics or {}
+    keep = own_paths(registered, version.model, shared=shared)
+    return {path: registered[path] for path in keep}
 
 
 def headline(metrics: Mapping[str, Any], limit: int = 3) -> list[Metric]:

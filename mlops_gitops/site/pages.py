@@ -173,7 +173,7 @@ def write_cards(out: Output, env: jinja2.Environment, cards: list[Card], links: 
 
 
 def _test_rows(version: ModelVersion) -> int | None:
-    for content in version.metrics.values():
+    for content in (version.metrics or {}).values():
         rows = content.get("rows") if isinstance(content, dict) else None
         if isinstance(rows, int):
             return rows
