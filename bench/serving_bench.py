@@ -1,6 +1,7 @@
 """Serving latency and throughput against baselines measured in the same run.
 
-Usage: python bench/serving_bench.py [--seconds 5] [--rounds 3] [--mlflow-python /tmp/mlflow-venv/bin/python]
+Usage: python bench/serving_bench.py [--seconds 5] [--rounds 3]
+       [--mlflow-python /tmp/mlflow-venv/bin/python]
 
 Every server is one process on this machine, serving the same ONNX model (a
 HistGradientBoosting classifier on 30 numeric features, one ONNX input per
@@ -104,7 +105,8 @@ def make_project(folder: Path, v1: Path, v2: Path) -> Path:
         "models:\n  bench:\n    version: v1.0.0\n"
         f"    artifact: {{path: models/model.onnx, md5: {md5(v1)}}}\n"
         "    rollout:\n      strategy: canary\n      weight: 10\n"
-        f"      candidate: {{version: v2.0.0, artifact: {{path: models/model.onnx, md5: {md5(v2)}}}}}\n"
+        "      candidate:\n        version: v2.0.0\n"
+        f"        artifact: {{path: models/model.onnx, md5: {md5(v2)}}}\n"
         "serving:\n  prediction_log:\n    path: logs/predictions\n    max_rows_per_file: 100000\n"
     )
     return root

@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runner": ("forge", "runner", "Train the local forge's queued pushes one at a time."),
     "report": ("forge", "report", "Render (and publish) the PR report of the change."),
     "ci": ("forge", "ci", "What the workflows run: train, gate, changed environments."),
+    "serve": ("serve", "serve", "Serve an environment's models over REST (inference v2)."),
+    "predict": ("serve", "predict", "Score a CSV or Parquet file with a pinned model."),
+    "export-edge": ("serve", "export_edge", "Export a version (ONNX + int8) for edge devices."),
+    "render": ("serve", "render", "Render Kubernetes/KServe resources and a Dockerfile."),
+    "deploy": ("serve", "deploy", "Verify, render and start or reload an environment."),
     "audit": ("audit", "audit", "Show the audit history; export it as CSV or JSON."),
     "docs": ("docs", "docs", "Build (or serve) the documentation site from the repository."),
 }

@@ -274,6 +274,9 @@ def open_session(path: Path, *, threads: int, what: str) -> onnxruntime.Inferenc
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # Worker threads sleep instead of spinning between runs: on a shared or
+    # oversubscribed machine spinning threads steal the cores the run needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return onnxruntime.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -161,3 +161,28 @@ def _settings(manifest: Manifest, env: str) -> ServingSettings:
             rotate_rows=log.max_rows_per_file if log else 10_000,
         ),
     )
+
+
+def restrict_plan(plan: ServingPlan, only: tuple[str, ...]) -> ServingPlan:
+    """Keep only the models (``NAME``) or single versions (``NAME=VERSION``) named in ``only``.
+
+    A kept single version takes all of its model's traffic (used when an
+    engine such as KServe splits traffic between revisions itself).
+
+    Raises:
+        ServingError: a name or version is not in the plan.
+    """
+    if not only:
+        return plan
+    kept = []
+    for item in only:
+        name, _, version = item.partition("=")
+        model = plan.model(name)
+        if version:
+            chosen = [v for v in model.variants if v.version == version]
+            if not chosen:
+                pinned = ", ".join(v.version for v in model.variants)
+                raise ServingError(f"--only {item}: '{plan.env}' pins {name} at {pinned}")
+            model = ModelPlan(name, (replace(chosen[0], weight=1.0),))
+        kept.append(model)
+    return replace(plan, models=tuple(kept))

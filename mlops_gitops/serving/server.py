@@ -20,7 +20,7 @@ from typing import Any
 
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.serving.auth import read_tokens
-from mlops_gitops.serving.plan import read_plan
+from mlops_gitops.serving.plan import ServingPlan, read_plan, restrict_plan
 from mlops_gitops.serving.state import DEFAULT_MAX_BODY, ServerState
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class ServeOptions:
     ssl_keyfile: str | None = None
     access_log: bool = True
     watch_interval: float = 1.0
+    only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,16 @@ def build_app(root: Path, env: str, options: ServeOptions) -> Any:
     """Build the ASGI app serving ``env``'s manifest under ``root``."""
     from mlops_gitops.serving.app import create_app
 
-    plan = read_plan(root, env)
+    def load_plan() -> ServingPlan:
+        return restrict_plan(read_plan(root, env), options.only)
+
+    plan = load_plan()
     tokens = read_tokens(token_file=Path(options.token_file) if options.token_file else None)
     if not tokens.enabled:
         logger.warning("no token configured: the server accepts anonymous requests")
     state = ServerState(
         plan,
-        lambda: read_plan(root, env),
+        load_plan,
         tokens=tokens,
         max_body=options.max_body,
         threads=options.threads,
@@ -82,7 +86,8 @@ def app_from_environment() -> Any:
     from mlops_gitops.serving.accesslog import start_json_logging
 
     start_json_logging()
-    options = ServeOptions(**json.loads(os.environ["MLOPS_SERVE_OPTIONS"]))
+    raw = json.loads(os.environ["MLOPS_SERVE_OPTIONS"])
+    options = ServeOptions(**{**raw, "only": tuple(raw.get("only", ()))})
     return build_app(Path(os.environ["MLOPS_SERVE_ROOT"]), os.environ["MLOPS_SERVE_ENV"], options)
 
 
@@ -101,6 +106,9 @@ def serve(root: str | os.PathLike[str], env: str, options: ServeOptions) -> None
     _check_tls(options)
     listener = start_json_logging()
     record = write_pid_file(root_path, RunningServer(os.getpid(), options.host, options.port, env))
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the previous handler;
+    # make that handler an exit (not the default kill) so the pid file is removed.
+    previous = signal.signal(signal.SIGTERM, _exit)
     try:
         if options.workers > 1:
             os.environ.update(
@@ -131,8 +139,13 @@ def serve(root: str | os.PathLike[str], env: str, options: ServeOptions) -> None
                 ssl_keyfile=options.ssl_keyfile,
             )
     finally:
+        signal.signal(signal.SIGTERM, previous)
         record.unlink(missing_ok=True)
         listener.stop()
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _check_tls(options: ServeOptions) -> None:

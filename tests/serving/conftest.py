@@ -254,3 +254,64 @@ def v2_body(rows: list[dict[str, object]]) -> dict[str, object]:
 
 
 ROW = {"age": 52.0, "income": 48.5, "region": "north"}
+
+
+@pytest.fixture
+def registered_root(dvc_repo: Path, onnx_models: dict[str, BuiltModel]) -> Path:
+    """A git + DVC project where 'credit' v1.0.0 is registered (tag) and pinned in dev.
+
+    dvc.yaml declares the artifact; dvc.lock records the model and its test
+    set; both are in the DVC cache and pushed to the local DVC remote.
+    """
+    import pandas as pd
+
+    from mlops_gitops.registry import register
+    from tests.conftest import gen_tree, run
+
+    root = dvc_repo
+    rng = np.random.default_rng(5)
+    test = pd.DataFrame(
+        {
+            "age": rng.uniform(18, 80, 80),
+            "income": rng.normal(50, 10, 80),
+            "region": rng.choice(["north", "south", "east"], 80),
+        }
+    )
+    test["default"] = (test["age"] > 45).astype(int)
+    (root / "data" / "prepared").mkdir(parents=True)
+    test_path = root / "data" / "prepared" / "test.parquet"
+    test.to_parquet(test_path)
+    test_md5 = hashlib.md5(test_path.read_bytes()).hexdigest()
+    cache_model(root, BuiltModel(test_path, test_md5))
+    v1 = onnx_models["v1"]
+    (root / "models").mkdir()
+    shutil.copyfile(v1.path, root / "models" / "model.onnx")
+    cache_model(root, v1)
+    size, test_size = v1.path.stat().st_size, test_path.stat().st_size
+    gen_tree(
+        root,
+        {
+            ".gitignore": "/models/\n/data/\n",
+            "params.yaml": "data:\n  label: default\n",
+            "dvc.yaml": (
+                "stages:\n  export:\n    cmd: python -c pass\n    deps:\n"
+                "      - data/prepared/test.parquet\n    params:\n      - data.label\n"
+                "    outs:\n      - models/model.onnx\nartifacts:\n  credit:\n"
+                "    path: models/model.onnx\n    type: model\n"
+            ),
+            "dvc.lock": (
+                "schema: '2.0'\nstages:\n  export:\n    cmd: python -c pass\n    deps:\n"
+                f"    - path: data/prepared/test.parquet\n      hash: md5\n      md5: {test_md5}\n"
+                f"      size: {test_size}\n    params:\n      params.yaml:\n"
+                "        data.label: default\n    outs:\n    - path: models/model.onnx\n"
+                f"      hash: md5\n      md5: {v1.md5}\n      size: {size}\n"
+            ),
+            "envs/environments.yaml": ENVIRONMENTS,
+            "envs/dev.yaml": manifest_text(onnx_models),
+            "envs/prod.yaml": "models: {}\n",
+        },
+        commit="Pipeline outputs and manifests",
+    )
+    run(["dvc", "push", "-q"], root)
+    register(root, "credit", version="v1.0.0", check_remote=False)
+    return root
