@@ -109,6 +109,7 @@ def main() -> None:
     for name, stage in stages.items():
         print(f"  {name:<10} {stage['status']:<9} {stage['seconds']:7.1f} s")
     print("runner phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+    print(f"gate: {result['decision']} ({result['gate']})")
     print(f"baseline: plain dvc repro of the change {plain:7.1f} s")
     print(
         f"push -> report                         {total:7.1f} s  "
