@@ -64,3 +64,19 @@ def test_scaffolded_project_runs_its_pipeline(project):
     metrics = json.loads((project / "metrics" / "evaluate.json").read_text())
     assert 0.5 < metrics["roc_auc"] <= 1.0
     assert (project / "models" / "model.onnx").exists()
+
+
+def test_scaffolded_project_passes_its_own_tests(tmp_path):
+    import subprocess
+    import sys
+
+    result = init_project(tmp_path / "credit", remote=tmp_path / "remote")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=result.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert " passed" in proc.stdout
