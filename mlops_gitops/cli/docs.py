@@ -26,6 +26,7 @@ def build(*, serve: bool, address: str, site_dir: str | None, as_json: bool) -> 
 
     root = find_root(".")
     if serve:
+        _show_mkdocs_log()
         click.echo(f"serving on http://{address}/ (Ctrl-C stops)", err=True)
         serve_site(root, address=address)
         return
@@ -43,3 +44,14 @@ def build(*, serve: bool, address: str, site_dir: str | None, as_json: bool) -> 
         click.echo(f"warning: {problem}", err=True)
     for model in g.undocumented:
         click.echo(f"warning: docs/models/{model}.md is missing; its model cards say so", err=True)
+
+
+def _show_mkdocs_log() -> None:
+    """Print mkdocs' progress (rebuilds, 'Serving on ...') while it serves."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -159,17 +159,31 @@ def serve_site(
     address: str = "127.0.0.1:8000",
     now: datetime | None = None,
 ) -> SiteBuild:
-    """Generate the pages and run ``mkdocs serve`` on ``address`` until interrupted."""
+    """Generate the pages and serve the site on ``address`` until interrupted.
+
+    mkdocs serves in this process (so stopping the process stops the server);
+    it logs through the ``mkdocs`` logger, which the caller may show.
+    """
     settings, generated = generate_site(root, now=now)
-    _run_mkdocs(settings, "serve", "--strict", "--dev-addr", address, capture=False)
+    from mkdocs.commands.serve import serve
+    from mkdocs.exceptions import MkDocsException
+
+    previous = os.getcwd()
+    os.chdir(settings.root)  # the snippets' base path is relative to the project
+    try:
+        serve(str(settings.config), dev_addr=address, strict=True)
+    except MkDocsException as exc:
+        raise SiteError(f"mkdocs serve --strict failed: {exc}") from exc
+    finally:
+        os.chdir(previous)
     return SiteBuild(settings, generated, None, {})
 
 
-def _run_mkdocs(settings: SiteSettings, *args: str, capture: bool = True) -> None:
+def _run_mkdocs(settings: SiteSettings, *args: str) -> None:
     command = [sys.executable, "-m", "mkdocs", *args, "--config-file", str(settings.config)]
     env = {**os.environ, **MKDOCS_ENV}
     proc = subprocess.run(
-        command, cwd=settings.root, env=env, capture_output=capture, text=True, check=False
+        command, cwd=settings.root, env=env, capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise SiteError(

@@ -39,3 +39,29 @@ def test_a_fresh_scaffold_builds_its_site(tmp_path, cli, monkeypatch):
     assert result.stdout.startswith(f"built {project / 'site'}: ")
     home = (project / "site" / "index.html").read_text()
     assert "Nothing runs in dev." in home
+
+
+@pytest.mark.slow
+def test_docs_build_serve_serves_the_site_on_the_address(history_repo: History):
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:  # a free port on 127.0.0.1
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "mlops_gitops", "docs", "build", "--serve", "--address"]
+    proc = subprocess.Popen(
+        [*command, f"127.0.0.1:{port}"], cwd=history_repo.path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # mkdocs says when it serves; no polling
+            if "Serving on" in line:
+                break
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
+            assert "What runs where, right now" in response.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
