@@ -88,3 +88,24 @@ def test_a_broken_link_in_a_hand_written_page_fails_the_strict_build(history_rep
         "mkdocs build --strict failed: warning: Doc file 'getting-started.md'"
     )
     assert "runbook.md" in message and "\n" not in message
+
+
+def test_policies_page_lists_rules_with_tests_and_splits_waivers_by_expiry(built):
+    _, result = built
+    page = (result.settings.generated / "policies.md").read_text()
+    assert "| `min-metrics` |" in page and "`policies/quality.yaml:" in page
+    active, expired = page.split("### Active waivers")[1].split("### Expired waivers")
+    assert "`W-2026-001`" in active and "`W-2026-000`" not in active
+    assert "`W-2026-000`" in expired
+
+
+def test_compliance_page_is_rendered_from_the_data_file(history_repo: History):
+    from pathlib import Path
+
+    from mlops_gitops.compliance import load_matrix, render_markdown
+
+    data = Path(__file__).parents[2] / "docs" / "compliance.yaml"
+    (history_repo.path / "docs" / "compliance.yaml").write_text(data.read_text())
+    settings, _ = generate_site(history_repo.path, now=NOW)
+    expected = render_markdown(load_matrix(history_repo.path / "docs" / "compliance.yaml"))
+    assert (settings.generated / "compliance.md").read_text() == expected
