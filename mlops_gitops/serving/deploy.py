@@ -153,8 +153,6 @@ def start_local(
     Raises:
         ServingError: the server exited or did not become ready in time.
     """
-    import httpx
-
     host, port = address
     log = pid_file(root, env).with_suffix(".log")
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -179,14 +177,20 @@ def start_local(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    url = f"http://{host}:{port}/v2/health/ready"
+    _wait_ready(proc, f"http://{host}:{port}/v2/health/ready", log, deadline)
+    return RunningServer(proc.pid, host, port, env)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, deadline: float) -> None:
+    import httpx
+
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         if proc.poll() is not None:
             raise ServingError(f"the local server exited with {proc.returncode}; see {log}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
-                return RunningServer(proc.pid, host, port, env)
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)

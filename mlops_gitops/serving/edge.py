@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,23 +74,30 @@ def export_edge(
     md5 = registered.artifact.md5
     source = _fetch(root_path, md5, f"{model}@{version}")
     folder = out_dir or root_path / EDGE_ROOT / f"{model.replace('/', '_')}-{version}"
+    test = _test_set(root_path, test_set, registered.data or {})
+    column = label or _label(registered.params or {})
+
+    def fill(staging: Path) -> dict[str, Any]:
+        manifest = _build(staging, source, (model, version, md5), registered.data or {})
+        manifest["metrics"] = _evaluate(staging, (model, version), test, column)
+        return manifest
+
+    return EdgeExport(folder, _write_folder(folder, fill))
+
+
+def _write_folder(folder: Path, fill: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """Fill a staging folder, add the manifest, then move it into place whole."""
     staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        manifest = _build(staging, source, (model, version, md5), registered.data or {})
-        manifest["metrics"] = _evaluate(
-            staging,
-            (model, version),
-            _test_set(root_path, test_set, registered.data or {}),
-            label or _label(registered.params or {}),
-        )
+        manifest = fill(staging)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return EdgeExport(folder, manifest)
+    return manifest
 
 
 def _fetch(root: Path, md5: str, what: str) -> Path:

@@ -133,28 +133,34 @@ class InferenceEndpoint:
             state.metrics.fail(params.get("name", ""), self.route, exc.status)
             await send_json(send, exc.status, orjson.dumps(exc.body()), [])
             return exc.status
+        elapsed = time.perf_counter() - started
+        await send_json(send, 200, *self._answer(model, rows, outputs, (rid, elapsed)))
+        return 200
+
+    def _answer(
+        self,
+        model: LoadedModel,
+        rows: Rows,
+        outputs: dict[str, np.ndarray],
+        done: tuple[str, float],
+    ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """Log and count a scored request; return the response body and headers."""
+        rid, elapsed = done
+        state = self.state
         labels, scores = labels_and_scores(outputs)
-        scored = codec.Scored(model, outputs, labels, scores, rid)
         if state.predictions is not None:
-            state.predictions.record(
-                PredictionBatch(
-                    model.name, model.version, rid, time.time_ns() // 1000, rows, labels, scores
-                )
-            )
+            stamp = time.time_ns() // 1000
+            batch = PredictionBatch(model.name, model.version, rid, stamp, rows, labels, scores)
+            state.predictions.record(batch)
         state.metrics.observe(
-            model.name,
-            model.version,
-            self.route,
-            seconds=time.perf_counter() - started,
-            rows=rows.count,
+            model.name, model.version, self.route, seconds=elapsed, rows=rows.count
         )
         served_by = [
             (b"x-model-name", model.name.encode()),
             (b"x-model-version", model.version.encode()),
             (b"x-request-id", rid.encode()),
         ]
-        await send_json(send, 200, self.encode(scored), served_by)
-        return 200
+        return self.encode(codec.Scored(model, outputs, labels, scores, rid)), served_by
 
 
 def _run(model: LoadedModel, rows: Rows) -> dict[str, np.ndarray]:

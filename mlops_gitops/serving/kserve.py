@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_gitops.serving.plan import ServingPlan
+from mlops_gitops.serving.plan import ModelPlan, ServingPlan
 
 _NAME = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}
 _QUANTITY = {"type": "string", "pattern": r"^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"}
@@ -109,29 +109,10 @@ def inference_services(
     A/B: KServe has no multi-way split, so the revision serves every variant
     and splits in-process by the manifest's weights.
     """
-    from mlops_gitops.serving.kube import PORT, serve_container, token_volume
+    from mlops_gitops.serving.kube import token_volume
 
     services = []
     for model in plan.models:
-        args = ["serve", "--env", plan.env, "--host", "0.0.0.0", "--port", str(PORT)]
-        predictor: dict[str, Any] = {}
-        if model.strategy == "canary":
-            candidate = model.variants[-1]
-            args += ["--only", f"{model.name}={candidate.version}"]
-            predictor["canaryTrafficPercent"] = round(candidate.weight * 100)
-        elif model.strategy == "direct":
-            args += ["--only", f"{model.name}={model.variants[0].version}"]
-        else:
-            args += ["--only", model.name]
-        container = serve_container(plan, image=image, args=args)
-        container["name"] = "kserve-container"
-        container["ports"] = [{"containerPort": PORT, "protocol": "TCP"}]
-        scaling = plan.settings.autoscaling
-        if scaling:
-            predictor |= {
-                "minReplicas": scaling.get("min_replicas", 1),
-                "maxReplicas": scaling.get("max_replicas", 1),
-            }
         metadata: dict[str, Any] = {
             "name": f"{model.name.replace('/', '-').replace('_', '-').lower()}-{plan.env}",
             "annotations": {
@@ -141,18 +122,37 @@ def inference_services(
         }
         if namespace:
             metadata["namespace"] = namespace
+        predictor = {**_predictor(plan, model, image), "volumes": [token_volume()]}
         services.append(
             {
                 "apiVersion": "serving.kserve.io/v1beta1",
                 "kind": "InferenceService",
                 "metadata": metadata,
-                "spec": {
-                    "predictor": {
-                        **predictor,
-                        "containers": [container],
-                        "volumes": [token_volume()],
-                    }
-                },
+                "spec": {"predictor": predictor},
             }
         )
     return services
+
+
+def _predictor(plan: ServingPlan, model: ModelPlan, image: str) -> dict[str, Any]:
+    from mlops_gitops.serving.kube import PORT, serve_container
+
+    args = ["serve", "--env", plan.env, "--host", "0.0.0.0", "--port", str(PORT)]
+    predictor: dict[str, Any] = {}
+    if model.strategy == "canary":
+        candidate = model.variants[-1]
+        args += ["--only", f"{model.name}={candidate.version}"]
+        predictor["canaryTrafficPercent"] = round(candidate.weight * 100)
+    elif model.strategy == "direct":
+        args += ["--only", f"{model.name}={model.variants[0].version}"]
+    else:
+        args += ["--only", model.name]
+    scaling = plan.settings.autoscaling
+    if scaling:
+        predictor["minReplicas"] = scaling.get("min_replicas", 1)
+        predictor["maxReplicas"] = scaling.get("max_replicas", 1)
+    container = serve_container(plan, image=image, args=args)
+    container["name"] = "kserve-container"
+    container["ports"] = [{"containerPort": PORT, "protocol": "TCP"}]
+    predictor["containers"] = [container]
+    return predictor

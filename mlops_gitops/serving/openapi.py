@@ -90,6 +90,16 @@ def openapi_document(state: ServerState) -> dict[str, Any]:
     """Return the OpenAPI document for the models ``state`` serves now."""
     from mlops_gitops import __version__
 
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"mlops-gitops serving ({state.plan.env})", "version": __version__},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": _paths(state),
+    }
+
+
+def _paths(state: ServerState) -> dict[str, Any]:
     names, versions, records = _model_parameters(state)
     name = {
         "name": "name",
@@ -152,13 +162,7 @@ def openapi_document(state: ServerState) -> dict[str, Any]:
             }
         },
     }
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": f"mlops-gitops serving ({state.plan.env})", "version": __version__},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
-        "paths": paths,
-    }
+    return paths
 
 
 _FEEDBACK = {

@@ -98,8 +98,6 @@ def serve(root: str | os.PathLike[str], env: str, options: ServeOptions) -> None
         ManifestError: the manifest is missing or not valid.
         ConfigError: the token file or TLS files cannot be read.
     """
-    import uvicorn
-
     from mlops_gitops.serving.accesslog import start_json_logging
 
     root_path = Path(root).resolve()
@@ -110,38 +108,34 @@ def serve(root: str | os.PathLike[str], env: str, options: ServeOptions) -> None
     # make that handler an exit (not the default kill) so the pid file is removed.
     previous = signal.signal(signal.SIGTERM, _exit)
     try:
-        if options.workers > 1:
-            os.environ.update(
-                MLOPS_SERVE_ROOT=str(root_path),
-                MLOPS_SERVE_ENV=env,
-                MLOPS_SERVE_OPTIONS=json.dumps(asdict(options)),
-            )
-            uvicorn.run(
-                "mlops_gitops.serving.server:app_from_environment",
-                factory=True,
-                host=options.host,
-                port=options.port,
-                workers=options.workers,
-                access_log=False,
-                log_config=None,
-                ssl_certfile=options.ssl_certfile,
-                ssl_keyfile=options.ssl_keyfile,
-            )
-        else:
-            app = build_app(root_path, env, options)
-            uvicorn.run(
-                app,
-                host=options.host,
-                port=options.port,
-                access_log=False,
-                log_config=None,
-                ssl_certfile=options.ssl_certfile,
-                ssl_keyfile=options.ssl_keyfile,
-            )
+        _run_uvicorn(root_path, env, options)
     finally:
         signal.signal(signal.SIGTERM, previous)
         record.unlink(missing_ok=True)
         listener.stop()
+
+
+def _run_uvicorn(root: Path, env: str, options: ServeOptions) -> None:
+    import uvicorn
+
+    common: dict[str, Any] = {
+        "host": options.host,
+        "port": options.port,
+        "access_log": False,
+        "log_config": None,
+        "ssl_certfile": options.ssl_certfile,
+        "ssl_keyfile": options.ssl_keyfile,
+    }
+    if options.workers == 1:
+        uvicorn.run(build_app(root, env, options), **common)
+        return
+    os.environ.update(
+        MLOPS_SERVE_ROOT=str(root),
+        MLOPS_SERVE_ENV=env,
+        MLOPS_SERVE_OPTIONS=json.dumps(asdict(options)),
+    )
+    factory = "mlops_gitops.serving.server:app_from_environment"
+    uvicorn.run(factory, factory=True, workers=options.workers, **common)
 
 
 def _exit(signum: int, frame: object) -> None:
