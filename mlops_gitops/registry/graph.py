@@ -39,17 +39,17 @@ class Graph:
     time: dict[str, int]
     chain: list[str]
 
-    def order_of(self, commit: str, fallback_time: datetime) -> tuple[int, int]:
+    def order_of(self, commit: str, fallback_time: str) -> tuple[int, int]:
         """Return the sort key of an event recorded at ``commit``.
 
         A commit outside the history (a tag on an unmerged or squashed
         branch) is placed after the last main-line commit older than
-        ``fallback_time``.
+        ``fallback_time`` (an ISO time).
         """
         if commit in self.landing:
             return self.position[self.landing[commit]], self.position[commit]
         stamps = [self.time[c] for c in self.chain]
-        index = bisect.bisect_right(stamps, fallback_time.timestamp()) - 1
+        index = bisect.bisect_right(stamps, parse_time(fallback_time).timestamp()) - 1
         if index < 0:
             return -1, -1
         anchor = self.chain[index]
@@ -79,10 +79,10 @@ def resolve_at(root: str | os.PathLike[str], at: str | None = None) -> Snapshot:
             raise RegistryError(f"--at {at}: the repository has no commit at or before that date")
         return Snapshot(rev=rev, time=moment)
     try:
-        rev = scm.rev_parse(at or "HEAD", root)
+        out = scm.git("log", "-1", "--format=%H %ct", f"{at or 'HEAD'}^{{commit}}", "--", cwd=root)
     except MlopsError as exc:
         raise RegistryError(f"--at {at or 'HEAD'}: not a date (YYYY-MM-DD) nor a revision") from exc
-    stamp = scm.git("show", "-s", "--format=%ct", rev, cwd=root).strip()
+    rev, stamp = out.split()
     return Snapshot(rev=rev, time=datetime.fromtimestamp(int(stamp), UTC))
 
 
@@ -94,20 +94,18 @@ def parse_time(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def read_graph(root: str | os.PathLike[str], rev: str) -> Graph:
-    """Read the history up to ``rev`` with one ``git log`` and compute landings."""
-    out = scm.git("log", "--topo-order", "--format=%H %ct %P", rev, cwd=root)
-    lines = out.splitlines()
+def build_graph(rows: list[tuple[str, int, list[str]]]) -> Graph:
+    """Build the graph from ``(commit, commit time, parents)`` rows, newest first in
+    topological order (as ``git log --topo-order`` prints them)."""
     position: dict[str, int] = {}
     time: dict[str, int] = {}
     parents: dict[str, list[str]] = {}
-    for index, line in enumerate(reversed(lines)):
-        commit, stamp, *rest = line.split()
+    for index, (commit, stamp, rest) in enumerate(reversed(rows)):
         position[commit] = index
-        time[commit] = int(stamp)
+        time[commit] = stamp
         parents[commit] = rest
     chain: list[str] = []
-    current: str | None = lines[0].split()[0] if lines else None
+    current: str | None = rows[0][0] if rows else None
     while current is not None:
         chain.append(current)
         current = parents[current][0] if parents[current] else None

@@ -9,14 +9,14 @@ registry tags (one ``for-each-ref``), the manifests (one ``cat-file
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mlops_gitops.manifests.load import read_environments
-from mlops_gitops.manifests.schema import Environments, Manifest
-from mlops_gitops.registry.events import Event, order_events, read_manifest_events, tag_events
-from mlops_gitops.registry.graph import Snapshot, parse_time, read_graph, resolve_at
+from mlops_gitops.manifests.schema import Environments, Manifest, ModelDeployment
+from mlops_gitops.registry.events import Event, order_events, read_history, tag_events
+from mlops_gitops.registry.graph import Snapshot, parse_time, resolve_at
 from mlops_gitops.registry.versions import (
     ArtifactRef,
     Mark,
@@ -24,6 +24,7 @@ from mlops_gitops.registry.versions import (
     RegistryError,
     VersionTag,
     closest,
+    list_tag_refs,
     read_tags,
     semver_key,
 )
@@ -67,6 +68,7 @@ class RegistryState:
     manifests: dict[str, Manifest]
     tags: list[VersionTag]
     events: list[Event] = field(default_factory=list)
+    all_models: bool = True
 
     def versions(self, model: str | None = None) -> list[ModelVersion]:
         """Return the registered versions (of ``model``), by model then SemVer."""
@@ -102,11 +104,15 @@ class RegistryState:
 
     def check_model(self, model: str) -> None:
         """Raise when ``model`` is unknown, naming the closest known models."""
-        if model not in self.models():
-            raise RegistryError(
-                f"unknown model '{model}'; closest: {closest(model, self.models())}; "
-                "run 'mlops registry list'"
-            )
+        if model in self.models():
+            return
+        known = set(self.models())
+        if not self.all_models:  # the tags were read for some models only
+            known |= {name for name, _ in list_tag_refs(self.root)}
+        raise RegistryError(
+            f"unknown model '{model}'; closest: {closest(model, sorted(known))}; "
+            "run 'mlops registry list'"
+        )
 
     def _running(self) -> dict[tuple[str, str], list[str]]:
         running: dict[tuple[str, str], list[str]] = {}
@@ -118,38 +124,57 @@ class RegistryState:
 
 
 def load_state(
-    root: str | os.PathLike[str] = ".", *, at: str | None = None, with_history: bool = False
+    root: str | os.PathLike[str] = ".",
+    *,
+    at: str | None = None,
+    models: Sequence[str] | None = None,
+    with_history: bool = False,
+    with_metadata: bool = True,
 ) -> RegistryState:
     """Read the registry at ``at`` (a date or revision; HEAD by default).
 
-    With ``with_history`` the ordered events are read too (two more git calls).
+    The tags, the manifests and the history are read concurrently (each
+    is one git process); nothing else is read.
+
+    Args:
+        root: the repository.
+        at: a date (``YYYY-MM-DD[THH:MM]``) or a revision.
+        models: read the tags of these models only (all by default).
+        with_history: read the ordered events too (one more git call).
+        with_metadata: read the whole tag messages (see :func:`read_tags`).
     """
-    snapshot = resolve_at(root, at)
-    tags = read_tags(root)
-    if at is not None:
-        tags = [t for t in tags if parse_time(t.date) <= snapshot.time]
-    manifests = read_environments(root, rev=snapshot.rev)
+    from concurrent.futures import ThreadPoolExecutor
+
     from mlops_gitops.manifests.load import list_environments
 
-    environments = list_environments(root, rev=snapshot.rev)
-    events: list[Event] = []
-    if with_history:
-        graph = read_graph(root, snapshot.rev)
-        raw = tag_events(tags) + read_manifest_events(root, snapshot.rev, graph)
-        events = order_events(raw, graph)
-    return RegistryState(Path(root), snapshot, environments, manifests, tags, events)
+    snapshot = resolve_at(root, at)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        history = pool.submit(read_history, root, snapshot.rev) if with_history else None
+        pending_tags = pool.submit(read_tags, root, models, with_metadata=with_metadata)
+        environments = list_environments(root, rev=snapshot.rev)
+        manifests = read_environments(root, rev=snapshot.rev)
+        tags = pending_tags.result()
+        if at is not None:
+            tags = [t for t in tags if parse_time(t.date) <= snapshot.time]
+        events: list[Event] = []
+        if history is not None:
+            graph, drafts = history.result()
+            events = order_events(tag_events(tags) + drafts, graph)
+    return RegistryState(
+        Path(root), snapshot, environments, manifests, tags, events, all_models=models is None
+    )
 
 
 def _model_version(
     tag: VersionTag, marks: set[tuple[str, str, Mark]], envs: list[str], environments: Environments
 ) -> ModelVersion:
     meta = tag.metadata
-    artifact = meta.get("artifact")
     deprecated = (tag.model, tag.version, "deprecate") in marks
     archived = (tag.model, tag.version, "archive") in marks
     state = "archived" if archived else "deprecated" if deprecated else "registered"
-    if state == "registered" and envs:
-        state = max(envs, key=environments.order.index)
+    if envs:
+        envs = sorted(envs, key=environments.order.index)
+        state = envs[-1] if state == "registered" else state
     return ModelVersion(
         model=tag.model,
         version=tag.version,
@@ -158,32 +183,32 @@ def _model_version(
         registered_by=tag.tagger,
         registered_email=tag.email,
         registered_at=tag.date,
-        artifact=_artifact(artifact) if isinstance(artifact, dict) else None,
-        data=dict(meta.get("data") or {}),
-        params=dict(meta.get("params") or {}),
-        metrics=dict(meta.get("metrics") or {}),
+        artifact=tag.artifact(),
+        data=None if meta is None else meta.get("data") or {},
+        params=None if meta is None else meta.get("params") or {},
+        metrics=None if meta is None else meta.get("metrics") or {},
         state=state,
-        environments=tuple(sorted(envs, key=environments.order.index)),
+        environments=tuple(envs),
         deprecated=deprecated,
         archived=archived,
         tag_object=tag.tag_object,
     )
 
 
-def _artifact(value: dict[str, Any]) -> ArtifactRef:
-    size = value.get("size")
-    return ArtifactRef(
-        path=str(value.get("path", "")),
-        md5=str(value.get("md5", "")),
-        size=size if isinstance(size, int) else None,
-    )
-
-
 def list_versions(
-    root: str | os.PathLike[str] = ".", model: str | None = None, *, at: str | None = None
+    root: str | os.PathLike[str] = ".",
+    model: str | None = None,
+    *,
+    at: str | None = None,
+    with_metadata: bool = True,
 ) -> list[ModelVersion]:
-    """Return the registered versions, with their lifecycle state, at ``at``."""
-    state = load_state(root, at=at)
+    """Return the registered versions, with their lifecycle state, at ``at``.
+
+    Without ``with_metadata`` the versions come without ``data``, ``params``
+    and ``metrics`` (None), which reads a fraction of the bytes.
+    """
+    models = None if model is None else [model]
+    state = load_state(root, at=at, models=models, with_metadata=with_metadata)
     if model is not None:
         state.check_model(model)
     return state.versions(model)
@@ -193,7 +218,7 @@ def find_version(
     root: str | os.PathLike[str], model: str, version: str, *, at: str | None = None
 ) -> ModelVersion:
     """Return the registration of ``model`` ``version``; the error names the closest ones."""
-    return load_state(root, at=at).find(model, version)
+    return load_state(root, at=at, models=[model]).find(model, version)
 
 
 def deployed(
@@ -204,8 +229,8 @@ def deployed(
     Raises:
         RegistryError: the manifest pins a version that is not registered.
     """
-    state = load_state(root, at=at)
-    manifest = _manifest(state, env)
+    manifest = _manifest(load_state(root, at=at, models=[]), env)
+    state = load_state(root, at=at, models=list(manifest.models))
     return {model: state.find(model, d.version) for model, d in manifest.models.items()}
 
 
@@ -213,33 +238,46 @@ def status(
     root: str | os.PathLike[str] = ".", env: str | None = None, *, at: str | None = None
 ) -> list[Deployment]:
     """Return what runs in each environment (or ``env``), since when and by which commit."""
-    state = load_state(root, at=at, with_history=True)
+    state = load_state(root, at=at, models=[], with_history=True)
     envs = [env] if env is not None else state.environments.order
-    registered = {(t.model, t.version) for t in state.tags if t.mark == "register"}
+    registered = list_tag_refs(root)
+    by_slot: dict[tuple[str | None, str], list[Event]] = {}
+    for event in state.events:
+        by_slot.setdefault((event.env, event.model), []).append(event)
     result: list[Deployment] = []
     for name in envs:
         for model, deployment in sorted(_manifest(state, name).models.items()):
-            origin = _origin(state.events, name, model, deployment.version)
+            origin = _origin(by_slot.get((name, model), []), deployment.version)
             result.append(
-                Deployment(
-                    env=name,
-                    model=model,
-                    version=deployment.version,
-                    artifact=ArtifactRef(deployment.artifact.path, deployment.artifact.md5),
-                    strategy=deployment.rollout.strategy,
-                    routes=tuple(
-                        Share(r.name, r.version, r.artifact.md5, r.weight)
-                        for r in deployment.routes()
-                    ),
-                    since=origin.date if origin else None,
-                    commit=origin.commit if origin else None,
-                    author=origin.author if origin else None,
-                    email=origin.email if origin else None,
-                    landed=origin.landed if origin else None,
-                    registered=(model, deployment.version) in registered,
-                )
+                _deployment(name, model, deployment, origin=origin, registered=registered)
             )
     return result
+
+
+def _deployment(
+    env: str,
+    model: str,
+    deployment: ModelDeployment,
+    *,
+    origin: Event | None,
+    registered: set[tuple[str, str]],
+) -> Deployment:
+    return Deployment(
+        env=env,
+        model=model,
+        version=deployment.version,
+        artifact=ArtifactRef(deployment.artifact.path, deployment.artifact.md5),
+        strategy=deployment.rollout.strategy,
+        routes=tuple(
+            Share(r.name, r.version, r.artifact.md5, r.weight) for r in deployment.routes()
+        ),
+        since=origin.date if origin else None,
+        commit=origin.commit if origin else None,
+        author=origin.author if origin else None,
+        email=origin.email if origin else None,
+        landed=origin.landed if origin else None,
+        registered=(model, deployment.version) in registered,
+    )
 
 
 def _manifest(state: RegistryState, env: str) -> Manifest:
@@ -251,12 +289,10 @@ def _manifest(state: RegistryState, env: str) -> Manifest:
     return state.manifests[env]
 
 
-def _origin(events: list[Event], env: str, model: str, version: str) -> Event | None:
-    """Return the event that started the current run of ``version`` (None if unknown)."""
+def _origin(events: list[Event], version: str) -> Event | None:
+    """Return the event (of one model in one environment) that started the current run."""
     origin: Event | None = None
     for event in events:
-        if event.env != env or event.model != model:
-            continue
         if event.running != version:
             origin = None
         elif origin is None or event.previous != version:
@@ -272,7 +308,7 @@ def history(
     at: str | None = None,
 ) -> list[Event]:
     """Return every event (of ``model``, in ``env``) in Git-graph order, oldest first."""
-    state = load_state(root, at=at, with_history=True)
+    state = load_state(root, at=at, models=None if model is None else [model], with_history=True)
     if model is not None:
         state.check_model(model)
     return [

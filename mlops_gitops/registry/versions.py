@@ -14,6 +14,7 @@ import difflib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,11 +34,14 @@ _FIELDS = (
     "%(taggername)",
     "%(taggeremail)",
     "%(taggerdate:iso-strict)",
-    "%(contents)",
+    "%(trailers:only,unfold)",
 )
-TAG_FORMAT = "%1f".join(_FIELDS) + "%1e"
+# the summary of a tag: its trailers only; the full read adds the message
+SUMMARY_FORMAT = "%1f".join(_FIELDS) + "%1e"
+TAG_FORMAT = "%1f".join((*_FIELDS, "%(contents)")) + "%1e"
 
 Mark = Literal["register", "deprecate", "archive"]
+_DECODER = json.JSONDecoder()
 
 
 class RegistryError(MlopsError):
@@ -66,7 +70,21 @@ class VersionTag:
     tagger: str
     email: str
     date: str
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    trailers: dict[str, str] = field(default_factory=dict)
+
+    def artifact(self) -> ArtifactRef | None:
+        """Return the registered artifact, from the metadata or else the trailers."""
+        value = (self.metadata or {}).get("artifact")
+        if isinstance(value, dict):
+            size = value.get("size")
+            return ArtifactRef(
+                path=str(value.get("path", "")),
+                md5=str(value.get("md5", "")),
+                size=size if isinstance(size, int) else None,
+            )
+        md5 = self.trailers.get("Mlops-Artifact-Md5")
+        return ArtifactRef(self.trailers.get("Mlops-Artifact-Path", ""), md5) if md5 else None
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,9 @@ class ModelVersion:
     ``state`` is ``archived``, ``deprecated``, the last environment in
     promotion order that runs the version now, or ``registered``;
     ``environments`` lists every environment that runs it now (as the
-    serving version, a canary candidate or an A/B variant).
+    serving version, a canary candidate or an A/B variant). ``data``,
+    ``params`` and ``metrics`` are None when the listing was read without
+    the tag messages (``with_metadata=False``).
     """
 
     model: str
@@ -87,9 +107,9 @@ class ModelVersion:
     registered_email: str
     registered_at: str
     artifact: ArtifactRef | None
-    data: dict[str, str]
-    params: dict[str, Any]
-    metrics: dict[str, Any]
+    data: dict[str, str] | None
+    params: dict[str, Any] | None
+    metrics: dict[str, Any] | None
     state: str = "registered"
     environments: tuple[str, ...] = ()
     deprecated: bool = False
@@ -118,24 +138,48 @@ def parse_metadata(message: str) -> dict[str, Any]:
     if start < 0:
         return {}
     try:
-        value, _ = json.JSONDecoder().raw_decode(message, start + 1)
+        value, _ = _DECODER.raw_decode(message, start + 1)
     except json.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
 
 
 def format_message(subject: str, metadata: dict[str, Any]) -> str:
-    """Return a tag message: a subject line, a blank line and the JSON metadata."""
-    return f"{subject}\n\n{json.dumps(metadata, indent=2, sort_keys=True)}\n"
+    """Return a tag message: a subject line, the JSON metadata and the artifact trailers.
+
+    The trailers (``Mlops-Artifact-Path``, ``Mlops-Artifact-Md5``) repeat the
+    artifact so that a listing of thousands of versions reads them without
+    parsing every message.
+    """
+    text = f"{subject}\n\n{json.dumps(metadata, indent=2, sort_keys=True)}\n"
+    artifact = metadata.get("artifact")
+    if isinstance(artifact, dict) and artifact.get("md5"):
+        text += f"\nMlops-Artifact-Path: {artifact.get('path', '')}\n"
+        text += f"Mlops-Artifact-Md5: {artifact['md5']}\n"
+    return text
 
 
-def read_tags(root: str | os.PathLike[str] = ".") -> list[VersionTag]:
-    """Read every registry tag with one ``for-each-ref`` (lightweight tags are ignored)."""
-    out = scm.git("for-each-ref", f"--format={TAG_FORMAT}", "refs/tags/", cwd=root)
+def read_tags(
+    root: str | os.PathLike[str] = ".",
+    models: Sequence[str] | None = None,
+    *,
+    with_metadata: bool = True,
+) -> list[VersionTag]:
+    """Read the registry tags (of ``models``) with one ``for-each-ref``.
+
+    Without ``with_metadata`` only the trailers of the messages are read:
+    enough for names, dates and artifacts, and much less to parse.
+    Lightweight tags are ignored, as GTO does.
+    """
+    patterns = [f"refs/tags/{m}@*" for m in models] if models is not None else ["refs/tags/"]
+    if not patterns:
+        return []
+    fmt = TAG_FORMAT if with_metadata else SUMMARY_FORMAT
+    out = scm.git("for-each-ref", f"--format={fmt}", *patterns, cwd=root)
     tags: list[VersionTag] = []
     for record in out.split("\x1e\n"):
         fields = record.split("\x1f")
-        if len(fields) != len(_FIELDS) or fields[1] != "tag":
+        if len(fields) < len(_FIELDS) or fields[1] != "tag":
             continue
         parsed = parse_tag_name(fields[0])
         if parsed is None:
@@ -144,9 +188,21 @@ def read_tags(root: str | os.PathLike[str] = ".") -> list[VersionTag]:
     return tags
 
 
+def list_tag_refs(root: str | os.PathLike[str] = ".") -> set[tuple[str, str]]:
+    """Return ``(model, version)`` of every registration tag name (refs only: the cheapest read)."""
+    out = scm.git("for-each-ref", "--format=%(refname:strip=2)", "refs/tags/", cwd=root)
+    names = (parse_tag_name(line) for line in out.splitlines())
+    return {(n[0], n[1]) for n in names if n is not None and n[2] == "register"}
+
+
 def _version_tag(fields: list[str], parsed: tuple[str, str, Mark]) -> VersionTag:
-    name, _, tag_object, commit, tagger, email, date, message = fields
+    name, _, tag_object, commit, tagger, email, date, trailer_text, *message = fields
     model, version, mark = parsed
+    trailers: dict[str, str] = {}
+    for line in trailer_text.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key.startswith("Mlops-"):
+            trailers[key] = value.strip()
     return VersionTag(
         name=name,
         model=model,
@@ -157,7 +213,8 @@ def _version_tag(fields: list[str], parsed: tuple[str, str, Mark]) -> VersionTag
         tagger=tagger,
         email=email.strip("<>"),
         date=date,
-        metadata=parse_metadata(message),
+        metadata=parse_metadata(message[0]) if message else None,
+        trailers=trailers,
     )
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlops_gitops.manifests import (
+    Manifest,
     ManifestError,
     Pin,
     abort_canary,
@@ -21,6 +22,7 @@ from mlops_gitops.manifests import (
     start_canary,
 )
 from mlops_gitops.project import template_root
+from mlops_gitops.roundtrip import parse_roundtrip
 
 MD5_NEW = "e" * 32
 
@@ -270,6 +272,7 @@ def test_promotion_changes_only_the_intended_bytes(
     others = {k: v for k, v in before.models.items() if k != model}
     assert {k: v for k, v in after.models.items() if k != model} == others
     assert (after.serving, after.monitoring) == (before.serving, before.monitoring)
+    assert after == Manifest.model_validate(parse_roundtrip(new, "x"))  # the fast reader agrees
     old_lines, new_lines = text.splitlines(), new.splitlines()
     if model not in rollouts:  # an insertion: the old lines are all kept, in order
         matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)

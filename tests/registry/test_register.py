@@ -27,7 +27,12 @@ def test_register_tags_the_commit_with_lineage_metadata(model_repo: ModelRepo) -
     assert version.metrics == {"metrics/train.json": {"auc": 0.81}}
     message = git(model_repo.path, "tag", "-l", "--format=%(contents)", "credit-default@v1.0.0")
     assert message.startswith("Register credit-default v1.0.0\n\n")
-    assert json.loads(message.partition("\n\n")[2])["artifact"]["stage"] == "train"
+    body = message.partition("\n\n")[2]
+    assert json.JSONDecoder().raw_decode(body)[0]["artifact"]["stage"] == "train"
+    trailers = (
+        f"\n\nMlops-Artifact-Path: models/model.onnx\nMlops-Artifact-Md5: {version.artifact.md5}\n"
+    )
+    assert trailers in message
 
 
 def test_register_bumps_from_the_latest_version(model_repo: ModelRepo) -> None:

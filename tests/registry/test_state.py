@@ -226,3 +226,11 @@ def test_a_registration_older_than_the_history_comes_first(
     register(registered.path, "churn", version="v0.0.1", check_remote=False)
     git(registered.path, "checkout", "-q", "-f", "main")
     assert history(registered.path, "churn")[0].version == "v0.0.1"
+
+
+def test_the_package_names_its_public_api() -> None:
+    from mlops_gitops import registry
+
+    assert callable(registry.promote) and callable(registry.register) and callable(registry.gc)
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        registry.nope  # noqa: B018
