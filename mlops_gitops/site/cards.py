@@ -18,7 +18,7 @@ from typing import Any
 from mlops_gitops.audit import AuditEvent
 from mlops_gitops.registry import Event, ModelVersion, serving_intervals
 from mlops_gitops.reports.context import flatten
-from mlops_gitops.site.charts import plot_chart
+from mlops_gitops.site.charts import bar_chart, plot_chart
 from mlops_gitops.site.data import SiteData, VersionFiles, own_paths
 
 HEADLINE = ("roc_auc", "accuracy", "f1", "precision", "recall", "rmse", "mae", "r2", "auc")
@@ -85,6 +85,7 @@ class Card:
     slice_metrics: list[str]
     plots: list[tuple[str, str]]
     fairness: list[Metric]
+    importance: str
     explain_files: dict[str, bytes]
     history: list[AuditEvent]
     gates: list[AuditEvent]
@@ -150,11 +151,12 @@ def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card
         code=sorted(dict(meta.get("code") or {}).items()),
         validation=files.validation,
         schema=_schema(files.validation),
-        metrics=[m for m in numbers if ".slices." not in f".{m.name}." and not _is_fairness(m)],
+        metrics=[m for m in numbers if _is_evaluation(m)],
         slices=slice_rows(metrics),
         slice_metrics=_slice_metric_names(slice_rows(metrics)),
         plots=_plots(files, version.model),
         fairness=[m for m in numbers if _is_fairness(m)],
+        importance=_importance(numbers),
         explain_files=files.explain,
         history=history,
         gates=index.gates.get(version.commit, []),
@@ -220,6 +222,22 @@ def _doc_sections(sections: Mapping[str, str]) -> dict[str, str]:
 
 def _is_fairness(metric: Metric) -> bool:
     return "fairness" in metric.file
+
+
+def _is_evaluation(metric: Metric) -> bool:
+    sliced = ".slices." in f".{metric.name}."
+    return not (sliced or _is_fairness(metric) or "explain" in metric.file)
+
+
+def _importance(numbers: list[Metric]) -> str:
+    """Return the chart of the feature importances of the explanations (top 15), or ``""``."""
+    bars = [
+        (m.name.removeprefix("importance."), m.value)
+        for m in numbers
+        if "explain" in m.file and m.name.startswith("importance.") and m.name.count(".") == 1
+    ]
+    top = sorted(bars, key=lambda bar: -abs(bar[1]))[:15]
+    return bar_chart(top, title="feature importance", value_label="importance") if top else ""
 
 
 def _schema(validation: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -34,6 +34,7 @@ from mlops_gitops.site.markup import (
 )
 
 TEMPLATES = "templates/site"
+IMAGES = (".png", ".svg", ".jpg", ".jpeg")
 # Home is included into docs/index.md, so its links are relative to docs/, one level up.
 HOME_PAGE = "../index.md"
 
@@ -163,6 +164,7 @@ def write_cards(out: Output, env: jinja2.Environment, cards: list[Card], links: 
                 links=links,
                 test_rows=test_rows,
                 explain_link=f"explain/{report}" if report else None,
+                figures=sorted(f"explain/{r}" for r in card.explain_files if r.endswith(IMAGES)),
                 html_commit=lambda sha: _html_link(
                     links.commit_url(sha), (sha or "")[:8], code=True
                 ),
