@@ -109,3 +109,13 @@ def test_compliance_page_is_rendered_from_the_data_file(history_repo: History):
     settings, _ = generate_site(history_repo.path, now=NOW)
     expected = render_markdown(load_matrix(history_repo.path / "docs" / "compliance.yaml"))
     assert (settings.generated / "compliance.md").read_text() == expected
+
+
+def test_experiments_page_compares_branches_and_dvc_experiments(built):
+    _, result = built
+    page = (result.settings.generated / "experiments.md").read_text()
+    for column in ("HEAD", "exp/wider", "train/too-small", "shy-lamb"):
+        assert f"<th>{column}<br>" in page
+    assert "<td>train.width</td>" in page and "<strong>roc_auc</strong>" in page
+    assert "promote/" not in page  # merged branches are not experiments
+    assert "roc_auc by experiment" in page
