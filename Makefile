@@ -11,7 +11,7 @@ export DVCLIVE_NO_ANALYTICS := 1
 export NO_MKDOCS_2_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install system-deps demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml requirements/base.in requirements/lock.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,18 @@ $(STAMP): pyproject.toml requirements/base.in requirements/lock.txt
 
 install: $(STAMP)
 
+# Debian packages the tests use: a headless Chromium for the documentation
+# site's browser tests and ssh-keygen for SSH-signed approvals.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium openssh-client >/dev/null; \
+	  else echo "note: install the 'chromium' and 'openssh-client' packages to run every test"; fi; }
+
 demo: $(STAMP)
 	$(BIN)/mlops -v demo $(DEMO_DIR)
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -n auto -m "not network" -p no:cacheprovider
 
 test-fast: $(STAMP)

@@ -22,7 +22,15 @@ log = logging.getLogger(__name__)
 
 TEMPLATE = "templates/project"
 # Paths of the scaffold that the repository root links to (one source).
-LINKED_AT_ROOT = ("dvc.yaml", "params.yaml", "stages", "envs", "policies", ".dvcignore")
+LINKED_AT_ROOT = (
+    "dvc.yaml",
+    "params.yaml",
+    "stages",
+    "envs",
+    "policies",
+    ".dvcignore",
+    ".github",
+)
 
 
 @dataclass(frozen=True)
