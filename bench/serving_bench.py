@@ -245,6 +245,7 @@ class Case:
     url: str
     body: str
     headers: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -257,7 +258,8 @@ def free_port() -> int:
 def running(case: Case, log: Path) -> Iterator[None]:
     """Start a server and wait until it answers the benchmark request with 200."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(case.cmd, stdout=out, stderr=subprocess.STDOUT)
+        env = {**os.environ, **case.env}
+        proc = subprocess.Popen(case.cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
             deadline = time.monotonic() + 120
             while not _answers(case):
@@ -381,7 +383,10 @@ def measure(folder: Path, args: argparse.Namespace) -> None:
             "--workers",
             "1",
         ]
-        cases.append(Case("mlflow", cmd, f"http://127.0.0.1:{port}/invocations", mlflow_body()))
+        # mlflow starts 'uvicorn' from PATH: put its own environment's bin first
+        path = f"{Path(args.mlflow_python).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        url = f"http://127.0.0.1:{port}/invocations"
+        cases.append(Case("mlflow", cmd, url, mlflow_body(), env={"PATH": path}))
     if args.only:
         keep = {"floor", *args.only.split(",")}
         cases = [c for c in cases if c.kind in keep]
