@@ -135,7 +135,8 @@ def reload_local(server: RunningServer, *, deadline: float = READY_SECONDS) -> N
             last = httpx.get(f"{server.url}/v2/health/ready", timeout=2).json().get("last_reload")
         except (httpx.HTTPError, ValueError):
             last = None
-        if last and last.get("trigger") == "sighup" and last.get("at", 0) >= sent:
+        # any load after the signal: "sighup", or "start" when uvicorn restarted its workers
+        if last and last.get("at", 0) >= sent:
             if not last.get("ok"):
                 raise ServingError(f"the local server kept its old models: {last.get('error')}")
             return

@@ -86,6 +86,8 @@ def test_serve_answers_and_reloads_on_sighup(serving_root, onnx_models, tmp_path
     access = [x for x in lines if x.get("path") == "/v2/models/credit/infer"]
     assert access and access[0]["status"] == 200 and "predict-token" not in str(lines)
     assert not (serving_root / ".mlops" / "serve" / "dev.json").exists()
+    # the prediction log is flushed on shutdown
+    assert list((serving_root / "logs" / "predictions" / "dev" / "credit").glob("part-*.parquet"))
 
 
 def _ready(url: str) -> bool:
