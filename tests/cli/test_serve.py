@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 
@@ -239,3 +240,87 @@ def test_deploy_refuses_an_artifact_whose_bytes_changed(cli, serving_root, onnx_
     )
     assert result.exit_code == 1 and "refusing to load it" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def _self_signed(folder):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    import ipaddress
+
+    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=3650))
+        .add_extension(san, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def test_serve_speaks_tls_with_uvicorns_options(serving_root, tmp_path):
+    cert, key = _self_signed(tmp_path)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlops_gitops",
+            "serve",
+            "--env",
+            "dev",
+            "--root",
+            str(serving_root),
+            "--port",
+            str(port),
+            "--ssl-certfile",
+            str(cert),
+            "--ssl-keyfile",
+            str(key),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **TOKENS},
+    )
+    url = f"https://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return (
+                httpx.get(f"{url}/v2/health/ready", verify=str(cert), timeout=2).status_code == 200
+            )
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(ready, 60)
+        response = httpx.post(
+            f"{url}/v1/models/credit:predict",
+            json={"instances": [ROW]},
+            headers={"authorization": "Bearer predict-token"},
+            verify=str(cert),
+        )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert response.status_code == 200 and response.json()["model_version"] == "v1.0.0"

@@ -242,3 +242,14 @@ def test_live_is_cheap_and_ready_lists_models(serving_root, start_server):
     ready = httpx.get(f"{server.url}/v2/health/ready").json()
     assert ready["models"] == {"credit": ["v1.0.0"]} and ready["auth"] == "on"
     wait_until(lambda: httpx.get(f"{server.url}/v2/health/live").json()["live"], 5)
+
+
+def test_large_batches_are_scored_off_the_event_loop(serving_root, start_server):
+    server = start_server(serving_root)
+    server.wait_ready()
+    rows = [{**ROW, "age": float(20 + i % 60)} for i in range(300)]
+    with server.client() as client:
+        response = client.post("/v2/models/credit/infer", json=v2_body(rows))
+        live = client.get("/v2/health/live")
+    assert response.status_code == 200 and live.status_code == 200
+    assert response.json()["outputs"][0]["shape"] == [300]
