@@ -303,12 +303,11 @@ def test_serve_speaks_tls_with_uvicorns_options(serving_root, tmp_path):
         env={**os.environ, **TOKENS},
     )
     url = f"https://127.0.0.1:{port}"
+    trust = ssl.create_default_context(cafile=str(cert))
 
     def ready() -> bool:
         try:
-            return (
-                httpx.get(f"{url}/v2/health/ready", verify=str(cert), timeout=2).status_code == 200
-            )
+            return httpx.get(f"{url}/v2/health/ready", verify=trust, timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -318,7 +317,7 @@ def test_serve_speaks_tls_with_uvicorns_options(serving_root, tmp_path):
             f"{url}/v1/models/credit:predict",
             json={"instances": [ROW]},
             headers={"authorization": "Bearer predict-token"},
-            verify=str(cert),
+            verify=trust,
         )
     finally:
         proc.terminate()
