@@ -11,6 +11,10 @@ prediction logs under ``serving.prediction_log.path``.
 from __future__ import annotations
 
 from mlops_gitops.serving.auth import TokenStore, read_tokens
+from mlops_gitops.serving.batch import BatchOptions, BatchReport, predict_file
+from mlops_gitops.serving.deploy import DeployReport, deploy, verify_artifacts
+from mlops_gitops.serving.edge import EdgeExport, export_edge
+from mlops_gitops.serving.kube import Rendered, render_k8s
 from mlops_gitops.serving.model import LoadedModel, ServingError, load_model
 from mlops_gitops.serving.modelset import ModelSet, load_model_set
 from mlops_gitops.serving.plan import (
@@ -25,21 +29,31 @@ from mlops_gitops.serving.predlog import PredictionLog
 from mlops_gitops.serving.server import ServeOptions, find_running, serve
 
 __all__ = [
+    "BatchOptions",
+    "BatchReport",
+    "DeployReport",
+    "EdgeExport",
     "LoadedModel",
     "ModelPlan",
     "ModelSet",
     "PredictionLog",
     "PredictionLogSettings",
+    "Rendered",
     "ServeOptions",
     "ServingError",
     "ServingPlan",
     "ServingSettings",
     "TokenStore",
     "Variant",
+    "deploy",
+    "export_edge",
     "find_running",
     "load_model",
     "load_model_set",
+    "predict_file",
     "read_plan",
     "read_tokens",
+    "render_k8s",
     "serve",
+    "verify_artifacts",
 ]

@@ -13,6 +13,7 @@ import shutil
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +63,14 @@ def _build(path: Path, *, seed: int, iterations: int) -> BuiltModel:
         ("income", FloatTensorType([None, 1])),
         ("region", StringTensorType([None, 1])),
     ]
-    onx = to_onnx(
-        pipe,
-        initial_types=inputs,
-        options={id(clf): {"zipmap": False}},
-        target_opset={"": 17, "ai.onnx.ml": 3},
-    )
+    with warnings.catch_warnings():  # skl2onnx sets bool attributes; onnx warns (third party)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        onx = to_onnx(
+            pipe,
+            initial_types=inputs,
+            options={id(clf): {"zipmap": False}},
+            target_opset={"": 17, "ai.onnx.ml": 3},
+        )
     meta = onx.metadata_props.add()
     meta.key, meta.value = "features", '["age", "income", "region"]'
     data = onx.SerializeToString()
