@@ -250,7 +250,7 @@ def validate(document: dict[str, Any]) -> str:
     try:
         import kubernetes_validate
     except ImportError as exc:
-        raise DependencyMissingError("kubernetes-validate", "dev") from exc
+        raise DependencyMissingError("kubernetes-validate", "serve") from exc
     try:
         kubernetes_validate.validate(document, kubernetes_validate.latest_version(), strict=True)
     except kubernetes_validate.ValidationError as exc:
