@@ -1,7 +1,8 @@
 """Prometheus metrics of a server, in a registry of its own.
 
 Exposed at ``/metrics``: requests, errors and latency per model, version
-and route; which versions are loaded; reloads; the prediction-log queue.
+and route; which versions are loaded; reloads; the prediction-log queue;
+the process's CPU time and memory (``process_*``).
 Label children are cached so the request path pays one dictionary lookup.
 """
 
@@ -9,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.metrics import MetricWrapperBase
 
 from mlops_gitops.serving.modelset import ModelSet
@@ -71,6 +79,7 @@ class ServingMetrics:
             registry=r,
         )
         self.reload_ok.set(1)
+        ProcessCollector(registry=r)  # CPU seconds, resident memory, open fds of the process
         self._children: dict[tuple[str, ...], tuple[MetricWrapperBase, ...]] = {}
 
     def observe(self, model: str, version: str, route: str, *, seconds: float, rows: int) -> None:

@@ -222,6 +222,7 @@ def test_metrics_count_requests_per_model_version_and_route(serving_root, start_
     )
     assert 'mlops_request_errors_total{code="400",model="credit",route="v2"} 1.0' in text
     assert "mlops_model_info{md5=" in text
+    assert "process_resident_memory_bytes" in text
 
 
 def test_server_serves_its_openapi_description(serving_root, start_server):
