@@ -221,6 +221,8 @@ def score_batch(
 
 
 def _rows(schema: ModelSchema, batch: pa.RecordBatch, *, source: Path, offset: int) -> Rows:
+    import pyarrow.compute as pc
+
     names = set(batch.schema.names)
     missing = [f.name for f in schema.features if f.name not in names]
     if missing:
@@ -238,16 +240,19 @@ def _rows(schema: ModelSchema, batch: pa.RecordBatch, *, source: Path, offset: i
     categorical = {}
     for feature in schema.features:
         if feature.kind == "categorical":
-            column = batch.column(feature.name)
-            if column.null_count:
-                row = offset + int(
-                    np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
-                )
-                raise DataError(
-                    f"{source}: row {row} column '{feature.name}' is empty; expected a string"
-                )
-            categorical[feature.name] = column.cast("string").to_numpy(zero_copy_only=False)
+            # a null is the missing category: the empty string in the ONNX contract
+            column = pc.fill_null(_as_text(batch.column(feature.name), feature.name, source), "")
+            categorical[feature.name] = column.to_numpy(zero_copy_only=False)
     return Rows(schema, matrix, categorical)
+
+
+def _as_text(column: pa.Array, name: str, source: Path) -> pa.Array:
+    import pyarrow as pa
+
+    try:
+        return column.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise DataError(f"{source}: column '{name}' is {column.type}; expected text") from exc
 
 
 def _open(

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from mlops_gitops.serving.model import NUMERIC_TYPES, Feature, LoadedModel, ModelSchema, Rows
+from mlops_gitops.serving.model import (
+    MISSING_CATEGORY,
+    NUMERIC_TYPES,
+    Feature,
+    LoadedModel,
+    ModelSchema,
+    Rows,
+)
 
 Columns = dict[str, np.ndarray]
 Decoder = Callable[[Mapping[str, Any], ModelSchema], Rows]
@@ -266,14 +273,14 @@ def _explain_record(row: object, names: Sequence[str], where: str) -> None:
 
 def _column(values: list[Any], feature: Feature, where: str) -> np.ndarray:
     if feature.kind == "categorical":
-        if not all(type(v) is str for v in values):
-            bad = next(i for i, v in enumerate(values) if type(v) is not str)
+        bad = next((i for i, v in enumerate(values) if v is not None and type(v) is not str), None)
+        if bad is not None:
+            at = _at(where, bad)
             raise RequestError(
-                422,
-                f"{_at(where, bad)}: {values[bad]!r} for '{feature.name}'; expected a string",
-                _at(where, bad),
+                422, f"{at}: {values[bad]!r} for '{feature.name}'; expected a string or null", at
             )
-        return np.array(values, dtype=object)
+        # null is the missing category, the empty string in the ONNX contract
+        return np.array([MISSING_CATEGORY if v is None else v for v in values], dtype=object)
     array = np.asarray(values) if values else np.empty(0)
     if array.dtype.kind in "iuf" and array.ndim == 1:
         return array.astype(np.float64, copy=False)

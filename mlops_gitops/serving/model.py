@@ -46,6 +46,8 @@ _V2_TYPES = {
 }
 
 
+# The missing value of a categorical feature in the ONNX contract (numeric: NaN).
+MISSING_CATEGORY = ""
 # v2 datatypes a numeric feature accepts (converted to the model's float type).
 NUMERIC_TYPES = frozenset(
     {

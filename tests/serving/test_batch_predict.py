@@ -45,11 +45,18 @@ def test_parquet_to_csv_keeps_every_column_when_asked(credit, tmp_path):
     assert out["score"].between(0, 1).all()
 
 
-def test_empty_categorical_value_names_the_row(credit, tmp_path):
+def test_missing_categories_are_scored_as_the_empty_category(credit, tmp_path):
     frame = _frame(4)
     frame.loc[2, "region"] = None
     frame.to_parquet(tmp_path / "in.parquet")
-    with pytest.raises(DataError, match="row 2 column 'region' is empty"):
+    predict_with(credit, (tmp_path / "in.parquet", tmp_path / "out.parquet"))
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == 4
+
+
+def test_failed_run_leaves_no_output(credit, tmp_path):
+    frame = _frame(4).assign(income="lots")
+    frame.to_parquet(tmp_path / "in.parquet")
+    with pytest.raises(DataError, match="column 'income'"):
         predict_with(credit, (tmp_path / "in.parquet", tmp_path / "out.parquet"))
     assert not (tmp_path / "out.parquet").exists()
 

@@ -73,7 +73,7 @@ def test_v2_nested_data_and_integer_types_decode():
         (
             [
                 {"name": "age", "datatype": "FP32", "shape": [1], "data": [1]},
-                {"name": "region", "datatype": "BYTES", "shape": [1], "data": [None]},
+                {"name": "region", "datatype": "BYTES", "shape": [1], "data": [3]},
             ],
             "inputs[1].data[0]",
         ),
