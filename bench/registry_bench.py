@@ -186,11 +186,19 @@ def time_command(command: list[str], cwd: Path, runs: int) -> tuple[float, float
     import resource
 
     walls, cpus = [], []
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(cwd.parent / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # time an installed package: bytecode cached
+    subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False)  # warm-up
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(
-            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
         )
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)

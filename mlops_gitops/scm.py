@@ -108,15 +108,18 @@ def show_file(rev: str, path: str, cwd: str | os.PathLike[str] = ".") -> str | N
 
 
 def cat_file_batch(
-    objects: Sequence[str], cwd: str | os.PathLike[str] = "."
+    objects: Sequence[str], cwd: str | os.PathLike[str] = ".", *, follow_symlinks: bool = False
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Yield ``(name, type, content)`` for many objects with one ``cat-file --batch``.
 
-    A missing object yields ``(name, "missing", None)``.
+    A missing object yields ``(name, "missing", None)``. With
+    ``follow_symlinks``, ``REV:PATH`` names follow symbolic links inside the tree.
     """
     if not objects:
         return
-    out = git_bytes("cat-file", "--batch", cwd=cwd, input=("\n".join(objects) + "\n").encode())
+    flags = ["--follow-symlinks"] if follow_symlinks else []
+    data = ("\n".join(objects) + "\n").encode()
+    out = git_bytes("cat-file", "--batch", *flags, cwd=cwd, input=data)
     pos = 0
     for name in objects:
         end = out.index(b"\n", pos)
@@ -193,3 +196,42 @@ def git_status(
     proc = _run(args, cwd=cwd, input=input, env=env, check=False)
     out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
     return proc.returncode, out, err
+
+
+def git_records(
+    *args: str, cwd: str | os.PathLike[str] = ".", separator: str = "\n"
+) -> Iterator[str]:
+    """Yield the records of ``git ARGS``'s output (split on ``separator``) while git runs.
+
+    For long outputs (a log of the whole history): the caller parses
+    records while git still writes them.
+
+    Raises:
+        ScmError: git exited non-zero (raised once the output is consumed).
+    """
+    import codecs
+    from io import BufferedReader
+    from typing import cast
+
+    full_env = {**os.environ, **GIT_ENV_CLEAN}
+    try:
+        proc = subprocess.Popen(
+            ["git", *args], cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except FileNotFoundError as exc:
+        raise ScmError("git is not installed or not on PATH") from exc
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    buffer = ""
+    stdout = cast("BufferedReader", proc.stdout)  # a pipe
+    stderr = cast("BufferedReader", proc.stderr)
+    with proc:
+        for chunk in iter(lambda: stdout.read1(1 << 16), b""):
+            *records, buffer = (buffer + decoder.decode(chunk)).split(separator)
+            yield from records
+        buffer += decoder.decode(b"", final=True)
+        errors = stderr.read().decode(errors="replace").strip().splitlines()
+    if proc.returncode != 0:
+        reason = errors[-1] if errors else f"exit status {proc.returncode}"
+        raise ScmError(f"git {args[0]} failed in {cwd}: {reason}")
+    if buffer:
+        yield buffer

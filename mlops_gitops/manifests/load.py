@@ -15,23 +15,16 @@ from pydantic import BaseModel, ValidationError
 
 from mlops_gitops import scm
 from mlops_gitops.errors import ConfigError
+from mlops_gitops.manifests.conventions import ENVIRONMENTS_FILE, ENVS_DIR, manifest_path
 from mlops_gitops.manifests.fastyaml import FastYamlError, load_fast
 from mlops_gitops.manifests.schema import Environments, Manifest
 from mlops_gitops.roundtrip import parse_roundtrip
-
-ENVS_DIR = "envs"
-ENVIRONMENTS_FILE = "environments.yaml"
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class ManifestError(ConfigError):
     """An environment manifest or ``environments.yaml`` is missing or not valid."""
-
-
-def manifest_path(env: str) -> str:
-    """Return the repository-relative path of the manifest of ``env``."""
-    return f"{ENVS_DIR}/{env}.yaml"
 
 
 def parse_manifest(text: str, origin: str) -> Manifest:
@@ -94,9 +87,8 @@ def read_environments(
     if rev is None:
         texts = [_read(Path(root) / rel) for rel in rels]
     else:
-        found = {
-            name: blob for name, _, blob in scm.cat_file_batch([f"{rev}:{r}" for r in rels], root)
-        }
+        names = [f"{rev}:{r}" for r in rels]
+        found = {n: blob for n, _, blob in scm.cat_file_batch(names, root, follow_symlinks=True)}
         texts = [_blob_text(found[f"{rev}:{rel}"], rel, rev) for rel in rels]
     return {
         env: parse_manifest(text, rel) for env, rel, text in zip(order, rels, texts, strict=True)
@@ -119,7 +111,8 @@ def _read(path: Path) -> str:
 def _read_at(root: Path, rel: str, rev: str | None) -> str:
     if rev is None:
         return _read(root / rel)
-    return _blob_text(next(scm.cat_file_batch([f"{rev}:{rel}"], root))[2], rel, rev)
+    blob = next(scm.cat_file_batch([f"{rev}:{rel}"], root, follow_symlinks=True))[2]
+    return _blob_text(blob, rel, rev)
 
 
 def _validate(model: type[M], text: str, origin: str) -> M:

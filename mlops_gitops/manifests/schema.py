@@ -15,17 +15,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-MODEL_NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9_/-]*[a-zA-Z0-9])?"
-SEMVER = (
-    r"v(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
+from mlops_gitops.manifests.conventions import (
+    DURATION,
+    ENV_NAME,
+    MD5,
+    MODEL_NAME,
+    QUANTITY,
+    SEMVER,
 )
-MD5 = r"[0-9a-f]{32}(?:\.dir)?"
-ENV_NAME = r"[a-z][a-z0-9-]*"
-DURATION = r"(?:\d+[wdhms])+"
-QUANTITY = r"\d+(?:\.\d+)?(?:m|k|Ki|Mi|Gi|Ti|M|G|T)?"
-MODEL_NAME_RE = re.compile(f"^{MODEL_NAME}$")
-SEMVER_RE = re.compile(f"^{SEMVER}$")
+
 DURATION_RE = re.compile(r"(\d+)([wdhms])")
 _SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mlops_gitops import scm
-from mlops_gitops.manifests.load import ENVIRONMENTS_FILE, ENVS_DIR
+from mlops_gitops.manifests.conventions import ENVIRONMENTS_FILE, envs_dir
 from mlops_gitops.registry.graph import Graph, build_graph, parse_time
 from mlops_gitops.registry.versions import VersionTag
 
@@ -116,19 +116,22 @@ def read_history(root: str | os.PathLike[str], rev: str) -> tuple[Graph, list[Dr
 
     The events are drafts, unordered (see :func:`order_events`).
     """
-    out = scm.git(
+    folder = envs_dir(root, rev)
+    records = scm.git_records(
         "log", "--topo-order", f"--format={_LOG_FORMAT}", "--name-only",
-        f"--relative={ENVS_DIR}/", rev, cwd=root,
+        f"--relative={folder}/", rev, cwd=root, separator="\x1e",
     )  # fmt: skip
     rows: list[tuple[str, int, list[str]]] = []
     commits: list[_Commit] = []
-    for record in out.split("\x1e")[1:]:
+    for record in records:
+        if not record:
+            continue
         head, _, names = record.partition("\x1d")
         commit, stamp, parents, rest = head.split("\x1f", 3)
         rows.append((commit, int(stamp), parents.split()))
         if not names.strip():
             continue
-        files = [f"{ENVS_DIR}/{name}" for name in names.splitlines() if _is_manifest(name)]
+        files = [f"{folder}/{name}" for name in names.splitlines() if _is_manifest(name)]
         if files and " " not in parents:  # merges bring the changes of their branch commits
             commits.append(_parse_commit(commit, parents, rest, files))
     graph = build_graph(rows)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlops_gitops import pipeline, scm
 from mlops_gitops.errors import PipelineError
-from mlops_gitops.manifests.load import manifest_path
+from mlops_gitops.manifests.conventions import manifest_path
 from mlops_gitops.registry.state import RegistryState, load_state
 from mlops_gitops.registry.versions import (
     Mark,

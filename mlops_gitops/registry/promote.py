@@ -16,15 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops_gitops import scm
-from mlops_gitops.manifests import edit as manifest_edit
-from mlops_gitops.manifests.edit import Document, edit_text
-from mlops_gitops.manifests.load import manifest_path
-from mlops_gitops.manifests.schema import Artifact, CanaryRollout, Pin
+from mlops_gitops.manifests.conventions import envs_dir, manifest_path
 from mlops_gitops.registry.events import serving_intervals
 from mlops_gitops.registry.state import RegistryState, load_state
 from mlops_gitops.registry.versions import ModelVersion, RegistryError, locked_md5
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from mlops_gitops.manifests.edit import Document
+    from mlops_gitops.manifests.schema import Pin
 
 ENTRY = "registry"
 
@@ -104,10 +108,11 @@ def promote(
     _check_usable(target)
     pin = _pin(root, target)
     source = _check_order(state, target, to, now or datetime.now(UTC))
+    _check_source_pin(state, source, pin, model)
     current = state.manifests[to].models.get(model)
-    if current is not None and isinstance(current.rollout, CanaryRollout):
+    if current is not None and current.rollout.strategy == "canary":
         raise RegistryError(
-            f"{manifest_path(to)} models.{model}: a canary of {current.rollout.candidate.version} "
+            f"{manifest_path(to)} models.{model}: a canary of {current.running_versions()[1]} "
             f"is running; run 'mlops promote {model} --to {to} --complete' or '--abort' first"
         )
     if current is not None and current.version == version:
@@ -118,7 +123,7 @@ def promote(
         change = _Change(
             "promote", model, version, source, to, pin, previous, subject, target.commit
         )
-        return _write(state, change, lambda d: manifest_edit.set_model(d, model, pin))
+        return _write(state, change, lambda d: _edits().set_model(d, model, pin))
     if current is None:
         raise RegistryError(
             f"{model} does not run in {to} yet, so a canary has no baseline; "
@@ -129,7 +134,7 @@ def promote(
     change = _Change(
         "canary", model, version, source, to, pin, previous, subject, target.commit, canary
     )
-    return _write(state, change, lambda d: manifest_edit.start_canary(d, model, pin, canary))
+    return _write(state, change, lambda d: _edits().start_canary(d, model, pin, canary))
 
 
 def complete_canary(root: str | os.PathLike[str], model: str, *, env: str) -> Promotion:
@@ -142,7 +147,7 @@ def complete_canary(root: str | os.PathLike[str], model: str, *, env: str) -> Pr
     return _write(
         load_state(root, with_history=False),
         change,
-        lambda d: manifest_edit.complete_canary(d, model),
+        lambda d: _edits().complete_canary(d, model),
     )
 
 
@@ -152,7 +157,7 @@ def abort_canary(root: str | os.PathLike[str], model: str, *, env: str) -> Promo
     subject = f"Abort the canary of {model} {candidate.version} in {env}"
     change = _Change("canary-abort", model, candidate.version, env, env, candidate, stable, subject)
     return _write(
-        load_state(root, with_history=False), change, lambda d: manifest_edit.abort_canary(d, model)
+        load_state(root, with_history=False), change, lambda d: _edits().abort_canary(d, model)
     )
 
 
@@ -161,7 +166,7 @@ def _running_canary(root: str | os.PathLike[str], model: str, env: str) -> tuple
     state.check_model(model)
     deployment = state.manifests[_env(state, env)].models.get(model)
     rollout = deployment.rollout if deployment else None
-    if deployment is None or not isinstance(rollout, CanaryRollout):
+    if deployment is None or rollout is None or rollout.strategy != "canary":
         raise RegistryError(f"{manifest_path(env)} models.{model}: no canary is running in {env}")
     return deployment.version, rollout.candidate
 
@@ -197,7 +202,14 @@ def rollback(
     change = _Change(
         "rollback", name, target_version, env, env, pin, current, subject, target.commit
     )
-    return _write(state, change, lambda d: manifest_edit.set_model(d, name, pin))
+    return _write(state, change, lambda d: _edits().set_model(d, name, pin))
+
+
+def _edits() -> ModuleType:
+    """Return the manifest edits (imported on use: they need ruamel and pydantic)."""
+    from mlops_gitops.manifests import edit
+
+    return edit
 
 
 def _writable_state(root: str | os.PathLike[str], *, history: bool = True) -> RegistryState:
@@ -258,6 +270,8 @@ def _pin(root: str | os.PathLike[str], version: ModelVersion) -> Pin:
             f"{version.commit[:8]} has {found} for {version.artifact.path}; "
             "the tag was moved or its artifact changed; run 'mlops verify'"
         )
+    from mlops_gitops.manifests.schema import Artifact, Pin
+
     artifact = Artifact(path=version.artifact.path, md5=version.artifact.md5)
     return Pin(version=version.version, artifact=artifact)
 
@@ -290,6 +304,17 @@ def _check_order(state: RegistryState, version: ModelVersion, env: str, now: dat
     )
 
 
+def _check_source_pin(state: RegistryState, source: str, pin: Pin, model: str) -> None:
+    """Refuse when the environment it comes from pins another hash for this version."""
+    deployment = state.manifests[source].models.get(model) if source in state.manifests else None
+    for route in deployment.routes() if deployment else []:
+        if route.version == pin.version and route.artifact.md5 != pin.artifact.md5:
+            raise RegistryError(
+                f"{manifest_path(source)} pins md5 {route.artifact.md5} for {model} {pin.version} "
+                f"but its registration says {pin.artifact.md5}; run 'mlops verify --env {source}'"
+            )
+
+
 def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f}h"
 
@@ -300,10 +325,10 @@ def _check_weight(weight: int) -> None:
 
 
 def _write(state: RegistryState, change: _Change, edit: Callable[[Document], object]) -> Promotion:
-    rel = manifest_path(change.env)
     base = state.snapshot.rev
+    rel = f"{envs_dir(state.root, base)}/{change.env}.yaml"  # envs/ may link elsewhere
     text = scm.show_file(base, rel, state.root) or ""
-    new_text, _, _ = edit_text(text, edit, origin=rel)
+    new_text, _, _ = _edits().edit_text(text, edit, origin=manifest_path(change.env))
     message = change.message()
     commit = scm.commit_to_branch(
         Path(state.root),

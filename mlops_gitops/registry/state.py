@@ -12,9 +12,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlops_gitops.manifests.load import read_environments
-from mlops_gitops.manifests.schema import Environments, Manifest, ModelDeployment
 from mlops_gitops.registry.events import Event, order_events, read_history, tag_events
 from mlops_gitops.registry.graph import Snapshot, parse_time, resolve_at
 from mlops_gitops.registry.versions import (
@@ -28,6 +27,9 @@ from mlops_gitops.registry.versions import (
     read_tags,
     semver_key,
 )
+
+if TYPE_CHECKING:
+    from mlops_gitops.manifests.schema import Environments, Manifest, ModelDeployment
 
 
 @dataclass(frozen=True)
@@ -145,12 +147,13 @@ def load_state(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from mlops_gitops.manifests.load import list_environments
-
     snapshot = resolve_at(root, at)
     with ThreadPoolExecutor(max_workers=2) as pool:
         history = pool.submit(read_history, root, snapshot.rev) if with_history else None
         pending_tags = pool.submit(read_tags, root, models, with_metadata=with_metadata)
+        # imported here, while git works: validation needs pydantic, reading git does not
+        from mlops_gitops.manifests.load import list_environments, read_environments
+
         environments = list_environments(root, rev=snapshot.rev)
         manifests = read_environments(root, rev=snapshot.rev)
         tags = pending_tags.result()

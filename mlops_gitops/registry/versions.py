@@ -10,7 +10,6 @@ with one ``git for-each-ref``.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -20,7 +19,7 @@ from typing import Any, Literal
 
 from mlops_gitops import scm
 from mlops_gitops.errors import MlopsError
-from mlops_gitops.manifests.schema import MODEL_NAME, SEMVER, SEMVER_RE
+from mlops_gitops.manifests.conventions import MODEL_NAME, SEMVER, SEMVER_RE
 
 TAG_RE = re.compile(
     rf"^(?P<model>{MODEL_NAME})@(?P<version>{SEMVER})(?P<mark>!archived|!)?(?:#\d+)?$"
@@ -175,9 +174,11 @@ def read_tags(
     if not patterns:
         return []
     fmt = TAG_FORMAT if with_metadata else SUMMARY_FORMAT
-    out = scm.git("for-each-ref", f"--format={fmt}", *patterns, cwd=root)
+    records = scm.git_records(
+        "for-each-ref", f"--format={fmt}", *patterns, cwd=root, separator="\x1e\n"
+    )
     tags: list[VersionTag] = []
-    for record in out.split("\x1e\n"):
+    for record in records:
         fields = record.split("\x1f")
         if len(fields) < len(_FIELDS) or fields[1] != "tag":
             continue
@@ -252,6 +253,8 @@ def bump_version(latest: str | None, part: Literal["major", "minor", "patch"]) -
 
 def closest(word: str, candidates: list[str]) -> str:
     """Return a hint naming the closest of ``candidates`` to ``word``."""
+    import difflib
+
     near = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
     picked = near or sorted(candidates, key=semver_or_text)[-3:]
     return ", ".join(picked) if picked else "none"

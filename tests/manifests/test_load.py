@@ -63,3 +63,11 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     path.write_text("models:\n  churn: [\n")
     with pytest.raises(ManifestError, match=r"prod\.yaml:3: not valid YAML"):
         load_manifest(path)
+
+
+def test_the_package_names_its_public_api() -> None:
+    from mlops_gitops import manifests
+
+    assert manifests.manifest_path("prod") == "envs/prod.yaml"
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        manifests.nope  # noqa: B018

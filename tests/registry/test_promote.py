@@ -270,3 +270,39 @@ def test_a_malformed_manifest_is_refused_and_nothing_is_written(registered: Mode
     ):
         promote(registered.path, "credit-default", "v1.0.0", to="dev")
     assert git(registered.path, "branch", "--list").strip() == "* main"
+
+
+def test_envs_may_be_a_symbolic_link(registered: ModelRepo, deploy: Callable[..., str]) -> None:
+    from mlops_gitops.registry import history, status
+
+    (registered.path / "deploy").mkdir()
+    (registered.path / "envs").rename(registered.path / "deploy" / "envs")
+    (registered.path / "envs").symlink_to("deploy/envs")
+    git(registered.path, "add", "-A")
+    git(registered.path, "commit", "-q", "-m", "Keep the manifests in deploy/")
+
+    deploy("credit-default", "v1.0.0", "dev", DAY1)
+
+    changed = git(registered.path, "show", "--name-only", "--format=", "HEAD^2").split()
+    assert changed == ["deploy/envs/dev.yaml"]
+    assert [(r.model, r.version, r.since) for r in status(registered.path)] == [
+        ("credit-default", "v1.0.0", DAY1)
+    ]
+    assert history(registered.path, "credit-default", env="dev")[0].kind == "promote"
+
+
+def test_promote_refuses_a_source_pin_that_does_not_match_the_registration(
+    registered: ModelRepo, deploy: Callable[..., str]
+) -> None:
+    from mlops_gitops.registry import find_version
+
+    deploy("credit-default", "v1.0.0", "dev", DAY1)
+    artifact = find_version(registered.path, "credit-default", "v1.0.0").artifact
+    assert artifact is not None
+    manifest = registered.path / "envs" / "dev.yaml"
+    manifest.write_text(manifest.read_text().replace(artifact.md5, "f" * 32))
+    git(registered.path, "commit", "-q", "-am", "Hand edit of the hash")
+    with pytest.raises(
+        RegistryError, match=r"^envs/dev\.yaml pins md5 f{32} for credit-default v1\.0\.0"
+    ):
+        promote(registered.path, "credit-default", "v1.0.0", to="staging")

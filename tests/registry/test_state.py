@@ -234,3 +234,14 @@ def test_the_package_names_its_public_api() -> None:
     assert callable(registry.promote) and callable(registry.register) and callable(registry.gc)
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         registry.nope  # noqa: B018
+
+
+def test_a_failing_streamed_git_read_raises_once_consumed(registered: ModelRepo) -> None:
+    from mlops_gitops import scm
+    from mlops_gitops.errors import ScmError
+
+    with pytest.raises(ScmError, match=r"^git log failed in"):
+        list(scm.git_records("log", "no-such-revision", cwd=registered.path))
+    assert list(scm.git_records("tag", "--list", "churn@*", cwd=registered.path)) == [
+        "churn@v1.0.0"
+    ]
