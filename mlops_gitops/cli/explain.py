@@ -32,7 +32,8 @@ from mlops_gitops.cli.output import echo_json, echo_table
     "--counterfactual", is_flag=True, help="Also find the smallest change that flips the decision."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def explain(  # noqa: PLR0917 (click passes one parameter per option)
+def explain(
+    *,
     model: str,
     version: str | None,
     model_path: Path | None,

@@ -123,10 +123,19 @@ def _render(run: MonitoringRun) -> None:
 @click.option("--token-env", help="Environment variable holding the server's bearer token.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def replay(  # noqa: PLR0913 (one parameter per option)
-    *, env: str | None, url: str, model: str | None, drift: float, rows: int, seed: int, batch: int,
-    token_env: str | None, root: Path, as_json: bool,
-) -> None:  # fmt: skip
+def replay(
+    *,
+    env: str | None,
+    url: str,
+    model: str | None,
+    drift: float,
+    rows: int,
+    seed: int,
+    batch: int,
+    token_env: str | None,
+    root: Path,
+    as_json: bool,
+) -> None:
     """Send the sample's drifted later period to a server, then its feedback labels."""
     import os
 

@@ -66,7 +66,8 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as
     help="Serve only this model (or one pinned version of it); repeatable.",
 )
 @click.option("--no-access-log", is_flag=True, help="Do not write JSON access-log lines.")
-def serve(  # noqa: PLR0913, PLR0917 (click passes one parameter per option)
+def serve(
+    *,
     env: str,
     root: Path,
     host: str,
@@ -121,7 +122,8 @@ def serve(  # noqa: PLR0913, PLR0917 (click passes one parameter per option)
 )
 @ROOT
 @JSON
-def predict(  # noqa: PLR0913, PLR0917 (click passes one parameter per option)
+def predict(
+    *,
     env: str,
     model: str,
     source: Path,
@@ -205,7 +207,8 @@ class _Progress:
 @click.option("--label", default=None, help="Default: the version's data.label parameter.")
 @ROOT
 @JSON
-def export_edge(  # noqa: PLR0917 (click passes one parameter per option)
+def export_edge(
+    *,
     model: str,
     version: str,
     out_dir: Path | None,
@@ -248,7 +251,8 @@ def render() -> None:
 @click.option("--namespace", default=None)
 @ROOT
 @JSON
-def render_k8s(  # noqa: PLR0917 (click passes one parameter per option)
+def render_k8s(
+    *,
     env: str,
     out_dir: Path | None,
     image: str | None,
@@ -287,8 +291,8 @@ def render_k8s(  # noqa: PLR0917 (click passes one parameter per option)
 @click.option("--port", default=8080, show_default=True, type=int)
 @ROOT
 @JSON
-def deploy(  # noqa: PLR0917 (click passes one parameter per option)
-    env: str, start: str, registry_check: str, host: str, port: int, root: Path, as_json: bool
+def deploy(
+    *, env: str, start: str, registry_check: str, host: str, port: int, root: Path, as_json: bool
 ) -> None:
     """Verify ENV's artifacts, render its resources, and start or reload the local server."""
     from mlops_gitops.serving.deploy import deploy as run_deploy
