@@ -30,6 +30,7 @@ system-deps:
 	  else echo "note: install the 'chromium' and 'openssh-client' packages to run every test"; fi; }
 
 demo: $(STAMP)
+	rm -rf $(DEMO_DIR) $(DEMO_DIR)-dvc-remote
 	$(BIN)/mlops -v demo $(DEMO_DIR)
 
 test: $(STAMP) system-deps

@@ -59,7 +59,7 @@ def dvc(
     Raises:
         PipelineError: DVC exited non-zero; the message holds its last error line.
     """
-    full_env = {**os.environ, **DVC_ENV, **(env or {})}
+    full_env = {**os.environ, **DVC_ENV, "PATH": _path_with_interpreter(), **(env or {})}
     proc = subprocess.run(
         [*dvc_executable(), *args],
         cwd=cwd,
@@ -71,6 +71,13 @@ def dvc(
     if proc.returncode != 0:
         raise PipelineError(f"dvc {' '.join(args)} failed in {cwd}: {_last_error(proc.stderr)}")
     return proc.stdout or ""
+
+
+def _path_with_interpreter() -> str:
+    """Return PATH with this interpreter's folder first, so stages run `python` from it."""
+    folder = str(Path(sys.executable).parent)
+    rest = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != folder]
+    return os.pathsep.join([folder, *rest])
 
 
 def _last_error(stderr: str | None) -> str:
@@ -340,7 +347,7 @@ def repro_timed(
     import time
 
     now = clock or time.perf_counter
-    env = {**os.environ, **DVC_ENV}
+    env = {**os.environ, **DVC_ENV, "PATH": _path_with_interpreter()}
     proc = subprocess.Popen(
         [*dvc_executable(), "repro"],
         cwd=root,

@@ -25,7 +25,7 @@ from mlops_gitops.errors import (
 # name -> (module under mlops_gitops.cli, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("project", "init", "Scaffold a new project of the convention."),
-    "demo": ("project", "demo", "Scaffold a demo project and run the whole pipeline."),
+    "demo": ("project", "demo", "Run the whole loop on the sample: pipeline to drift alert."),
     "params": ("project", "params", "Show the composed params, with Hydra overrides."),
     "compliance": ("compliance", "compliance", "Render and check the compliance matrix."),
     "register": ("registry", "register", "Register a model version (Git tag MODEL@vX.Y.Z)."),

@@ -30,12 +30,15 @@ def init(directory: Path, remote: Path | None, name: str | None, as_json: bool) 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
 @click.option("--rows", type=int, help="Rows of the built-in sample (default: params.yaml).")
+@click.option(
+    "--pipeline-only", is_flag=True, help="Stop after the pipeline (no registry, serving, monitoring)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def demo(directory: Path, rows: int | None, as_json: bool) -> None:
-    """Scaffold DIRECTORY, run the pipeline, push artifacts and show the metrics."""
-    from mlops_gitops.project import run_demo
+def demo(directory: Path, rows: int | None, pipeline_only: bool, as_json: bool) -> None:
+    """Run the whole loop in DIRECTORY: pipeline, registry, serving, drift alert."""
+    from mlops_gitops.demo import run_demo
 
-    result = run_demo(directory, rows=rows)
+    result = run_demo(directory, rows=rows, loop=not pipeline_only)
     if as_json:
         echo_json(result)
         return
