@@ -128,7 +128,9 @@ def _configure_alerts(root: Path, url: str) -> None:
                     "channels": ["local-webhook"],
                 }
             ],
-            "channels": {"local-webhook": {"type": "webhook", "url": url, "secret_env": SECRET_ENV}},
+            "channels": {
+                "local-webhook": {"type": "webhook", "url": url, "secret_env": SECRET_ENV}
+            },
         }
     scm.commit_all("Send dev drift alerts to the local webhook receiver", cwd=root)
 

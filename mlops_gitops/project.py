@@ -119,4 +119,3 @@ def _write_scaffold(path: Path, name: str) -> list[str]:
         path.rmdir()
     os.replace(staging, path)
     return written
-

@@ -11,7 +11,9 @@ from mlops_gitops.cli.output import echo_json
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--remote", type=click.Path(file_okay=False, path_type=Path), help="DVC remote folder.")
+@click.option(
+    "--remote", type=click.Path(file_okay=False, path_type=Path), help="DVC remote folder."
+)
 @click.option("--name", help="Project name (default: the folder name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def init(directory: Path, remote: Path | None, name: str | None, as_json: bool) -> None:
@@ -31,7 +33,9 @@ def init(directory: Path, remote: Path | None, name: str | None, as_json: bool) 
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
 @click.option("--rows", type=int, help="Rows of the built-in sample (default: params.yaml).")
 @click.option(
-    "--pipeline-only", is_flag=True, help="Stop after the pipeline (no registry, serving, monitoring)."
+    "--pipeline-only",
+    is_flag=True,
+    help="Stop after the pipeline (no registry, serving, monitoring).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def demo(directory: Path, rows: int | None, pipeline_only: bool, as_json: bool) -> None:
