@@ -44,8 +44,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check mlops_gitops tests bench
 	$(BIN)/mypy
 
+# The quick benchmarks; the others (serving with wrk, registry and drift against
+# GTO and evidently in their own environments, site, forge, pipeline) are run
+# one by one: see the docstring at the top of each bench/*.py.
 bench: $(STAMP)
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/gate_bench.py
+	$(BIN)/python bench/data_stages.py
 
 clean:
 	rm -rf $(DEMO_DIR) $(DEMO_DIR)-dvc-remote .pytest_cache
