@@ -112,7 +112,7 @@ def resolve_model(
     onnx = _checked(
         fetch_object(root, registration.artifact.md5), registration.artifact.md5, origin
     )
-    path, md5 = _train_split(registration.data, origin)
+    path, md5 = _train_split(registration.data or {}, origin)
     return ResolvedModel(onnx, _checked(fetch_object(root, md5), md5, f"{origin} {path}"))
 
 

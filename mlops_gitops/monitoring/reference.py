@@ -101,7 +101,7 @@ def resolve_reference(root: Path, model: str, version: str, config: MonitoringCo
 
     registration = find_version(root, model, version)
     origin = f"{model}@{version}"
-    path, md5 = pick_reference_path(registration.data, config.reference, origin)
+    path, md5 = pick_reference_path(registration.data or {}, config.reference, origin)
     local = fetch_object(root, md5)
     if file_md5(local) != md5:
         raise ReferenceError(f"{origin}: {path} in the DVC cache does not match its hash {md5}")
@@ -110,8 +110,8 @@ def resolve_reference(root: Path, model: str, version: str, config: MonitoringCo
         model=model,
         version=version,
         frame=frame,
-        label=label_of(registration.params),
-        test_metrics=metrics_of_test_set(registration.metrics),
+        label=label_of(registration.params or {}),
+        test_metrics=metrics_of_test_set(registration.metrics or {}),
         source=f"{path} (md5 {md5[:12]})",
     )
 
