@@ -80,7 +80,13 @@ def render_markdown(matrix: Matrix) -> str:
     for row in matrix.requirements:
         if row.area != area:
             area = row.area
-            lines += ["", f"## {area}", "", "| ID | Requirement | Status | How | Proved by |", "|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"## {area}",
+                "",
+                "| ID | Requirement | Status | How | Proved by |",
+                "|---|---|---|---|---|",
+            ]
         tests = "<br>".join(f"`{t}`" for t in row.tests) or "—"
         how = row.how.replace("|", "\\|") or "—"
         lines.append(f"| {row.id} | {row.requirement} | {row.status} | {how} | {tests} |")

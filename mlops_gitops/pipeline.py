@@ -114,7 +114,11 @@ def parse_lock(text: str, origin: str = "dvc.lock") -> dict[str, LockedOut]:
         for out in (body or {}).get("outs") or []:
             md5 = out.get("md5") or out.get("hash") or ""
             outs[out["path"]] = LockedOut(
-                path=out["path"], md5=md5, stage=stage, size=out.get("size"), nfiles=out.get("nfiles")
+                path=out["path"],
+                md5=md5,
+                stage=stage,
+                size=out.get("size"),
+                nfiles=out.get("nfiles"),
             )
     return outs
 
@@ -140,7 +144,9 @@ def read_json(path: Path) -> dict[str, Any]:
     return value
 
 
-def repro(root: str | os.PathLike[str] = ".", *, targets: Sequence[str] = (), stream: bool = True) -> str:
+def repro(
+    root: str | os.PathLike[str] = ".", *, targets: Sequence[str] = (), stream: bool = True
+) -> str:
     """Run ``dvc repro`` in ``root`` (streaming its progress when ``stream``)."""
     return dvc("repro", *targets, cwd=root, capture=not stream)
 

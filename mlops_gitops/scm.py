@@ -78,7 +78,9 @@ def find_root(start: str | os.PathLike[str] = ".") -> Path:
     """Return the top folder of the git work tree that holds ``start``."""
     path = Path(start)
     if not git_ok("rev-parse", "--is-inside-work-tree", cwd=path):
-        raise ScmError(f"{path.resolve()}: not inside a git repository; run 'git init' or 'mlops init'")
+        raise ScmError(
+            f"{path.resolve()}: not inside a git repository; run 'git init' or 'mlops init'"
+        )
     return Path(git("rev-parse", "--show-toplevel", cwd=path).strip())
 
 
