@@ -273,7 +273,7 @@ def collect_data_changes(root: str | os.PathLike[str], base: str | None) -> list
         new, old = current.get(path), previous.get(path)
         if new is not None and old is not None and new.md5 == old.md5:
             continue
-        stage = (new or old).stage  # type: ignore[union-attr]
+        stage = new.stage if new is not None else previous[path].stage
         changes.append(
             DataChange(
                 path=path,
