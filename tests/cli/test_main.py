@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from mlops_gitops.errors import format_chain, ConfigError
+from mlops_gitops.errors import ConfigError, format_chain
 
 
 def test_help_lists_commands(cli):
@@ -63,6 +63,9 @@ def test_format_chain_joins_causes_on_one_line():
 
 def test_python_dash_m_runs_the_cli():
     out = subprocess.run(
-        [sys.executable, "-m", "mlops_gitops", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "mlops_gitops", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "mlops" in out.stdout
