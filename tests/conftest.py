@@ -50,7 +50,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
-    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
+    (home / ".gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+    )
     yield home
     os.environ.clear()
     os.environ.update(saved)
@@ -84,7 +86,9 @@ def gen_tree(root: Path, tree: Mapping[str, str | bytes], commit: str | None = N
 def gen(tmp_path: Path) -> Callable[..., None]:
     """``gen(tree, commit=None, root=tmp_path)``: write files and optionally commit them."""
 
-    def _gen(tree: Mapping[str, str | bytes], commit: str | None = None, root: Path | None = None) -> None:
+    def _gen(
+        tree: Mapping[str, str | bytes], commit: str | None = None, root: Path | None = None
+    ) -> None:
         gen_tree(root or Path.cwd(), tree, commit)
 
     return _gen
@@ -160,7 +164,10 @@ def project(reference_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     """A private copy of the reference project (with its DVC remote), as the current folder."""
     shutil.copytree(reference_project / "project", tmp_path / "project", symlinks=True)
     shutil.copytree(reference_project / "dvc-remote", tmp_path / "dvc-remote")
-    run(["dvc", "remote", "modify", "local", "url", str(tmp_path / "dvc-remote")], tmp_path / "project")
+    run(
+        ["dvc", "remote", "modify", "local", "url", str(tmp_path / "dvc-remote")],
+        tmp_path / "project",
+    )
     monkeypatch.chdir(tmp_path / "project")
     return tmp_path / "project"
 
