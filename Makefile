@@ -43,6 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check mlops_gitops tests bench
 	$(BIN)/ruff format --check mlops_gitops tests bench
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_code_shape.py
 
 # The quick benchmarks; the others (serving with wrk, registry and drift against
 # GTO and evidently in their own environments, site, forge, pipeline) are run
