@@ -80,3 +80,21 @@ def test_scaffolded_project_passes_its_own_tests(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " passed" in proc.stdout
+
+
+@pytest.mark.slow
+def test_scaffolded_project_passes_its_offline_pre_commit_hooks(tmp_path):
+    import subprocess
+    import sys
+
+    result = init_project(tmp_path / "credit", remote=tmp_path / "remote")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=result.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "lint the policies" in proc.stdout
+    assert not scm.is_dirty(result.path, untracked=True)

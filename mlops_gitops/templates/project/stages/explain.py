@@ -16,7 +16,7 @@ def main() -> None:
         sensitive=params["schema"]["sensitive"],
         threshold=params["evaluate"]["threshold"],
         rules=params["schema"].get("columns", {}),
-    )
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

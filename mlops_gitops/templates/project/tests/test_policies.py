@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from mlops_gitops.policies import list_policy_cases, load_policy_set, run_policy_case
 
 CASES = list_policy_cases(load_policy_set(Path(__file__).resolve().parents[1] / "policies"))
