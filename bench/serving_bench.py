@@ -11,8 +11,12 @@ after the other with ``wrk`` (Debian package ``wrk``):
 * ``floor``: a bare ASGI callable + orjson + ONNX Runtime (no framework);
 * ``fastapi``: FastAPI with a pydantic v2 request model + ONNX Runtime;
 * ``mlops``: ``mlops serve`` with bearer auth, canary routing (90/10 between
-  two versions), Prometheus metrics, prediction logging and JSON access logs on;
+  two versions), real-time validation against the training schema (both
+  versions registered; their schema resolved from the registered training
+  data), Prometheus metrics, prediction logging and JSON access logs on;
 * ``mlops-quiet``: the same with the JSON access log off (``--no-access-log``);
+* ``mlops-unvalidated``: ``mlops`` with ``monitoring.validation.enabled: false``
+  (what the validation costs);
 * ``mlflow``: ``mlflow models serve`` of the same ONNX model (only when
   ``--mlflow-python`` names an interpreter with MLflow installed).
 
@@ -21,7 +25,8 @@ back in each of ``--rounds`` rounds, so a baseline and its comparison see
 the same machine load; ratios are taken within a round, then the median.
 Single-row p50 comes from ``wrk -c1`` (one connection, sequential requests);
 throughput from ``wrk -c8``. Goals (serving issue): mlops p50 <= 1.5x floor,
-mlops throughput >= 50% of floor, and >= 50x MLflow's throughput.
+mlops throughput >= 50% of floor (with validation on), and >= 50x MLflow's
+throughput.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -51,8 +57,8 @@ NAMES = [f"f{i:02d}" for i in range(N_FEATURES)]
 TOKEN = "bench-predict-token"
 
 
-def build_model(folder: Path) -> tuple[Path, Path]:
-    """Train the benchmark model and write two versions (different md5, same graph)."""
+def build_model(folder: Path) -> tuple[Path, Path, Any]:
+    """Train the benchmark model; write two versions (different md5, same graph) and its data."""
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
     from sklearn.compose import ColumnTransformer
@@ -82,7 +88,7 @@ def build_model(folder: Path) -> tuple[Path, Path]:
         path = folder / f"model-{version}.onnx"
         path.write_bytes(onx.SerializeToString())
         paths.append(path)
-    return paths[0], paths[1]
+    return paths[0], paths[1], frame
 
 
 def md5(path: Path) -> str:
@@ -91,25 +97,68 @@ def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def make_project(folder: Path, v1: Path, v2: Path) -> Path:
-    """Write a project whose 'bench' environment runs v1 with a 10% canary of v2."""
+ENVS = {"bench": "true", "bench-unvalidated": "false"}
+
+
+def make_project(folder: Path, v1: Path, v2: Path, train: Any) -> Path:
+    """Write a registered project whose 'bench' environment runs v1 with a 10% canary of v2.
+
+    Both versions are registered with the training data as their reference, so
+    the server resolves their input schema and validates every request
+    ('bench-unvalidated' is the same with validation off).
+    """
     root = folder / "project"
     (root / "envs").mkdir(parents=True)
-    for path in (v1, v2):
+    data = root / "data" / "prepared" / "train.parquet"
+    data.parent.mkdir(parents=True)
+    train.to_parquet(data, index=False)
+    for path in (v1, v2, data):
         digest = md5(path)
         target = root / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    (root / "envs" / "environments.yaml").write_text("environments:\n  bench:\n    feeds: []\n")
-    (root / "envs" / "bench.yaml").write_text(
-        "models:\n  bench:\n    version: v1.0.0\n"
-        f"    artifact: {{path: models/model.onnx, md5: {md5(v1)}}}\n"
-        "    rollout:\n      strategy: canary\n      weight: 10\n"
-        "      candidate:\n        version: v2.0.0\n"
-        f"        artifact: {{path: models/model.onnx, md5: {md5(v2)}}}\n"
-        "serving:\n  prediction_log:\n    path: logs/predictions\n    max_rows_per_file: 100000\n"
+    (root / "envs" / "environments.yaml").write_text(
+        "environments:\n" + "".join(f"  {env}:\n    feeds: []\n" for env in ENVS)
     )
+    for env, enabled in ENVS.items():
+        (root / "envs" / f"{env}.yaml").write_text(
+            "models:\n  bench:\n    version: v1.0.0\n"
+            f"    artifact: {{path: models/model.onnx, md5: {md5(v1)}}}\n"
+            "    rollout:\n      strategy: canary\n      weight: 10\n"
+            "      candidate:\n        version: v2.0.0\n"
+            f"        artifact: {{path: models/model.onnx, md5: {md5(v2)}}}\n"
+            "serving:\n  prediction_log:\n"
+            f"    path: logs/predictions/{env}\n    max_rows_per_file: 100000\n"
+            f"monitoring:\n  validation: {{enabled: {enabled}, reject: false}}\n"
+        )
+    register_versions(root, {"v1.0.0": v1, "v2.0.0": v2}, data)
     return root
+
+
+def register_versions(root: Path, versions: dict[str, Path], data: Path) -> None:
+    """Commit a dvc.lock per version (the model trained on ``data``) and register each."""
+    from mlops_gitops.registry import register
+
+    for key in ("AUTHOR", "COMMITTER"):
+        os.environ.setdefault(f"GIT_{key}_NAME", "bench")
+        os.environ.setdefault(f"GIT_{key}_EMAIL", "bench@localhost")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    (root / ".gitignore").write_text("/data/\n/models/\n/logs/\n/.dvc/cache/\n/.mlops/\n")
+    (root / "dvc.yaml").write_text(
+        "stages:\n  export:\n    cmd: python -c pass\n"
+        "    deps: [data/prepared/train.parquet]\n    outs: [models/model.onnx]\n"
+        "artifacts:\n  bench:\n    path: models/model.onnx\n    type: model\n"
+    )
+    for version, model in versions.items():
+        (root / "dvc.lock").write_text(
+            "schema: '2.0'\nstages:\n  export:\n    cmd: python -c pass\n    deps:\n"
+            f"    - path: data/prepared/train.parquet\n      hash: md5\n      md5: {md5(data)}\n"
+            f"      size: {data.stat().st_size}\n    outs:\n    - path: models/model.onnx\n"
+            f"      hash: md5\n      md5: {md5(model)}\n      size: {model.stat().st_size}\n"
+        )
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+        subprocess.run(["git", "commit", "-qm", f"Train {version}"], cwd=root, check=True)
+        register(root, "bench", version=version, check_remote=False)
 
 
 # --- the baseline servers, run in a child process: python serving_bench.py --run KIND ---
@@ -227,7 +276,8 @@ def run_child(kind: str, port: int, target: str) -> None:
 
         os.environ["MLOPS_PREDICT_TOKENS"] = TOKEN
         quiet = kind == "mlops-quiet"
-        serve(target, "bench", ServeOptions(port=port, access_log=not quiet))
+        env = "bench-unvalidated" if kind == "mlops-unvalidated" else "bench"
+        serve(target, env, ServeOptions(port=port, access_log=not quiet))
         return
     app = floor_app(target) if kind == "floor" else fastapi_app(target)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -352,10 +402,10 @@ def main() -> None:
 
 
 def measure(folder: Path, args: argparse.Namespace) -> None:
-    v1, v2 = build_model(folder)
-    root = make_project(folder, v1, v2)
+    v1, v2, train = build_model(folder)
+    root = make_project(folder, v1, v2, train)
     cases = []
-    for kind in ("floor", "fastapi", "mlops", "mlops-quiet"):
+    for kind in ("floor", "fastapi", "mlops", "mlops-quiet", "mlops-unvalidated"):
         port = free_port()
         mine = kind.startswith("mlops")
         target = str(root) if mine else str(v1)
@@ -393,8 +443,24 @@ def measure(folder: Path, args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as stack:
         for case in cases:
             stack.enter_context(running(case, folder / f"{case.kind}.log"))
+        for case in cases:
+            if case.kind.startswith("mlops"):
+                print(f"{case.kind}: validation {describe_validation(case)}", flush=True)
         rounds = [measure_round(cases, args.seconds, folder) for _ in range(args.rounds)]
     report(rounds, root)
+
+
+def describe_validation(case: Case) -> str:
+    """Return what the server says about its request validation (readiness details)."""
+    ready = httpx.get(case.url.split("/v2/")[0] + "/v2/health/ready", timeout=5).json()
+    validation = ready["validation"]
+    if not validation["enabled"]:
+        return "off"
+    versions = validation["versions"]
+    if not all(v["validated"] for v in versions.values()):
+        raise SystemExit(f"{case.kind}: a version is not validated: {versions}")
+    mode = "reject" if validation["reject"] else "count"
+    return f"on ({mode}) for {', '.join(sorted(versions))}"
 
 
 def measure_round(cases: list[Case], seconds: int, folder: Path) -> dict[str, tuple[float, float]]:
@@ -432,6 +498,9 @@ def report(rounds: list[dict[str, tuple[float, float]]], root: Path) -> None:
             print(f"goal throughput >= 50x MLflow: {ratio:.0f}x -> {met}")
         else:
             print("MLflow: not measured (pass --mlflow-python)")
+        if "mlops-unvalidated" in kinds:
+            ratio = statistics.median(r["mlops"][0] / r["mlops-unvalidated"][0] for r in rounds)
+            print(f"validation cost: mlops p50 / mlops-unvalidated p50 = {ratio:.2f}x")
         logged = sum(1 for _ in (root / "logs" / "predictions").rglob("part-*.parquet"))
         print(f"prediction-log part files written by mlops during the run: {logged}")
 

@@ -2,10 +2,11 @@
 
 Owns the inference server (Open Inference Protocol v2, canary and A/B
 routing, health, Prometheus metrics, prediction logs, bearer-token auth,
-hot reload), batch prediction, edge export and the Kubernetes rendering of
-an environment. Reads ``envs/<env>.yaml`` through :mod:`mlops_gitops.manifests`
-and artifacts from the DVC cache or remote by content hash; writes
-prediction logs under ``serving.prediction_log.path``.
+hot reload, real-time validation against the training schema), batch
+prediction, edge export and the Kubernetes rendering of an environment.
+Reads ``envs/<env>.yaml`` through :mod:`mlops_gitops.manifests` and
+artifacts from the DVC cache or remote by content hash; writes prediction
+logs under ``serving.prediction_log.path``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mlops_gitops.serving.plan import (
     PredictionLogSettings,
     ServingPlan,
     ServingSettings,
+    ValidationSettings,
     Variant,
     read_plan,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "ServingPlan",
     "ServingSettings",
     "TokenStore",
+    "ValidationSettings",
     "Variant",
     "deploy",
     "export_edge",

@@ -1,9 +1,10 @@
 """The inference routes as raw ASGI endpoints: the hot path of the server.
 
 Each request is authorised, routed to a version, decoded against that
-version's schema, scored, logged and counted without building Starlette
-request or response objects (``bench/serving_bench.py`` measures the
-difference against the framework layers it skips).
+version's schema, checked against its training schema, scored, logged and
+counted without building Starlette request or response objects
+(``bench/serving_bench.py`` measures the difference against the framework
+layers it skips).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mlops_gitops.serving.model import LoadedModel, Rows, ServingError, labels_a
 from mlops_gitops.serving.modelset import ServedModel
 from mlops_gitops.serving.predlog import PredictionBatch
 from mlops_gitops.serving.state import ServerState
+from mlops_gitops.serving.validation import InputCheck, rejection
 
 # Batches at least this large run in a worker thread so the event loop stays free.
 THREAD_ROWS = 256
@@ -123,6 +125,9 @@ class InferenceEndpoint:
             model = pick_version(find_served(state, params["name"]), params.get("version"), headers)
             payload = codec.parse_json(await read_body(receive, headers, state.max_body))
             rows = self.decode(payload, model.schema)
+            check = model.input_check
+            if check is not None:
+                self._validate(model, check, rows, payload)
             rid = request_id(headers, payload)
             scope["mlops"] = (model.name, model.version, rid)
             if rows.count >= THREAD_ROWS:
@@ -136,6 +141,17 @@ class InferenceEndpoint:
         elapsed = time.perf_counter() - started
         await send_json(send, 200, *self._answer(model, rows, outputs, (rid, elapsed)))
         return 200
+
+    def _validate(
+        self, model: LoadedModel, check: InputCheck, rows: Rows, payload: Mapping[str, Any]
+    ) -> None:
+        """Count the batch's violations of the training schema; refuse it when set to reject."""
+        found = check.check(rows)
+        if found is None:
+            return
+        self.state.metrics.count_violations(model.name, model.version, found.counts.items())
+        if check.reject:
+            raise rejection(found, rows, check=check, route=self.route, payload=payload)
 
     def _answer(
         self,

@@ -1,13 +1,15 @@
 """Prometheus metrics of a server, in a registry of its own.
 
 Exposed at ``/metrics``: requests, errors and latency per model, version
-and route; which versions are loaded; reloads; the prediction-log queue;
-the process's CPU time and memory (``process_*``).
+and route; input values that violate the training schema per model,
+version, column and kind; which versions are loaded; reloads; the
+prediction-log queue; the process's CPU time and memory (``process_*``).
 Label children are cached so the request path pays one dictionary lookup.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from prometheus_client import (
@@ -78,6 +80,12 @@ class ServingMetrics:
             "Batches waiting for the prediction-log writer.",
             registry=r,
         )
+        self.violations = Counter(
+            "mlops_input_violations",
+            "Request values that violate the training schema, per column and kind.",
+            ("model", "version", "column", "kind"),
+            registry=r,
+        )
         self.reload_ok.set(1)
         ProcessCollector(registry=r)  # CPU seconds, resident memory, open fds of the process
         self._children: dict[tuple[str, ...], tuple[MetricWrapperBase, ...]] = {}
@@ -102,6 +110,13 @@ class ServingMetrics:
         """Count one refused or failed request."""
         self.errors.labels(model, route, str(code)).inc()
         self.requests.labels(model, "", route, str(code)).inc()
+
+    def count_violations(
+        self, model: str, version: str, counts: Iterable[tuple[tuple[str, str], int]]
+    ) -> None:
+        """Add a batch's violations per (column, kind) to ``mlops_input_violations_total``."""
+        for (column, kind), count in counts:
+            self.violations.labels(model, version, column, kind).inc(count)
 
     def show_models(self, models: ModelSet) -> None:
         """Replace the loaded-model info with the versions of ``models``."""

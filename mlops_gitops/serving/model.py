@@ -23,6 +23,8 @@ from mlops_gitops.errors import MlopsError
 if TYPE_CHECKING:
     import onnxruntime
 
+    from mlops_gitops.serving.validation import InputCheck
+
 FeatureKind = Literal["numeric", "categorical"]
 
 # ONNX element types the contract allows for a raw feature column.
@@ -204,6 +206,8 @@ class LoadedModel:
     path: Path
     session: onnxruntime.InferenceSession = field(repr=False, compare=False)
     schema: ModelSchema = field(compare=False)
+    # The training schema of the version, compiled for requests (None: not validated).
+    input_check: InputCheck | None = field(default=None, repr=False, compare=False)
 
     def infer(self, rows: Rows) -> dict[str, np.ndarray]:
         """Score rows; return every model output by name."""

@@ -76,6 +76,8 @@ class ModelSet:
     env: str
     models: Mapping[str, ServedModel]
     loaded_at: float
+    # "model@version" -> whether requests are validated, and why not (readiness details)
+    validation: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     def get(self, name: str) -> ServedModel | None:
         """Return the served model ``name``, or None."""

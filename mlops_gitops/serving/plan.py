@@ -65,13 +65,29 @@ class PredictionLogSettings:
 
 
 @dataclass(frozen=True)
+class ValidationSettings:
+    """Real-time validation of requests (the manifest's ``monitoring.validation``).
+
+    ``reference`` and ``range_tolerance`` (``monitoring.reference``,
+    ``monitoring.quality.range_tolerance``) say which registered data the
+    training schema is derived from and how far its ranges are widened.
+    """
+
+    enabled: bool = True
+    reject: bool = False
+    reference: Literal["train", "test"] = "train"
+    range_tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
 class ServingSettings:
-    """Scale-out and logging settings of an environment."""
+    """Scale-out, logging and validation settings of an environment."""
 
     replicas: int = 1
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     autoscaling: Mapping[str, int] = field(default_factory=dict)
     prediction_log: PredictionLogSettings = field(default_factory=PredictionLogSettings)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,7 @@ def read_plan(root: str | os.PathLike[str], env: str) -> ServingPlan:
 
     Raises:
         ManifestError: the manifest is missing or not valid.
+        MonitoringConfigError: its ``monitoring:`` section is not valid.
         ServingError: a pinned artifact is a directory rather than an ONNX file.
     """
     from mlops_gitops.manifests import read_environment
@@ -160,6 +177,19 @@ def _settings(manifest: Manifest, env: str) -> ServingSettings:
             path=log.path if log else f"{DEFAULT_LOG_ROOT}/{env}",
             rotate_rows=log.max_rows_per_file if log else 10_000,
         ),
+        validation=_validation(manifest, env),
+    )
+
+
+def _validation(manifest: Manifest, env: str) -> ValidationSettings:
+    from mlops_gitops.monitoring.config import load_monitoring_config
+
+    config = load_monitoring_config(manifest.monitoring, origin=f"envs/{env}.yaml")
+    return ValidationSettings(
+        enabled=config.validation.enabled,
+        reject=config.validation.reject,
+        reference=config.reference,
+        range_tolerance=config.quality.range_tolerance,
     )
 
 

@@ -4,8 +4,10 @@
 reference. :class:`Reloader` builds a new set in a background thread when
 the manifest file changes, on SIGHUP, or on the admin route, and swaps it in
 atomically; a failed load keeps the old set and records why (log, metrics,
-readiness details). Requests in flight keep the set they started with, so a
-reload never fails a request.
+readiness details). Loading a set includes resolving the training schema of
+each version for request validation (:mod:`mlops_gitops.serving.validation`).
+Requests in flight keep the set they started with, so a reload never fails a
+request.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import MlopsError, format_chain
 from mlops_gitops.serving.auth import TokenStore
@@ -24,6 +27,10 @@ from mlops_gitops.serving.metrics import ServingMetrics
 from mlops_gitops.serving.modelset import ModelSet, load_model_set
 from mlops_gitops.serving.plan import ServingPlan
 from mlops_gitops.serving.predlog import PredictionLog
+from mlops_gitops.serving.validation import SchemaKey, SchemaResolver, add_input_checks
+
+if TYPE_CHECKING:
+    from mlops_gitops.monitoring.validation import InputSchema
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +61,8 @@ class ServerState:
     models: ModelSet | None = None
     last_reload: ReloadOutcome | None = None
     predictions: PredictionLog | None = None
+    # Where the training schema of a version comes from (default: its registration).
+    resolve_schema: SchemaResolver | None = None
 
     def readiness(self) -> dict[str, object]:
         """Return the readiness details served by ``/v2/health/ready``."""
@@ -66,6 +75,12 @@ class ServerState:
                 name: list(served.order)
                 for name, served in (self.models.models.items() if self.models else ())
             },
+        }
+        validation = self.plan.settings.validation
+        details["validation"] = {
+            "enabled": validation.enabled,
+            "reject": validation.reject,
+            "versions": dict(self.models.validation) if self.models else {},
         }
         if last is not None:
             details["last_reload"] = {
@@ -87,6 +102,7 @@ class Reloader:
         self._stop = threading.Event()
         self._fingerprint = _fingerprint(state.plan.source)
         self._watcher: threading.Thread | None = None
+        self._schemas: dict[SchemaKey, InputSchema] = {}
 
     def start(self) -> None:
         """Load the first set in the background and start watching the manifest."""
@@ -117,6 +133,9 @@ class Reloader:
             try:
                 plan = state.load_plan()
                 models = load_model_set(plan, threads=state.threads)
+                models = add_input_checks(
+                    models, plan, resolve=state.resolve_schema, cache=self._schemas
+                )
             except MlopsError as exc:
                 return self._failed(trigger, format_chain(exc))
             state.plan, state.models = plan, models  # the atomic swap
