@@ -170,6 +170,24 @@ def forge_queue(*, forge_path: Path | None, as_json: bool) -> None:
     echo_table(["job", "state", "branch", "sha", "attempts", "result"], rows)
 
 
+@forge.command("issues")
+@PATH_OPTION
+@JSON_OPTION
+def forge_issues(*, forge_path: Path | None, as_json: bool) -> None:
+    """List the forge's issues (monitoring alerts); without --forge-path, this clone's copy."""
+    from mlops_gitops.forge.issues import list_issues
+
+    found = list_issues(forge_path.resolve() if forge_path else _root())
+    if as_json:
+        echo_json(found)
+        return
+    if not found:
+        click.echo("no issues; in a clone run 'mlops forge track' and 'git fetch' first")
+        return
+    rows = [(i.number, i.state, i.created_at, ",".join(i.labels), i.title) for i in found]
+    echo_table(["#", "state", "opened", "labels", "title"], rows)
+
+
 @click.command()
 @PATH_OPTION
 @click.option("--once", is_flag=True, help="Process the jobs pending now, then exit.")

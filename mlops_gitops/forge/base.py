@@ -1,14 +1,15 @@
 """The forge interface: where reports, gate decisions and approvals live.
 
 A forge backend publishes a rendered PR report (one per change, updated in
-place), sets the gate as a required status, and lists the approvals given
-on a change. The ``policies`` concept never sees a forge; the ``ci``
-concept turns its decisions into :class:`GateStatus` values for a forge.
+place), sets the gate as a required status, lists the approvals given on a
+change, and opens issues (the ``forge_issue`` alert channel of monitoring).
+The ``policies`` concept never sees a forge; the ``ci`` concept turns its
+decisions into :class:`GateStatus` values for a forge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -130,4 +131,8 @@ class Forge(Protocol):
 
     def read_gate(self, target: Target) -> GateStatus | None:
         """Return the recorded gate decision of ``target.sha``, or None."""
+        ...
+
+    def open_issue(self, title: str, body: str, labels: Sequence[str]) -> str:
+        """Open an issue (e.g. a monitoring alert); return its URL or identifier."""
         ...

@@ -5,7 +5,8 @@ the token from ``GITHUB_TOKEN``. Installation tokens (``ghs_…``, the token
 of GitHub Actions and of GitHub Apps) may create check runs; personal
 tokens set the commit status only. Plots and the full report go to the
 dedicated ``mlops-reports`` branch in one commit per report (never to a
-third party) and the PR comment links them.
+third party) and the PR comment links them. Alert issues are opened with
+``POST /repos/{owner}/{repo}/issues`` (the token needs ``issues: write``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import base64
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -211,6 +212,16 @@ class GitHubForge:
                     decision, status.get("description") or "", target_url=status.get("target_url")
                 )
         return None
+
+    def open_issue(self, title: str, body: str, labels: Sequence[str]) -> str:
+        """Open an issue with ``labels`` (GitHub creates missing labels); return its URL."""
+        text = body if len(body) <= COMMENT_LIMIT else body[: COMMENT_LIMIT - 1] + "…"
+        repo = self.repository()
+        with _api(f"opening the issue '{title[:60]}'"):
+            issue = repo.create_issue(title[:256], body=text, labels=list(labels))
+        if issue is None:
+            raise ForgeError(f"github: opening the issue '{title[:60]}' returned nothing")
+        return str(issue.html_url)
 
     # --- GitHub specifics -----------------------------------------------------
     def repository(self) -> Repository:

@@ -4,7 +4,9 @@
 the post-receive hook queues a pipeline run for each pushed branch, the
 pre-receive hook enforces the gate and the approvals. Reports and gate
 decisions are notes (``refs/notes/mlops-reports``, ``refs/notes/mlops-gate``)
-that only the runner writes; clones fetch them with ``mlops forge track``.
+that only the runner writes; issues (monitoring alerts) are JSON files on
+``refs/notes/mlops-issues`` (:mod:`mlops_gitops.forge.issues`); clones fetch
+all of them with ``mlops forge track``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import logging
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_gitops import scm
-from mlops_gitops.forge import approvals, notes
+from mlops_gitops.forge import approvals, issues, notes
 from mlops_gitops.forge.base import Approval, ForgeError, GateStatus, Publication, Report, Target
 from mlops_gitops.roundtrip import write_atomic
 
@@ -189,6 +192,14 @@ class LocalForge:
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ForgeError(f"{GATE_REF} note of {target.sha[:12]}: not a gate decision") from exc
+
+    def open_issue(self, title: str, body: str, labels: Sequence[str]) -> str:
+        """Commit the issue to ``refs/notes/mlops-issues``; return where it is stored."""
+        return issues.open_issue(self.git_dir, title, body, labels).location
+
+    def list_issues(self) -> list[issues.Issue]:
+        """Return the forge's issues, by number."""
+        return issues.list_issues(self.git_dir)
 
     def read_attachment(self, target: Target, name: str) -> bytes | None:
         """Return a plot stored beside the report of ``target``."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,3 +201,50 @@ def test_unknown_forge_is_a_reported_channel_failure(tmp_path: Path) -> None:
     channel = ForgeIssueChannel("forge", config, ChannelContext(forge=forge))
     with pytest.raises(ChannelError, match=r"refused the issue \(unknown forge 'nowhere'"):
         channel.send(ALERT)
+
+
+def test_forge_issue_channel_opens_a_github_issue_through_the_forge_backend(
+    tmp_path: Path,
+) -> None:
+    from mlops_gitops.monitoring.run import ForgeIssues
+    from tests.conftest import run
+    from tests.forge.emulator import GitHubEmulator, Identity
+
+    bare = tmp_path / "hosted.git"
+    run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], tmp_path)
+    tokens = {"ghs_actions": Identity("github-actions[bot]", 41898282, "installation")}
+    with GitHubEmulator(bare, tokens=tokens) as emulator:
+        environ = {
+            "MLOPS_FORGE": "github",
+            "GITHUB_REPOSITORY": "acme/models",
+            "GITHUB_TOKEN": "ghs_actions",
+            "GITHUB_API_URL": emulator.api_url,
+        }
+        context = ChannelContext(environ=environ, forge=ForgeIssues(tmp_path, environ))
+        build_channel("forge", ChannelConfig(type="forge_issue"), context).send(ALERT)
+    [issue] = emulator.state.issues.values()
+    assert emulator.schema_errors == []
+    assert (issue.title, issue.labels) == (ALERT.title, ["monitoring", "P2"])
+    assert issue.body is not None and "indicator: drift.share = 0.67" in issue.body
+
+
+def test_forge_issue_channel_commits_an_issue_to_the_local_forge(
+    git_repo: Path, cli: Callable[..., Any]
+) -> None:
+    from mlops_gitops.monitoring.run import ForgeIssues
+    from tests.conftest import run
+
+    forge = git_repo.parent / "forge.git"
+    assert cli("forge", "init", str(forge)).exit_code == 0
+    run(["git", "remote", "add", "origin", str(forge)], git_repo)
+    environ = {"MLOPS_FORGE": "local"}
+    context = ChannelContext(environ=environ, forge=ForgeIssues(git_repo, environ))
+    config = ChannelConfig(type="forge_issue", labels=["monitoring", "credit"])
+    build_channel("forge", config, context).send(ALERT)
+
+    assert cli("forge", "track").exit_code == 0
+    run(["git", "fetch", "-q", "origin"], git_repo)
+    listed = cli("forge", "issues", "--json")
+    [issue] = json.loads(listed.stdout)
+    assert (issue["number"], issue["title"]) == (1, ALERT.title)
+    assert issue["labels"] == ["monitoring", "credit", "P2"] and "window: 24h" in issue["body"]

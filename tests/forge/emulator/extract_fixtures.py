@@ -43,6 +43,8 @@ SOURCES: dict[str, tuple[str, str, str, int | None]] = {
     "git_blob": ("Repository_create_blob.json", "POST", "/git/blobs", None),
     "git_tree": ("Repository_tree.json", "GET", "/git/trees/", None),
     "git_commit": ("Repository_create_commit.json", "POST", "/git/commits", None),
+    "issue": ("Repository_create_issue.json", "POST", "/issues", None),
+    "label": ("Issue_add_labels.json", "POST", "/labels", 0),
 }
 
 

@@ -45,6 +45,7 @@ OPERATIONS: list[tuple[str, str, str]] = [
     ("POST", "/repos/{owner}/{repo}/git/trees", "201"),
     ("POST", "/repos/{owner}/{repo}/git/commits", "201"),
     ("GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}", "200"),
+    ("POST", "/repos/{owner}/{repo}/issues", "201"),
 ]
 DROP = {"example", "examples", "description", "summary", "externalDocs", "x-github", "deprecated"}
 

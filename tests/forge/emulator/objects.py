@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import quote
 
 from . import render
-from .state import NOW, CheckRun, Comment, Identity, Pull, Review, State, Status
+from .state import NOW, CheckRun, Comment, Identity, Issue, Pull, Review, State, Status
 
 REPO_ID = 424242
 
@@ -284,3 +285,43 @@ def git_commit(state: State, urls: dict[str, str], sha: str) -> dict[str, Any]:
             "verified_at": None,
         },
     )
+
+
+def label(state: State, urls: dict[str, str], name: str) -> dict[str, Any]:
+    label_id = state.labels[name]
+    base = f"{urls['api']}/repos/{urls['full_name']}"
+    return render.fill(  # type: ignore[no-any-return]
+        "label",
+        urls,
+        {},
+        id=label_id,
+        node_id=f"LA_{label_id}",
+        name=name,
+        color="ededed",
+        default=False,
+        description=None,
+        url=f"{base}/labels/{quote(name)}",
+    )
+
+
+def issue(state: State, urls: dict[str, str], item: Issue) -> dict[str, Any]:
+    values = {**urls, "number": item.number, "id": item.id}
+    body: dict[str, Any] = render.fill(
+        "issue",
+        values,
+        {"user": user(item.author, urls)},
+        id=item.id,
+        node_id=f"I_{item.id}",
+        number=item.number,
+        title=item.title,
+        body=item.body,
+        state=item.state,
+        labels=[label(state, urls, name) for name in item.labels],
+        assignee=None,
+        assignees=[],
+        created_at=item.created_at,
+        updated_at=item.created_at,
+        author_association="MEMBER",
+    )
+    _full_media(body, item.body or "")
+    return body

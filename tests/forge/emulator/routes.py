@@ -72,7 +72,7 @@ def create_pull(request: Request) -> tuple[int, Any]:
     head, base = str(body.get("head", "")).split(":")[-1], str(body.get("base", ""))
     if request.state.resolve(head) is None or request.state.resolve(base) is None:
         _fail(422, "Validation Failed: head or base branch not found")
-    number = max(request.state.pulls, default=0) + 1
+    number = request.state.next_number()
     pr = Pull(
         number, str(body.get("title", "")), str(body.get("body") or ""), head, base, request.who
     )

@@ -1,6 +1,6 @@
 """A stateful GitHub REST emulator on 127.0.0.1 for the ``github`` forge backend.
 
-It serves the ~20 operations the toolkit uses, with bodies built from real
+It serves the ~25 operations the toolkit uses, with bodies built from real
 recorded GitHub responses (``fixtures/``), branches and commits from a real
 bare repository, and it checks every response against the trimmed OpenAPI
 description (``openapi-subset.json``); violations are collected in
@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
-from . import routes
+from . import issues, routes
 from .state import Identity, State
 
 SUBSET = Path(__file__).parent / "openapi-subset.json"
@@ -102,7 +102,9 @@ class GitHubEmulator:
         self._thread: threading.Thread | None = None
         self._subset = json.loads(SUBSET.read_text())
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
-        self._routes = [(m, re.compile(rx), op, fn) for m, rx, op, fn in routes.ROUTES]
+        self._routes = [
+            (m, re.compile(rx), op, fn) for m, rx, op, fn in [*routes.ROUTES, *issues.ROUTES]
+        ]
 
     @property
     def full_name(self) -> str:

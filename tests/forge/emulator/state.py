@@ -1,4 +1,4 @@
-"""The emulator's state: tokens, pull requests, comments, reviews, statuses, check runs.
+"""The emulator's state: tokens, pull requests, issues, comments, reviews, statuses, check runs.
 
 Branches, commits and trees are not state of the emulator: they live in a real
 bare repository that tests push to with ``git push``; the emulator reads it
@@ -90,6 +90,18 @@ class CheckRun:
 
 
 @dataclass
+class Issue:
+    number: int
+    id: int
+    title: str
+    body: str | None
+    labels: list[str]
+    author: Identity
+    state: str = "open"
+    created_at: str = NOW
+
+
+@dataclass
 class State:
     """Everything the emulator remembers between requests."""
 
@@ -102,10 +114,16 @@ class State:
     reviews: list[Review] = field(default_factory=list)
     statuses: list[Status] = field(default_factory=list)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
+    issues: dict[int, Issue] = field(default_factory=dict)
+    labels: dict[str, int] = field(default_factory=dict)  # name -> id, created on first use
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
 
     def next_id(self) -> int:
         return next(self.ids)
+
+    def next_number(self) -> int:
+        """Return the next issue or pull request number (GitHub numbers both in one series)."""
+        return max([*self.pulls, *self.issues], default=0) + 1
 
     # --- the bare repository -------------------------------------------------
     def resolve(self, ref: str) -> str | None:
