@@ -79,4 +79,6 @@ def test_gate_reruns_on_reviews_and_deploy_follows_manifest_merges() -> None:
     assert gate["on"]["pull_request"]["paths"] == ["envs/**"]
     assert "pull_request_review" in gate["on"]
     assert deploy["on"]["push"] == {"branches": ["main"], "paths": ["envs/**"]}
-    assert "mlops deploy --env" in deploy["jobs"]["deploy"]["steps"][-1]["run"]
+    steps = deploy["jobs"]["deploy"]["steps"]
+    assert "mlops deploy --env" in steps[-2]["run"] and "--start none" in steps[-2]["run"]
+    assert "git add deploy" in steps[-1]["run"]
