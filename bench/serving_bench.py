@@ -26,7 +26,11 @@ the same machine load; ratios are taken within a round, then the median.
 Single-row p50 comes from ``wrk -c1`` (one connection, sequential requests);
 throughput from ``wrk -c8``. Goals (serving issue): mlops p50 <= 1.5x floor,
 mlops throughput >= 50% of floor (with validation on), and >= 50x MLflow's
-throughput.
+throughput. The last line times the inference endpoint in this process, with
+and without validation (no network, best of interleaved blocks): the cost
+of validation itself, which a shared machine's noise hides in ``wrk`` runs.
+The project (both versions registered) is built by ``serving_project.py``,
+the baseline servers are in ``serving_baselines.py``.
 """
 
 from __future__ import annotations
@@ -46,226 +50,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
-from pydantic import BaseModel
+from serving_baselines import fastapi_app, floor_app
+from serving_project import N_FEATURES, NAMES, build_model, hot_path_cost, make_project
 
-N_FEATURES = 30
-NAMES = [f"f{i:02d}" for i in range(N_FEATURES)]
 TOKEN = "bench-predict-token"
 
 
-def build_model(folder: Path) -> tuple[Path, Path, Any]:
-    """Train the benchmark model; write two versions (different md5, same graph) and its data."""
-    from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.pipeline import Pipeline
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(20_000, N_FEATURES)).astype(np.float32)
-    y = (x[:, :5].sum(axis=1) + rng.normal(size=20_000) > 0).astype(int)
-    import pandas as pd
-
-    frame = pd.DataFrame(x, columns=NAMES)
-    clf = HistGradientBoostingClassifier(random_state=0)
-    pipe = Pipeline([("prepare", ColumnTransformer([("num", "passthrough", NAMES)])), ("clf", clf)])
-    pipe.fit(frame, y)
-    onx = to_onnx(
-        pipe,
-        initial_types=[(n, FloatTensorType([None, 1])) for n in NAMES],
-        options={id(clf): {"zipmap": False}},
-        target_opset={"": 17, "ai.onnx.ml": 3},
-    )
-    paths = []
-    for version in ("v1", "v2"):
-        del onx.metadata_props[:]
-        meta = onx.metadata_props.add()
-        meta.key, meta.value = "version", version
-        path = folder / f"model-{version}.onnx"
-        path.write_bytes(onx.SerializeToString())
-        paths.append(path)
-    return paths[0], paths[1], frame
-
-
-def md5(path: Path) -> str:
-    import hashlib
-
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-ENVS = {"bench": "true", "bench-unvalidated": "false"}
-
-
-def make_project(folder: Path, v1: Path, v2: Path, train: Any) -> Path:
-    """Write a registered project whose 'bench' environment runs v1 with a 10% canary of v2.
-
-    Both versions are registered with the training data as their reference, so
-    the server resolves their input schema and validates every request
-    ('bench-unvalidated' is the same with validation off).
-    """
-    root = folder / "project"
-    (root / "envs").mkdir(parents=True)
-    data = root / "data" / "prepared" / "train.parquet"
-    data.parent.mkdir(parents=True)
-    train.to_parquet(data, index=False)
-    for path in (v1, v2, data):
-        digest = md5(path)
-        target = root / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    (root / "envs" / "environments.yaml").write_text(
-        "environments:\n" + "".join(f"  {env}:\n    feeds: []\n" for env in ENVS)
-    )
-    for env, enabled in ENVS.items():
-        (root / "envs" / f"{env}.yaml").write_text(
-            "models:\n  bench:\n    version: v1.0.0\n"
-            f"    artifact: {{path: models/model.onnx, md5: {md5(v1)}}}\n"
-            "    rollout:\n      strategy: canary\n      weight: 10\n"
-            "      candidate:\n        version: v2.0.0\n"
-            f"        artifact: {{path: models/model.onnx, md5: {md5(v2)}}}\n"
-            "serving:\n  prediction_log:\n"
-            f"    path: logs/predictions/{env}\n    max_rows_per_file: 100000\n"
-            f"monitoring:\n  validation: {{enabled: {enabled}, reject: false}}\n"
-        )
-    register_versions(root, {"v1.0.0": v1, "v2.0.0": v2}, data)
-    return root
-
-
-def register_versions(root: Path, versions: dict[str, Path], data: Path) -> None:
-    """Commit a dvc.lock per version (the model trained on ``data``) and register each."""
-    from mlops_gitops.registry import register
-
-    for key in ("AUTHOR", "COMMITTER"):
-        os.environ.setdefault(f"GIT_{key}_NAME", "bench")
-        os.environ.setdefault(f"GIT_{key}_EMAIL", "bench@localhost")
-    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
-    (root / ".gitignore").write_text("/data/\n/models/\n/logs/\n/.dvc/cache/\n/.mlops/\n")
-    (root / "dvc.yaml").write_text(
-        "stages:\n  export:\n    cmd: python -c pass\n"
-        "    deps: [data/prepared/train.parquet]\n    outs: [models/model.onnx]\n"
-        "artifacts:\n  bench:\n    path: models/model.onnx\n    type: model\n"
-    )
-    for version, model in versions.items():
-        (root / "dvc.lock").write_text(
-            "schema: '2.0'\nstages:\n  export:\n    cmd: python -c pass\n    deps:\n"
-            f"    - path: data/prepared/train.parquet\n      hash: md5\n      md5: {md5(data)}\n"
-            f"      size: {data.stat().st_size}\n    outs:\n    - path: models/model.onnx\n"
-            f"      hash: md5\n      md5: {md5(model)}\n      size: {model.stat().st_size}\n"
-        )
-        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-        subprocess.run(["git", "commit", "-qm", f"Train {version}"], cwd=root, check=True)
-        register(root, "bench", version=version, check_remote=False)
-
-
-# --- the baseline servers, run in a child process: python serving_bench.py --run KIND ---
-
-
-def _session(path: str):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
-
-
-def floor_app(path: str):
-    """A bare ASGI app: read body, orjson, ORT, orjson."""
-    import orjson
-
-    session = _session(path)
-
-    async def app(scope, receive, send):
-        if scope["type"] != "http":
-            return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        payload = orjson.loads(body)
-        feeds = {
-            t["name"]: np.asarray(t["data"], np.float32).reshape(-1, 1) for t in payload["inputs"]
-        }
-        label, proba = session.run(None, feeds)
-        out = orjson.dumps(
-            {
-                "model_name": "bench",
-                "outputs": [
-                    {
-                        "name": "label",
-                        "datatype": "INT64",
-                        "shape": list(label.shape),
-                        "data": label,
-                    },
-                    {
-                        "name": "probabilities",
-                        "datatype": "FP32",
-                        "shape": list(proba.shape),
-                        "data": proba.reshape(-1),
-                    },
-                ],
-            },
-            option=orjson.OPT_SERIALIZE_NUMPY,
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": out})
-
-    return app
-
-
-class Tensor(BaseModel):
-    name: str
-    shape: list[int]
-    datatype: str
-    data: list[float]
-
-
-class InferRequest(BaseModel):
-    inputs: list[Tensor]
-
-
-def fastapi_app(path: str):
-    """FastAPI with a pydantic request model: the framework's validation on the hot path."""
-    from fastapi import FastAPI
-
-    session = _session(path)
-    app = FastAPI()
-
-    @app.post("/v2/models/bench/infer")
-    def infer(request: InferRequest) -> dict:  # type: ignore[type-arg]
-        feeds = {t.name: np.asarray(t.data, np.float32).reshape(-1, 1) for t in request.inputs}
-        label, proba = session.run(None, feeds)
-        return {
-            "model_name": "bench",
-            "outputs": [
-                {
-                    "name": "label",
-                    "datatype": "INT64",
-                    "shape": list(label.shape),
-                    "data": label.tolist(),
-                },
-                {
-                    "name": "probabilities",
-                    "datatype": "FP32",
-                    "shape": list(proba.shape),
-                    "data": proba.reshape(-1).tolist(),
-                },
-            ],
-        }
-
-    return app
+# --- the servers, run in a child process: python serving_bench.py --run KIND ---
 
 
 def run_child(kind: str, port: int, target: str) -> None:
@@ -404,6 +198,7 @@ def main() -> None:
 def measure(folder: Path, args: argparse.Namespace) -> None:
     v1, v2, train = build_model(folder)
     root = make_project(folder, v1, v2, train)
+    in_process = hot_path_cost(root, v2_body().encode())
     cases = []
     for kind in ("floor", "fastapi", "mlops", "mlops-quiet", "mlops-unvalidated"):
         port = free_port()
@@ -448,6 +243,14 @@ def measure(folder: Path, args: argparse.Namespace) -> None:
                 print(f"{case.kind}: validation {describe_validation(case)}", flush=True)
         rounds = [measure_round(cases, args.seconds, folder) for _ in range(args.rounds)]
     report(rounds, root)
+    floor = statistics.median(r["floor"][0] for r in rounds) * 1000
+    cost = in_process["validated"] - in_process["unvalidated"]
+    print(
+        f"hot path in process (ASGI call, no network, best of 30 blocks of 300 requests):"
+        f" {in_process['validated']:.1f} us per request"
+        f" validated, {in_process['unvalidated']:.1f} us unvalidated: validation adds"
+        f" {cost:.1f} us ({cost / floor:.1%} of the floor's p50)"
+    )
 
 
 def describe_validation(case: Case) -> str:

@@ -125,15 +125,12 @@ class InferenceEndpoint:
             model = pick_version(find_served(state, params["name"]), params.get("version"), headers)
             payload = codec.parse_json(await read_body(receive, headers, state.max_body))
             rows = self.decode(payload, model.schema)
-            check = model.input_check
-            if check is not None:
-                self._validate(model, check, rows, payload)
             rid = request_id(headers, payload)
             scope["mlops"] = (model.name, model.version, rid)
             if rows.count >= THREAD_ROWS:
-                outputs = await run_in_threadpool(_run, model, rows)
+                outputs = await run_in_threadpool(self._score, model, rows, payload)
             else:
-                outputs = _run(model, rows)
+                outputs = self._score(model, rows, payload)
         except RequestError as exc:
             state.metrics.fail(params.get("name", ""), self.route, exc.status)
             await send_json(send, exc.status, orjson.dumps(exc.body()), [])
@@ -141,6 +138,15 @@ class InferenceEndpoint:
         elapsed = time.perf_counter() - started
         await send_json(send, 200, *self._answer(model, rows, outputs, (rid, elapsed)))
         return 200
+
+    def _score(
+        self, model: LoadedModel, rows: Rows, payload: Mapping[str, Any]
+    ) -> dict[str, np.ndarray]:
+        """Check the rows against the version's training schema (if it has one); score them."""
+        check = model.input_check
+        if check is not None:
+            self._validate(model, check, rows, payload)
+        return _run(model, rows)
 
     def _validate(
         self, model: LoadedModel, check: InputCheck, rows: Rows, payload: Mapping[str, Any]

@@ -66,6 +66,11 @@ def test_missing_values_pass_only_where_the_training_data_had_them():
     found = check.check(bad)
     assert found is not None
     assert dict(found.counts) == {("age", "missing"): 1, ("region", "missing"): 1}
+    error = rejection(found, bad, check=check, route="v1", payload={})
+    assert error.message == (
+        "instances[0].age: no value for 'age', which the training data always had "
+        "(1 of 1 row(s) violate the training schema)"
+    )
 
 
 def test_schema_of_other_kinds_than_the_model_is_checked_whole():
