@@ -14,9 +14,15 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+
+from mlops_gitops import stage
+from mlops_gitops.data import generate_sample
+from mlops_gitops.project import template_root
 
 PINNED_DATE = "2026-01-15T10:00:00+00:00"
 SMALL_SAMPLE = 600
@@ -206,3 +212,32 @@ def _as_command(main: Callable[[list[str]], object]) -> object:
         main(list(ctx.args))
 
     return wrapper
+
+
+# Fixtures of the data and quality tests: the scaffold's params sections and a small sample.
+PII = ("full_name", "email", "phone", "national_id")
+
+
+@pytest.fixture(scope="session")
+def sections() -> dict[str, dict[str, Any]]:
+    """The data, schema and prepare sections of the scaffold's params.yaml."""
+    return stage.load_sections("data", "schema", "prepare", root=template_root())
+
+
+@pytest.fixture(scope="session")
+def small_sample() -> pd.DataFrame:
+    """400 rows of the built-in sample (seed 7); copy before changing it."""
+    return generate_sample(400, 7)
+
+
+@pytest.fixture
+def venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put this interpreter's folder first on PATH, so `python stages/x.py` under DVC finds us."""
+    bin_dir = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))
+
+
+@pytest.fixture(autouse=True)
+def no_salt_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests set the PII salt themselves; one in the developer's shell must not leak in."""
+    monkeypatch.delenv("MLOPS_PII_SALT", raising=False)
