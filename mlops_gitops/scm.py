@@ -135,6 +135,21 @@ def cat_file_batch(
         pos += size + 1
 
 
+def read_notes(ref: str, cwd: str | os.PathLike[str] = ".") -> dict[str, str]:
+    """Return every note under ``ref`` (annotated object -> text) with two git calls."""
+    proc = _run(["notes", f"--ref={ref}", "list"], cwd=cwd, input=None, env=None, check=False)
+    out = proc.stdout.decode()
+    if proc.returncode != 0 or not out.strip():
+        return {}
+    pairs = [line.split() for line in out.splitlines() if line.strip()]
+    texts = {
+        name: content.decode("utf-8", "replace")
+        for name, kind, content in cat_file_batch(sorted({blob for blob, _ in pairs}), cwd)
+        if kind == "blob" and content is not None
+    }
+    return {obj: texts[blob] for blob, obj in pairs if blob in texts}
+
+
 def init(path: str | os.PathLike[str], *, branch: str = "main") -> None:
     """Create a git repository at ``path`` with ``branch`` as its first branch."""
     git("init", "-q", "-b", branch, str(path))

@@ -36,18 +36,31 @@ class ForgeApprovals:
         *,
         env: str | Collection[str] | None = None,
         author: str | None = None,
+        authors: Sequence[str] = (),
+        unattributed: Sequence[str] = (),
     ) -> None:
-        """Keep the approvals given for ``env`` (one or several; forge reviews name none)."""
+        """Keep the approvals given for ``env`` (one or several; forge reviews name none).
+
+        ``authors`` are the identities the forge authenticated as makers of the
+        change; ``unattributed`` its commits of unknown maker (nothing counts then).
+        """
         envs = {env} if isinstance(env, str) else set(env) if env is not None else None
         self.approvals = [a for a in approvals if envs is None or a.env is None or a.env in envs]
         self.author = author
+        self.authors = tuple(authors)
+        self.unattributed = tuple(unattributed)
 
     def read_approvals(self, root: Path, head: str) -> Any:
         """Return the approvals (any commit: the engine counts those on ``head``)."""
         from mlops_gitops.policies.approvals import Approval, ApprovalSet
 
         found = tuple(Approval(a.reviewer, a.commit, source=a.source) for a in self.approvals)
-        return ApprovalSet(approvals=found, author=self.author)
+        return ApprovalSet(
+            approvals=found,
+            author=self.author,
+            authors=self.authors,
+            unattributed=self.unattributed,
+        )
 
 
 @dataclass(frozen=True)

@@ -2,33 +2,40 @@
 
 ``pre-receive`` refuses, for the protected branches (``main``): deletion,
 history rewrites, a new tip without a passing gate note from the runner,
-and a change to ``envs/*.yaml`` that the policies (of the old tip) block,
-counting SSH-signed approval tags already there or pushed alongside. It
-also keeps the runner's notes and the approval tags out of clients' hands.
-``post-receive`` only queues a job per pushed branch; the runner works.
+a change to ``envs/*.yaml`` that the policies (of the old tip) block, and a
+change to a protected path (policy files, roles, signers) without the
+approvals the old tip's ``roles.yaml`` requires, counting SSH-signed
+approval tags already there or pushed alongside. It keeps the forge's
+notes out of clients' hands, accepts an approval tag only when its signed
+content is the claim its name makes, and keeps registry tags immutable.
+Who made a change is what the forge authenticated (signed pushes, signed
+commits), never a commit's free-text author. ``post-receive`` records the
+forge's receipts (pusher, receive and landing times) and queues a job per
+pushed branch; the runner works.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
+import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from mlops_gitops import scm
-from mlops_gitops.errors import MlopsError, format_chain
-from mlops_gitops.forge.approvals import APPROVAL_PREFIX, parse_approval_ref
-from mlops_gitops.forge.base import ZERO_SHA, Target
-from mlops_gitops.forge.local import LocalForge
+from mlops_gitops.ci.protected import Push, check_protected
+from mlops_gitops.forge.approvals import APPROVAL_PREFIX, check_approval, parse_approval_ref
+from mlops_gitops.forge.base import ZERO_SHA
+from mlops_gitops.forge.local import LocalForge, sync_signers
 from mlops_gitops.forge.queue import Job, JobQueue
+from mlops_gitops.forge.receipts import PushIdentity, push_identity, record_receipts
+from mlops_gitops.registry.versions import parse_tag_name
 
 log = logging.getLogger(__name__)
 
 RUNNER_NOTES = "refs/notes/mlops-"
-ENV_MANIFESTS = "envs/*.yaml"
-ENVIRONMENTS_FILE = "envs/environments.yaml"
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,61 @@ def parse_updates(text: str) -> list[RefUpdate]:
     return updates
 
 
+@dataclass(frozen=True)
+class HookOutcome:
+    """What a hook tells the pusher, and whether the push is refused."""
+
+    lines: list[str]
+    refused: bool = False
+
+
+def run_hook(
+    name: str, text: str, environ: Mapping[str, str], *, now: datetime | None = None
+) -> HookOutcome:
+    """Run the server-side hook ``name`` on its standard input ``text`` and environment.
+
+    git runs hooks with ``GIT_DIR`` set; the hook's own git calls name the
+    repository instead. The push's quarantine stays visible
+    (``GIT_OBJECT_DIRECTORY``); dropping its marker lets the gate's scratch
+    repository set its own refs (the forge's refs are never touched).
+    """
+    git_dir = Path(environ.get("GIT_DIR", ".")).resolve()
+    os.environ.pop("GIT_DIR", None)
+    os.environ.pop("GIT_QUARANTINE_PATH", None)
+    updates = parse_updates(text)
+    forge = LocalForge(git_dir)
+    identity = push_identity(environ, forge.read_signers(_protected_ref(forge)))
+    if name == "post-receive":
+        jobs = post_receive(git_dir, updates, pusher=identity.pusher, now=now)
+        return HookOutcome(
+            [f"queued the pipeline for {j.branch} @ {j.sha[:12]} (job {j.id})" for j in jobs]
+        )
+    problems = pre_receive(git_dir, updates, identity=identity, now=now)
+    return HookOutcome(problems, refused=bool(problems))
+
+
 def post_receive(
-    git_dir: str | Path, updates: list[RefUpdate], *, now: datetime | None = None
+    git_dir: str | Path,
+    updates: list[RefUpdate],
+    *,
+    pusher: str | None = None,
+    now: datetime | None = None,
 ) -> list[Job]:
-    """Queue one pipeline run per pushed branch (deletions are not queued)."""
+    """Record the push's receipts, then queue one pipeline run per pushed branch.
+
+    Deletions are not queued. When a protected branch moved, the signers that
+    verify the next push certificates are refreshed from it.
+    """
+    forge = LocalForge(git_dir)
+    record_receipts(
+        git_dir,
+        [(u.old, u.new, u.ref) for u in updates],
+        pusher=pusher,
+        protected=forge.config.protected,
+        now=now,
+    )
+    if any(u.ref == _protected_ref(forge) for u in updates):
+        sync_signers(git_dir, forge.config.protected[0])
     queue = JobQueue(git_dir)
     return [
         queue.enqueue(u.ref, u.new, u.old, now=now)
@@ -71,142 +129,74 @@ def post_receive(
 
 
 def pre_receive(
-    git_dir: str | Path, updates: list[RefUpdate], *, now: datetime | None = None
+    git_dir: str | Path,
+    updates: list[RefUpdate],
+    *,
+    identity: PushIdentity | None = None,
+    now: datetime | None = None,
 ) -> list[str]:
     """Return why the push must be refused (one line each); empty when it may land."""
     forge = LocalForge(git_dir)
-    pending = {u.ref: u.new for u in updates if u.ref.startswith("refs/tags/")}
+    push = Push(
+        pending={u.ref: u.new for u in updates if u.ref.startswith("refs/tags/")},
+        identity=identity or PushIdentity(None, "the push is not signed"),
+        now=now,
+    )
     problems: list[str] = []
     for update in updates:
-        problems += _check(forge, update, pending, now)
+        problems += _check(forge, update, push)
     return problems
 
 
-def _check(
-    forge: LocalForge, update: RefUpdate, pending: dict[str, str], now: datetime | None
-) -> list[str]:
+def _protected_ref(forge: LocalForge) -> str:
+    return f"refs/heads/{forge.config.protected[0]}"
+
+
+def _check(forge: LocalForge, update: RefUpdate, push: Push) -> list[str]:
     ref = update.ref
     if ref.startswith(RUNNER_NOTES):
-        return [f"{ref}: reports and gate decisions are written by the runner only"]
+        return [f"{ref}: reports, gate decisions and receipts are written by the forge only"]
     if ref.startswith(APPROVAL_PREFIX):
-        return _check_approval_tag(update)
+        return _check_approval_tag(forge, update)
+    if ref.startswith("refs/tags/") and parse_tag_name(ref.removeprefix("refs/tags/")):
+        return _check_registry_tag(forge, update)
+    if forge.config.require_signed_push and push.identity.pusher is None:
+        return [
+            f"{ref}: this forge accepts signed pushes only ({push.identity.reason}); "
+            "push with 'git push --signed' and a key of policies/allowed_signers"
+        ]
     branch = ref.removeprefix("refs/heads/")
     if not ref.startswith("refs/heads/") or branch not in forge.config.protected:
         return []
-    return _check_protected(forge, update, branch, pending=pending, now=now)
+    return check_protected(forge, (update.old, update.new), branch, push)
 
 
-def _check_approval_tag(update: RefUpdate) -> list[str]:
+def _check_approval_tag(forge: LocalForge, update: RefUpdate) -> list[str]:
     if not update.created:
         return [f"{update.ref}: approval tags cannot be moved or deleted"]
-    if parse_approval_ref(update.ref, update.new) is None:
+    tag = parse_approval_ref(update.ref, update.new)
+    if tag is None:
         return [f"{update.ref}: expected refs/tags/approve/<env>/<40-hex sha>/<user>"]
-    return []
+    with tempfile.TemporaryDirectory(prefix="mlops-signers-") as tmp:
+        signers = Path(tmp) / "allowed_signers"
+        signers.write_text(forge.read_signers(_protected_ref(forge)))
+        _, problem = check_approval(forge.git_dir, tag, signers)
+    return [f"{update.ref}: not a valid approval: {problem}"] if problem else []
 
 
-def _check_protected(
-    forge: LocalForge,
-    update: RefUpdate,
-    branch: str,
-    *,
-    pending: dict[str, str],
-    now: datetime | None,
-) -> list[str]:
-    if update.deleted:
-        return [f"{branch}: a protected branch cannot be deleted"]
-    if update.created:
-        return []
-    if not scm.git_ok("merge-base", "--is-ancestor", update.old, update.new, cwd=forge.git_dir):
-        return [f"{branch}: history rewrite refused; push a fast-forward or a merge"]
-    if _touches_manifests(forge.git_dir, update):
-        return _promotion_gate(forge, update, branch, pending=pending, now=now)
-    return _gate_note(forge, update, branch)
-
-
-def _touches_manifests(git_dir: Path, update: RefUpdate) -> bool:
-    changed = scm.git("diff", "--name-only", update.old, update.new, cwd=git_dir).splitlines()
-    return any(fnmatch.fnmatch(p, ENV_MANIFESTS) and p != ENVIRONMENTS_FILE for p in changed)
-
-
-def _gate_note(forge: LocalForge, update: RefUpdate, branch: str) -> list[str]:
-    gate = forge.read_gate(Target(update.new, branch))
-    if gate is None:
+def _check_registry_tag(forge: LocalForge, update: RefUpdate) -> list[str]:
+    name = update.ref.removeprefix("refs/tags/")
+    if not update.created:
+        verb = "deleted" if update.deleted else "moved"
         return [
-            f"{branch}: {update.new[:12]} has no gate decision yet; push it to a branch, "
-            "let the runner train it ('mlops runner'), then fast-forward"
+            f"{update.ref}: registry tags are immutable and cannot be {verb}; "
+            "register a new version (or deprecate this one with its own tag)"
         ]
-    if gate.decision not in ("pass", "warn"):
-        return [f"{branch}: the gate {gate.decision}s {update.new[:12]}: {gate.summary}"]
+    kind = scm.git("cat-file", "-t", update.new, cwd=forge.git_dir, check=False).strip()
+    if kind != "tag":
+        return [f"{update.ref}: a registry tag must be an annotated tag ('mlops register')"]
+    header = scm.git("cat-file", "tag", update.new, cwd=forge.git_dir).partition("\n\n")[0]
+    signed_name = next((line[4:] for line in header.splitlines() if line.startswith("tag ")), "")
+    if signed_name != name:
+        return [f"{update.ref}: the tag object is named {signed_name!r}, not {name!r}"]
     return []
-
-
-def _promotion_gate(
-    forge: LocalForge,
-    update: RefUpdate,
-    branch: str,
-    *,
-    pending: dict[str, str],
-    now: datetime | None,
-) -> list[str]:
-    from mlops_gitops.ci.deploy import changed_environments
-    from mlops_gitops.ci.gate import ForgeApprovals, evaluate_gate
-
-    approvals = forge.approvals_for(update.old, pending=pending)
-    author = scm.git("show", "-s", "--format=%ae", update.new, cwd=forge.git_dir).strip()
-    # an approval tag of another environment (staging) is no approval of this one (prod)
-    envs = changed_environments(forge.git_dir, update.old, update.new)
-    provider = ForgeApprovals(approvals, env=envs, author=author)
-    with tempfile.TemporaryDirectory(prefix="mlops-pre-receive-") as tmp:
-        work = _materialise(forge, update, branch, Path(tmp) / "work", pending=pending)
-        try:
-            outcome = evaluate_gate(
-                work,
-                base=branch,
-                branch=branch,
-                approvals=[provider],
-                now=now,
-            )
-        except MlopsError as exc:
-            return [f"{branch}: the promotion gate could not decide: {format_chain(exc)}"]
-    if outcome.status.decision == "block":
-        policies = update.old[:12]
-        lines = [
-            f"{branch}: promotion blocked by the policies of {policies}: {outcome.status.summary}"
-        ]
-        lines += [
-            f"  {row.rule}: {row.message}" for row in outcome.policies if row.outcome == "fail"
-        ]
-        return lines
-    log.info("%s: promotion %s allowed (%s)", branch, update.new[:12], outcome.status.summary)
-    return []
-
-
-def _materialise(
-    forge: LocalForge, update: RefUpdate, branch: str, work: Path, *, pending: dict[str, str]
-) -> Path:
-    """Check out the pushed tip in a scratch repository that borrows the forge's objects and tags.
-
-    In a hook, git points every process at the push's quarantine through the
-    environment, so the scratch repository sees the pushed objects too.
-    Commit signatures verify against the allowed signers of the old tip.
-    """
-    git_dir = forge.git_dir
-    scm.git("init", "-q", "-b", "scratch", str(work))
-    signers = work / ".git" / "allowed_signers"
-    signers.write_text(forge.read_signers(update.old))
-    scm.git("config", "gpg.ssh.allowedSignersFile", str(signers), cwd=work)
-    alternates = work / ".git" / "objects" / "info" / "alternates"
-    alternates.parent.mkdir(parents=True, exist_ok=True)  # absent when git runs in a quarantine
-    alternates.write_text(f"{Path(git_dir).resolve() / 'objects'}\n")
-    tags = dict(
-        line.split(" ", 1)[::-1]
-        for line in scm.git(
-            "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/", cwd=git_dir
-        ).splitlines()
-    )
-    tags.update({ref: new for ref, new in pending.items() if ref.startswith("refs/tags/")})
-    lines = [f"create {ref} {oid}" for ref, oid in sorted(tags.items()) if oid != ZERO_SHA]
-    lines.append(f"create refs/heads/{branch} {update.old}")
-    scm.git("update-ref", "--stdin", cwd=work, input="\n".join(lines) + "\n")
-    scm.git("checkout", "-q", "--detach", update.new, cwd=work)
-    return work

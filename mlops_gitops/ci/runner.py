@@ -20,6 +20,7 @@ from mlops_gitops.ci.train import TrainRequest, commit_work, train_change
 from mlops_gitops.forge.base import ZERO_SHA
 from mlops_gitops.forge.local import LocalForge
 from mlops_gitops.forge.queue import Job, JobQueue
+from mlops_gitops.forge.receipts import RUNNER_PUSHER, record_receipts
 from mlops_gitops.forge.runner import Wait, run_queue
 
 log = logging.getLogger(__name__)
@@ -110,5 +111,6 @@ def _commit_back(git_dir: Path, work: Path, job: Job, message: str) -> str:
             "%s moved during the run; the report stays on the pushed %s", job.branch, job.sha[:12]
         )
         return job.sha
+    record_receipts(git_dir, [(job.sha, sha, job.ref)], pusher=RUNNER_PUSHER)
     log.info("%s: committed the pipeline's changes as %s", job.branch, sha[:12])
     return sha

@@ -70,24 +70,14 @@ def forge_init(*, path: Path, python: str | None, as_json: bool) -> None:
 @click.argument("name", type=click.Choice(["pre-receive", "post-receive"]))
 def forge_hook(*, name: str) -> None:
     """Run a server-side hook (installed by 'mlops forge init'; reads git's standard input)."""
-    from mlops_gitops.ci.hooks import parse_updates, post_receive, pre_receive
+    from mlops_gitops.ci.hooks import run_hook
     from mlops_gitops.errors import GateBlocked
 
-    # git runs hooks with GIT_DIR set; the hook's own git calls name the repository instead.
-    # The push's quarantine stays visible (GIT_OBJECT_DIRECTORY); dropping its marker lets
-    # the gate's scratch repository set its own refs (the forge's refs are never touched).
-    git_dir = Path(os.environ.pop("GIT_DIR", ".")).resolve()
-    os.environ.pop("GIT_QUARANTINE_PATH", None)
-    updates = parse_updates(sys.stdin.read())
-    if name == "post-receive":
-        for job in post_receive(git_dir, updates):
-            click.echo(f"queued the pipeline for {job.branch} @ {job.sha[:12]} (job {job.id})")
-        return
-    problems = pre_receive(git_dir, updates)
-    for line in problems:
-        click.echo(line, err=True)
-    if problems:
-        raise GateBlocked(f"push refused by the mlops gate ({len(problems)} problem(s) above)")
+    outcome = run_hook(name, sys.stdin.read(), dict(os.environ))
+    for line in outcome.lines:
+        click.echo(line, err=outcome.refused)
+    if outcome.refused:
+        raise GateBlocked(f"push refused by the mlops gate ({len(outcome.lines)} problem(s) above)")
 
 
 @forge.command("track")

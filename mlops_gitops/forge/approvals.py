@@ -100,22 +100,56 @@ def verify_approvals(
 def _verified_principal(
     git_dir: str | os.PathLike[str], tag: ApprovalTag, signers_file: Path
 ) -> str | None:
-    target = scm.git_status(
-        "rev-parse", "--verify", "--quiet", f"{tag.tag_object}^{{commit}}", cwd=git_dir
-    )
-    if (
-        scm.git("cat-file", "-t", tag.tag_object, cwd=git_dir).strip() != "tag"
-        or target[1].strip() != tag.sha
-    ):
-        log.info("%s: not an annotated tag on %s; ignored", tag.refname, tag.sha[:12])
-        return None
+    principal, problem = check_approval(git_dir, tag, signers_file)
+    if problem is not None:
+        log.info("%s: %s; ignored", tag.refname, problem)
+    return principal
+
+
+def check_approval(
+    git_dir: str | os.PathLike[str], tag: ApprovalTag, signers_file: Path
+) -> tuple[str | None, str | None]:
+    """Return ``(principal, None)`` when ``tag`` is a valid approval, else ``(None, why)``.
+
+    The ref's claims (environment, commit, approver) must be the signed
+    content of the tag object: its ``tag`` header names the ref, its target
+    is the commit, its message is the one :func:`sign_approval` writes, its
+    signature verifies against ``signers_file``, and the ref's user is the
+    signer. A tag object re-pointed from another ref (a dev approval under a
+    prod name) fails the first test.
+    """
+    if scm.git("cat-file", "-t", tag.tag_object, cwd=git_dir, check=False).strip() != "tag":
+        return None, "not an annotated tag"
+    claims = _claims_problem(scm.git("cat-file", "tag", tag.tag_object, cwd=git_dir), tag)
+    if claims is not None:
+        return None, claims
     config = ("-c", f"gpg.ssh.allowedSignersFile={signers_file}")
     code, out, err = scm.git_status(*config, "verify-tag", tag.tag_object, cwd=git_dir)
     match = _GOOD.search(err + out)
     if code != 0 or match is None:
-        log.info("%s: signature not verified against allowed signers; ignored", tag.refname)
-        return None
-    return match["principal"]
+        return None, "its signature does not verify against main's allowed signers"
+    principal = match["principal"]
+    if tag.user not in (principal, principal.partition("@")[0]):
+        return None, f"it is signed by {principal}, not by {tag.user}"
+    return principal, None
+
+
+def _claims_problem(body: str, tag: ApprovalTag) -> str | None:
+    header, _, message = body.partition("\n\n")
+    fields = dict(line.split(" ", 1) for line in header.splitlines() if " " in line)
+    name = tag.refname.removeprefix("refs/tags/")
+    if fields.get("tag") != name:
+        return f"its signed name is {fields.get('tag')!r}, not {name!r} (a re-pointed tag)"
+    if fields.get("object") != tag.sha or fields.get("type") != "commit":
+        return f"it does not point at the commit {tag.sha[:12]} its name claims"
+    if message.splitlines()[:1] != [approval_message(tag.sha, tag.env)]:
+        return f"its signed message does not approve {tag.sha[:12]} for {tag.env}"
+    return None
+
+
+def approval_message(sha: str, env: str) -> str:
+    """Return the signed message of the approval of ``sha`` for ``env``."""
+    return f"approve {sha} for {env}"
 
 
 def sign_approval(
@@ -133,7 +167,7 @@ def sign_approval(
         raise ForgeError(f"cannot sign the approval tag {name}: {key_path}: no such key file")
     config = ("-c", "gpg.format=ssh", "-c", f"user.signingkey={key_path}")
     code, _, err = scm.git_status(
-        *config, "tag", "-s", "-m", f"approve {sha} for {env}", name, sha, cwd=repo
+        *config, "tag", "-s", "-m", approval_message(sha, env), name, sha, cwd=repo
     )
     # git 2.39 can exit 0 with the signer's error in the message: check the signature is there.
     signed = code == 0 and SSH_SIGNATURE in scm.git("cat-file", "tag", name, cwd=repo)

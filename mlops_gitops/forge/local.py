@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shlex
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from pathlib import Path
 from mlops_gitops import scm
 from mlops_gitops.forge import approvals, issues, notes
 from mlops_gitops.forge.base import Approval, ForgeError, GateStatus, Publication, Report, Target
+from mlops_gitops.forge.receipts import SIGNERS_FILE
 from mlops_gitops.roundtrip import write_atomic
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class ForgeConfig:
     protected: tuple[str, ...] = ("main",)
     signers_path: str = SIGNERS_PATH
     max_attempts: int = 3
+    require_signed_push: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def init_forge(path: str | os.PathLike[str], *, python: str | None = None) -> In
             config_path,
             json.dumps({"protected": ["main"], "signers_path": SIGNERS_PATH}, indent=2) + "\n",
         )
+    _accept_signed_pushes(target)
     log.info("local forge at %s (hooks run %s)", target, interpreter)
     return InitForgeResult(target, created, HOOKS, interpreter)
 
@@ -107,11 +111,27 @@ def read_config(git_dir: str | os.PathLike[str]) -> ForgeConfig:
             protected=tuple(data.get("protected", ["main"])),
             signers_path=str(data.get("signers_path", SIGNERS_PATH)),
             max_attempts=int(data.get("max_attempts", 3)),
+            require_signed_push=bool(data.get("require_signed_push", False)),
         )
     except (json.JSONDecodeError, TypeError, ValueError) as exc:
         raise ForgeError(
             f"{path}: not a valid forge config; expected {{'protected': [...]}}"
         ) from exc
+
+
+def _accept_signed_pushes(git_dir: Path) -> None:
+    """Let ``git push --signed`` authenticate pushers against main's allowed signers."""
+    if not scm.git_ok("config", "--get", "receive.certNonceSeed", cwd=git_dir):
+        scm.git("config", "receive.certNonceSeed", secrets.token_hex(32), cwd=git_dir)
+    scm.git("config", "gpg.ssh.allowedSignersFile", str(git_dir / SIGNERS_FILE), cwd=git_dir)
+    sync_signers(git_dir)
+
+
+def sync_signers(git_dir: str | os.PathLike[str], branch: str = "main") -> str:
+    """Copy ``branch``'s allowed signers where push certificates verify; return the text."""
+    text = scm.show_file(f"refs/heads/{branch}", SIGNERS_PATH, git_dir) or ""
+    write_atomic(Path(git_dir) / SIGNERS_FILE, text)
+    return text
 
 
 def track_notes(repo: str | os.PathLike[str], remote: str = "origin") -> bool:

@@ -54,14 +54,34 @@ def write_note(
     Raises:
         ForgeError: the ref kept moving under concurrent writers.
     """
+    return sha in write_notes(git_dir, ref, {sha: text}, files=files, message=message)
+
+
+def write_notes(
+    git_dir: str | os.PathLike[str],
+    ref: str,
+    notes: Mapping[str, str],
+    *,
+    files: Mapping[str, bytes] | None = None,
+    message: str = "mlops: note",
+) -> set[str]:
+    """Set the notes of several objects under ``ref`` in one notes commit.
+
+    Returns:
+        the objects whose note is new (the others replaced an existing note).
+
+    Raises:
+        ForgeError: the ref kept moving under concurrent writers.
+    """
     for _ in range(ATTEMPTS):
         old = _ref_value(git_dir, ref)
-        created, commit = _build_commit(git_dir, old, sha, text, files=files or {}, message=message)
+        created, commit = _build_commit(git_dir, old, notes, files=files or {}, message=message)
         if scm.git_ok("update-ref", ref, commit, old or ZERO_SHA, cwd=git_dir):
-            log.info("wrote %s note for %s", ref, sha[:12])
+            log.info("wrote %d %s note(s)", len(notes), ref)
             return created
         log.info("%s moved while writing; retrying", ref)
-    raise ForgeError(f"{ref}: could not write the note of {sha[:12]}; concurrent writers, retry")
+    first = next(iter(notes), "")
+    raise ForgeError(f"{ref}: could not write the note of {first[:12]}; concurrent writers, retry")
 
 
 def _ref_value(git_dir: str | os.PathLike[str], ref: str) -> str | None:
@@ -72,33 +92,38 @@ def _ref_value(git_dir: str | os.PathLike[str], ref: str) -> str | None:
 def _build_commit(
     git_dir: str | os.PathLike[str],
     old: str | None,
-    sha: str,
-    text: str,
+    notes: Mapping[str, str],
     *,
     files: Mapping[str, bytes],
     message: str,
-) -> tuple[bool, str]:
+) -> tuple[set[str], str]:
     with tempfile.TemporaryDirectory(prefix="mlops-notes-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         if old:
             scm.git("read-tree", old, cwd=git_dir, env=env)
         existing = [
-            p for p in scm.git("ls-files", cwd=git_dir, env=env).splitlines() if _is_note_of(p, sha)
+            p
+            for p in scm.git("ls-files", cwd=git_dir, env=env).splitlines()
+            if p.replace("/", "") in notes
         ]
+        entries = {**{sha: t.encode() for sha, t in notes.items()}, **dict(sorted(files.items()))}
+        blobs = _blobs(git_dir, list(entries.values()), Path(tmp))
         lines = [f"0 {ZERO_SHA}\t{path}" for path in existing]
-        lines.append(f"100644 {_blob(git_dir, text.encode())}\t{sha}")
-        lines += [f"100644 {_blob(git_dir, data)}\t{path}" for path, data in sorted(files.items())]
+        lines += [f"100644 {blob}\t{path}" for path, blob in zip(entries, blobs, strict=True)]
         scm.git("update-index", "--index-info", cwd=git_dir, env=env, input="\n".join(lines) + "\n")
         tree = scm.git("write-tree", cwd=git_dir, env=env).strip()
     parents = ["-p", old] if old else []
     commit = scm.git(*IDENTITY, "commit-tree", tree, *parents, "-m", message, cwd=git_dir).strip()
-    return not existing, commit
+    replaced = {p.replace("/", "") for p in existing}
+    return set(notes) - replaced, commit
 
 
-def _is_note_of(path: str, sha: str) -> bool:
-    """Return whether a notes-tree path is the note of ``sha`` (in any fan-out)."""
-    return path.replace("/", "") == sha
-
-
-def _blob(git_dir: str | os.PathLike[str], data: bytes) -> str:
-    return scm.git("hash-object", "-w", "--stdin", cwd=git_dir, input=data).strip()
+def _blobs(git_dir: str | os.PathLike[str], contents: list[bytes], tmp: Path) -> list[str]:
+    """Write the blobs with one ``hash-object --stdin-paths``; return their ids in order."""
+    paths = []
+    for index, data in enumerate(contents):
+        path = tmp / f"blob-{index}"
+        path.write_bytes(data)
+        paths.append(str(path))
+    out = scm.git("hash-object", "-w", "--stdin-paths", cwd=git_dir, input="\n".join(paths) + "\n")
+    return out.split()

@@ -23,6 +23,9 @@ from mlops_gitops.policies.bundle import Approvals, Review
 from mlops_gitops.policies.source import PolicyError, read_document, validate
 
 TEAM = r"^[a-z0-9][a-z0-9._-]*$"
+# The files that decide what the gate requires: a change to any of them is a
+# policy change, judged by the base's roles whatever the rule files say.
+POLICY_PATHS = ("policies/*", "envs/environments.yaml")
 
 
 @dataclass(frozen=True)
@@ -37,10 +40,19 @@ class Approval:
 
 @dataclass(frozen=True)
 class ApprovalSet:
-    """What a provider knows of the change: its author (when known) and its approvals."""
+    """What a provider knows of the change: its approvals and who made it.
+
+    ``author`` and ``authors`` are identities the provider vouches for (a
+    forge's authenticated pusher, a verified commit signer, a pull
+    request's opener); ``unattributed`` lists commits whose maker the
+    provider could not establish, in which case no approval can count (any
+    approver might have made them).
+    """
 
     approvals: tuple[Approval, ...] = ()
     author: str | None = None
+    authors: tuple[str, ...] = ()
+    unattributed: tuple[str, ...] = ()
 
 
 class ApprovalProvider(Protocol):
@@ -126,6 +138,23 @@ class Requirements(_File):
     paths: dict[str, dict[str, int]] = Field(
         default_factory=dict, description="glob of changed files -> team -> approvals"
     )
+    policies: dict[str, int] | None = Field(
+        default=None,
+        description=(
+            "team -> approvals a change to the files that decide policy needs "
+            f"({', '.join(POLICY_PATHS)}); default: the strictest environment's"
+        ),
+    )
+
+    def policy_requirement(self) -> dict[str, int]:
+        """Return what a policy change needs: ``policies``, else the strictest environment's."""
+        if self.policies is not None:
+            return dict(self.policies)
+        needed: dict[str, int] = {}
+        for teams in self.environments.values():
+            for team, count in teams.items():
+                needed[team] = max(needed.get(team, 0), count)
+        return needed
 
 
 class Roles(_File):
@@ -154,6 +183,7 @@ class Roles(_File):
     def _known_teams(self) -> Roles:
         wanted = [t for req in self.approvals.environments.values() for t in req]
         wanted += [t for req in self.approvals.paths.values() for t in req]
+        wanted += list(self.approvals.policies or {})
         wanted += [self.waivers.approvers] if self.waivers else []
         for team in wanted:
             if team not in self.teams:
@@ -197,7 +227,11 @@ def assess_approvals(
     """Judge every approval and count the valid ones per team against the requirements."""
     people = {roles.person(a) for a in authors if a}
     people |= {roles.person(s.author) for s in sets if s.author}
+    people |= {roles.person(a) for s in sets for a in s.authors if a}
+    unattributed = sorted({c for s in sets for c in s.unattributed})
     reviews = [_review(roles, a, head, people) for s in sets for a in s.approvals]
+    if unattributed:  # who made those commits is unknown: any approver may be their author
+        reviews = [r.model_copy(update={"counted": False}) for r in reviews]
     counted: dict[str, set[str]] = {team: set() for team in roles.teams}
     for review in reviews:
         for team in review.roles if review.counted else ():
@@ -211,6 +245,7 @@ def assess_approvals(
         required_for_paths=_path_requirements(roles, changed_files),
         stale=sorted({r.person for r in reviews if not r.on_head} - counted_people),
         self_approvals=sorted({r.person for r in reviews if r.self_approval}),
+        unattributed=unattributed,
     )
 
 
@@ -231,8 +266,19 @@ def _review(roles: Roles, approval: Approval, head: str, authors: set[str]) -> R
 
 
 def _path_requirements(roles: Roles, changed_files: Sequence[str]) -> dict[str, int]:
-    needed: dict[str, int] = {}
-    for pattern, teams in roles.approvals.paths.items():
+    """Return what the changed files need: their ``paths`` entries, the environment of each
+    edited manifest, and the policy requirement for policy files no entry names."""
+    rules = list(roles.approvals.paths.items())
+    rules += [(f"envs/{env}.yaml", teams) for env, teams in roles.approvals.environments.items()]
+    explicit = [pattern for pattern, _ in rules]
+    policy_files = [
+        f
+        for f in changed_files
+        if any(fnmatch.fnmatchcase(f, p) for p in POLICY_PATHS)
+        and not any(fnmatch.fnmatchcase(f, p) for p in explicit)
+    ]
+    needed = dict(roles.approvals.policy_requirement()) if policy_files else {}
+    for pattern, teams in rules:
         if any(fnmatch.fnmatchcase(f, pattern) for f in changed_files):
             for team, count in teams.items():
                 needed[team] = max(needed.get(team, 0), count)

@@ -162,6 +162,10 @@ class Approvals(_Section):
         default_factory=list, description="people whose approval is on an older commit"
     )
     self_approvals: list[str] = Field(default_factory=list, description="authors who approved")
+    unattributed: list[str] = Field(
+        default_factory=list,
+        description="commits whose maker the forge could not establish (then nothing counts)",
+    )
 
 
 class Commit(_Section):

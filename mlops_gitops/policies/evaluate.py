@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import JsonValue
 
+from mlops_gitops.policies.builtin import builtin_results
 from mlops_gitops.policies.bundle import SCHEMA_VERSION, EvidenceBundle
 from mlops_gitops.policies.engine import Activation, format_path
 from mlops_gitops.policies.fields import is_absent, value_at
@@ -92,6 +93,7 @@ def evaluate(policy_set: PolicySet, bundle: EvidenceBundle) -> PolicyDecision:
     activation = Activation(bundle.activation())
     plain = bundle.to_json()
     results = tuple(evaluate_rule(rule, bundle, activation, plain) for rule in policy_set.rules)
+    results += builtin_results(bundle)
     verdicts = {r.outcome for r in results}
     verdict: Verdict = (
         "block" if "block" in verdicts else "warn" if verdicts & {"warn", "waived"} else "pass"

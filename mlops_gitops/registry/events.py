@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from mlops_gitops import scm
 from mlops_gitops.manifests.conventions import ENVIRONMENTS_FILE, envs_dir
-from mlops_gitops.registry.graph import Graph, build_graph, parse_time
+from mlops_gitops.registry.graph import Graph, build_graph, parse_time, read_landings
 from mlops_gitops.registry.versions import VersionTag
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def read_history(root: str | os.PathLike[str], rev: str) -> tuple[Graph, list[Dr
         files = [f"{folder}/{name}" for name in names.splitlines() if _is_manifest(name)]
         if files and " " not in parents:  # merges bring the changes of their branch commits
             commits.append(_parse_commit(commit, parents, rest, files))
-    graph = build_graph(rows)
+    graph = build_graph(rows, landed=read_landings(root))
     return graph, _manifest_events(root, graph, commits)
 
 

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from mlops_gitops import scm
 from mlops_gitops.errors import MlopsError
 
+RECEIPTS_REF = "refs/notes/mlops-received"
+"""Where a local forge records when each main-line commit landed (see ``forge.receipts``)."""
 _DATE_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
@@ -94,9 +96,55 @@ def parse_time(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def build_graph(rows: list[tuple[str, int, list[str]]]) -> Graph:
+def read_landings(root: str | os.PathLike[str]) -> dict[str, int]:
+    """Return when the forge saw each main-line commit land (epoch seconds; empty without)."""
+    import json
+
+    landed: dict[str, int] = {}
+    for commit, text in scm.read_notes(RECEIPTS_REF, root).items():
+        try:
+            stamp = json.loads(text).get("landed_at")
+            if stamp:
+                landed[commit] = int(parse_time(stamp).timestamp())
+        except (ValueError, AttributeError):
+            continue
+    return landed
+
+
+def forge_times(
+    chain: list[str], time: dict[str, int], landed: dict[str, int], *, now: int
+) -> dict[str, int]:
+    """Return the main-line times the forge vouches for instead of the committer dates.
+
+    A commit's committer date is whatever its maker set; where the forge
+    recorded landings, a main-line commit takes its landing time, one after
+    the last recorded landing (not landed yet: the change under review) takes
+    ``now``, and history from before the forge keeps its date, capped at the
+    first landing. Without landings, the dates stand.
+    """
+    recorded = [i for i, c in enumerate(chain) if c in landed]
+    if not recorded:
+        return time
+    out = dict(time)
+    first = landed[chain[recorded[0]]]
+    later = now
+    for index in range(len(chain) - 1, -1, -1):
+        commit = chain[index]
+        if commit in landed:
+            later = out[commit] = landed[commit]
+        elif index > recorded[0]:
+            out[commit] = later
+        else:
+            out[commit] = min(time[commit], first)
+    return out
+
+
+def build_graph(
+    rows: list[tuple[str, int, list[str]]], *, landed: dict[str, int] | None = None
+) -> Graph:
     """Build the graph from ``(commit, commit time, parents)`` rows, newest first in
-    topological order (as ``git log --topo-order`` prints them)."""
+    topological order (as ``git log --topo-order`` prints them); ``landed`` gives the
+    forge's landing times (see :func:`forge_times`)."""
     position: dict[str, int] = {}
     time: dict[str, int] = {}
     parents: dict[str, list[str]] = {}
@@ -110,6 +158,9 @@ def build_graph(rows: list[tuple[str, int, list[str]]]) -> Graph:
         chain.append(current)
         current = parents[current][0] if parents[current] else None
     chain.reverse()
+    if landed:
+        now = int(datetime.now(UTC).timestamp())
+        time = forge_times(chain, time, landed, now=now)
     return Graph(position=position, landing=_landings(chain, parents), time=time, chain=chain)
 
 

@@ -100,6 +100,17 @@ def sh(cmd: str, cwd: Path, *, check: bool = True) -> subprocess.CompletedProces
     return proc
 
 
+# ada pushes (her signed push certificates tell the forge who made a change);
+# alice and bob approve; mallory's key is in no allowed_signers file.
+PEOPLE = ("alice", "bob", "mallory", "ada")
+
+
+def sign_pushes(clone: Path, key: Path) -> None:
+    """Make every push from ``clone`` carry a push certificate signed with ``key``."""
+    sh(f"git config gpg.format ssh && git config user.signingkey {key}", clone)
+    sh("git config push.gpgSign true", clone)
+
+
 def _signers(keys: dict[str, Path], *names: str) -> str:
     lines = []
     for name in names:
@@ -113,9 +124,9 @@ def _build(root: Path) -> None:
 
     keys = root / "keys"
     keys.mkdir()
-    for name in ("alice", "bob", "mallory"):
+    for name in PEOPLE:
         sh(f"ssh-keygen -q -t ed25519 -N '' -C {name} -f {name}", keys)
-    key_paths = {n: keys / n for n in ("alice", "bob", "mallory")}
+    key_paths = {n: keys / n for n in PEOPLE}
     init_forge(root / "forge.git", python=sys.executable)
     clone = root / "clone"
     sh(f"git clone -q {root / 'forge.git'} clone", root)
@@ -126,7 +137,7 @@ def _build(root: Path) -> None:
         ".gitignore": ".mlops/\n",
         "policies/gate.yaml": GATE_RULES,
         "policies/roles.yaml": ROLES,
-        "policies/allowed_signers": _signers(key_paths, "alice", "bob"),
+        "policies/allowed_signers": _signers(key_paths, "alice", "bob", "ada"),
         "envs/environments.yaml": ENVIRONMENTS,
         "envs/prod.yaml": PROD,
     }
@@ -136,6 +147,7 @@ def _build(root: Path) -> None:
     sh(f"dvc init -q && dvc remote add -q -d local {root / 'dvc-remote'}", clone)
     sh("dvc repro -q && dvc push -q && git add -A && git commit -qm 'Tiny project'", clone)
     sh("git push -q origin main", clone)
+    sign_pushes(clone, key_paths["ada"])
     shutil.rmtree(root / "forge.git" / "mlops-queue", ignore_errors=True)
 
 
@@ -157,5 +169,6 @@ def tiny(tiny_template: Path, tmp_path: Path) -> TinyForge:
     shutil.copytree(tiny_template, root, symlinks=True)
     clone = root / "clone"
     sh(f"git remote set-url origin {root / 'forge.git'}", clone)
-    keys = {n: root / "keys" / n for n in ("alice", "bob", "mallory")}
+    keys = {n: root / "keys" / n for n in PEOPLE}
+    sign_pushes(clone, keys["ada"])
     return TinyForge(root / "forge.git", clone, tiny_template / "dvc-remote", keys)

@@ -51,7 +51,7 @@ def test_post_receive_queues_branches_but_not_tags_or_deletions(
 @pytest.mark.parametrize(
     ("ref", "old", "new", "message"),
     [
-        ("refs/notes/mlops-gate", ZERO_SHA, "NEW", "written by the runner only"),
+        ("refs/notes/mlops-gate", ZERO_SHA, "NEW", "written by the forge only"),
         ("refs/tags/approve/prod/" + "f" * 40 + "/eve", "OLD", "NEW", "cannot be moved or deleted"),
         (
             "refs/tags/approve/prod/short/eve",

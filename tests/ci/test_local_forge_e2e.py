@@ -80,7 +80,7 @@ def test_clients_cannot_write_the_runner_notes(tiny: TinyForge) -> None:
     refused = sh("git push origin refs/notes/mlops-gate", tiny.clone, check=False)
 
     assert refused.returncode != 0
-    assert "written by the runner only" in refused.stderr
+    assert "written by the forge only" in refused.stderr
 
 
 def _promotion(tiny: TinyForge) -> str:
@@ -107,9 +107,15 @@ def test_a_promotion_to_prod_needs_two_signed_approvals_of_allowed_signers(tiny:
 
     unapproved = sh("git push origin main", tiny.clone, check=False)
     assert unapproved.returncode != 0
-    assert "promotion blocked" in unapproved.stderr and "promotion-approvals" in unapproved.stderr
+    assert "promotion to prod blocked" in unapproved.stderr
+    assert "promotion-approvals" in unapproved.stderr
 
-    tags = [_approve(tiny, sha, "alice"), _approve(tiny, sha, "mallory")]
+    tags = [_approve(tiny, sha, "alice")]
+    unknown = sh(
+        f"git push origin main {tags[0]} {_approve(tiny, sha, 'mallory')}", tiny.clone, check=False
+    )
+    assert unknown.returncode != 0
+    assert "mallory: not a valid approval: its signature does not verify" in unknown.stderr
     one_valid = sh(f"git push origin main {' '.join(tags)}", tiny.clone, check=False)
     assert one_valid.returncode != 0
     assert "approvals counted {ml-leads: 1}" in one_valid.stderr
