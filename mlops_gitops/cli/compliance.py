@@ -36,8 +36,8 @@ def render(check: bool) -> None:
 @compliance.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 def check_cmd(as_json: bool) -> None:
-    """Check that every test the matrix names exists."""
-    from mlops_gitops.compliance import check_matrix, load_matrix
+    """Check that every row's cited tests exist and test the modules its 'how' names."""
+    from mlops_gitops.compliance import MATRIX_FILE, check_matrix, load_matrix
     from mlops_gitops.errors import MlopsError
 
     problems = check_matrix(load_matrix(), Path("."))
@@ -47,4 +47,4 @@ def check_cmd(as_json: bool) -> None:
         for line in problems:
             click.echo(line)
     if problems:
-        raise MlopsError(f"{len(problems)} compliance row(s) name missing tests")
+        raise MlopsError(f"{len(problems)} unproven claim(s) in {MATRIX_FILE}")
