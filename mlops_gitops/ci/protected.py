@@ -121,9 +121,22 @@ def _gate_note(forge: LocalForge, new: str, branch: str) -> list[str]:
             f"{branch}: {new[:12]} has no gate decision yet; push it to a branch, "
             "let the runner train it ('mlops runner'), then fast-forward"
         ]
-    if gate.decision not in ("pass", "warn"):
-        return [f"{branch}: the gate {gate.decision}s {new[:12]}: {gate.summary}"]
-    return []
+    if gate.decision in ("pass", "warn"):
+        return []
+    results = gate.data.get("results") if isinstance(gate.data, dict) else None
+    blocking = [r for r in results or [] if r.get("outcome") == "block"]
+    if gate.decision == "block" and blocking and all(map(_judges_approvals, blocking)):
+        # approvals arrive after training; this push's approvals are judged below
+        return []
+    return [f"{branch}: the gate {gate.decision}s {new[:12]}: {gate.summary}"]
+
+
+def _judges_approvals(result: dict[str, object]) -> bool:
+    """Whether a rule result only compared approvals (re-judged at push time)."""
+    values = result.get("values")
+    return isinstance(values, dict) and bool(values) and all(
+        str(k).startswith("approvals.") for k in values
+    )
 
 
 def _provider(

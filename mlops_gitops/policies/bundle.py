@@ -129,6 +129,10 @@ class Change(_Section):
     required_soak_hours: float | None = Field(
         default=None, description="the soak time envs/environments.yaml asks of from_environment"
     )
+    other_models: list[str] = Field(
+        default_factory=list,
+        description="the other models the same manifest change edits (each judged on its own)",
+    )
 
 
 class Review(_Section):
@@ -181,10 +185,13 @@ class Commit(_Section):
 
 
 class ModelCard(_Section):
-    """Placeholder filled by the docs issue: the model card of the candidate."""
+    """The candidate's model card: its hand-written page and the sections a card needs."""
 
-    present: bool
+    present: bool = Field(description="the page exists and has every section a card needs")
     path: str | None = None
+    missing_sections: list[str] = Field(
+        default_factory=list, description="card sections the page lacks or leaves empty"
+    )
 
 
 class Fairness(_Section):

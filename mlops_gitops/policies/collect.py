@@ -4,7 +4,8 @@ One collector per source, each a small function: the revisions (git), the
 candidate and base snapshots (DVC files), the promotion (manifests and
 registry), approvals (providers and ``roles.yaml``), waivers, and the
 placeholders later concepts fill (fairness from ``fairness.*`` metrics;
-model card, drift and cost stay absent until their collectors exist).
+the model card from ``docs/models/<model>.md``; drift and cost stay absent
+until their collectors exist).
 DVC is never run: every value is read from a file or from Git.
 """
 
@@ -24,6 +25,7 @@ from mlops_gitops.policies.bundle import (
     Deltas,
     EvidenceBundle,
     Fairness,
+    ModelCard,
     ParamChanges,
     Snapshot,
     Target,
@@ -61,6 +63,7 @@ class GateRequest:
     branch: str | None = None
     approvals: tuple[ApprovalProvider, ...] = ()
     now: datetime | None = None
+    model: str | None = None
 
 
 @dataclass
@@ -99,7 +102,12 @@ def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> Evi
     promotion = clock.run(
         "registry",
         lambda: read_promotion(
-            root, revs, environment=request.environment, model=workspace.model, now=now
+            root,
+            revs,
+            environment=request.environment,
+            model=workspace.model,
+            now=now,
+            judged=request.model,
         ),
     )
     candidate = promotion.promoted or workspace
@@ -121,6 +129,7 @@ def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> Evi
         changed_files=list(revs.changed_files),
         commit=revs.commit_evidence(),
         fairness=fairness_evidence(candidate.metrics),
+        model_card=model_card_evidence(root, candidate.model),
         waivers=waivers,
     )
 
@@ -170,6 +179,23 @@ def _approvals(
         environment=promotion.environment,
         changed_files=revs.changed_files,
     )
+
+
+def model_card_evidence(root: Path, model: str | None) -> ModelCard | None:
+    """Return whether ``docs/models/<model>.md`` has every section the model card shows."""
+    if model is None:
+        return None
+    from mlops_gitops.site.data import DOC_SECTIONS, MODEL_DOCS, split_sections
+
+    path = f"{MODEL_DOCS}/{model}.md"
+    page = root / path
+    if not page.is_file():
+        return ModelCard(present=False, path=path, missing_sections=sorted(DOC_SECTIONS))
+    sections = split_sections(page.read_text(encoding="utf-8"))
+    missing = sorted(
+        key for key, titles in DOC_SECTIONS.items() if not any(sections.get(t) for t in titles)
+    )
+    return ModelCard(present=not missing, path=path, missing_sections=missing)
 
 
 def fairness_evidence(metrics: dict[str, float]) -> Fairness | None:

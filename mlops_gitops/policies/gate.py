@@ -10,7 +10,7 @@ as the policies are the same (the record carries their digest).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from mlops_gitops.policies.source import PolicyError
 from mlops_gitops.roundtrip import write_atomic
 
 RECORD_DIR = ".mlops/gate"
+_RANK = {"pass": 0, "warn": 1, "block": 2}
 RECORD_VERSION = 1
 
 
@@ -52,6 +53,12 @@ def run_gate(request: GateRequest, *, output: Path | None = None) -> GateResult:
     policy_set = timings.run("policies", lambda: load_policy_set(request.root / POLICIES_DIR))
     bundle = build_bundle(request, timings=timings)
     decision = timings.run("evaluate", lambda: evaluate(policy_set, bundle))
+    for model in bundle.change.other_models if bundle.change else []:
+        # a change that edits several models is judged once per model; the worst decides
+        other = build_bundle(replace(request, model=model))
+        judged = evaluate(policy_set, other)
+        if _RANK[judged.verdict] > _RANK[decision.verdict]:
+            bundle, decision = other, judged
     path = output or request.root / RECORD_DIR / f"{bundle.target.head}.json"
     timings.run("record", lambda: write_record(path, bundle, decision))
     return GateResult(decision=decision, bundle=bundle, record=path, timings=timings.seconds)

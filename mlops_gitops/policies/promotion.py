@@ -60,12 +60,20 @@ def changed_environments(changed_files: Sequence[str]) -> list[str]:
 
 
 def read_promotion(
-    root: Path, revs: Revisions, *, environment: str | None, model: str | None, now: datetime
+    root: Path,
+    revs: Revisions,
+    *,
+    environment: str | None,
+    model: str | None,
+    now: datetime,
+    judged: str | None = None,
 ) -> PromotionEvidence:
     """Return the promotion evidence of the change (a training branch has no ``change``).
 
     The registry is read at the head (every registration, and the history
-    the change builds on); what runs now is the base's manifest.
+    the change builds on); what runs now is the base's manifest. When the
+    change edits several models, ``judged`` picks the one described (the
+    first by name by default) and the others are listed in ``other_models``.
 
     Raises:
         PolicyError: the change edits several manifests and no ``--env`` picks one, or
@@ -86,9 +94,11 @@ def read_promotion(
         state = registry.load_state(root, with_history=True)
         if target not in state.manifests:
             raise PolicyError(_unknown(target, state.environments.order))
-        edit = _find_edit(state.manifests[target], _manifest_at(root, target, revs.merge_base))
-        if edit is not None:
-            return _promotion(state, target, edit, now=now, running=running)
+        edits = _find_edits(state.manifests[target], _manifest_at(root, target, revs.merge_base))
+        chosen = [e for e in edits if judged in (None, e.model)][:1]
+        if chosen:
+            others = [e.model for e in edits if e is not chosen[0]]
+            return _promotion(state, target, chosen[0], now=now, running=running, others=others)
     return PromotionEvidence(environment=target, deployed=_deployed(root, running, model, None))
 
 
@@ -120,12 +130,13 @@ def _manifest_at(root: Path, env: str, rev: str | None) -> Manifest | None:
     return manifests.parse_manifest(text, f"{rev[:8]}:{path}") if text is not None and rev else None
 
 
-def _find_edit(new: Manifest, old: Manifest | None) -> _Edit | None:
+def _find_edits(new: Manifest, old: Manifest | None) -> list[_Edit]:
+    edits = []
     for name, deployment in sorted(new.models.items()):
         before = old.models.get(name) if old is not None else None
         if before != deployment:
-            return _edit(name, deployment, before)
-    return None
+            edits.append(_edit(name, deployment, before))
+    return edits
 
 
 def _edit(name: str, deployment: ModelDeployment, before: ModelDeployment | None) -> _Edit:
@@ -142,7 +153,13 @@ def _edit(name: str, deployment: ModelDeployment, before: ModelDeployment | None
 
 
 def _promotion(
-    state: registry.RegistryState, env: str, edit: _Edit, *, now: datetime, running: Manifest
+    state: registry.RegistryState,
+    env: str,
+    edit: _Edit,
+    *,
+    now: datetime,
+    running: Manifest,
+    others: list[str],
 ) -> PromotionEvidence:
     version = state.find(edit.model, edit.version)
     source = _source_environment(state, env, edit)
@@ -163,6 +180,7 @@ def _promotion(
         canary_weight=edit.weight,
         soak_hours=soak,
         required_soak_hours=required,
+        other_models=others,
     )
     return PromotionEvidence(
         environment=env,

@@ -19,15 +19,9 @@ from mlops_gitops.audit import AuditEvent
 from mlops_gitops.registry import Event, ModelVersion, serving_intervals
 from mlops_gitops.reports.context import flatten
 from mlops_gitops.site.charts import bar_chart, plot_chart
-from mlops_gitops.site.data import SiteData, VersionFiles, own_paths
+from mlops_gitops.site.data import DOC_SECTIONS, SiteData, VersionFiles, own_paths
 
 HEADLINE = ("roc_auc", "accuracy", "f1", "precision", "recall", "rmse", "mae", "r2", "auc")
-DOC_SECTIONS = {
-    "intended": ("intended use", "intended uses", "primary intended uses"),
-    "out_of_scope": ("out-of-scope uses", "out-of-scope use", "out of scope uses"),
-    "limitations": ("limitations", "caveats and recommendations"),
-    "ethics": ("ethical considerations", "ethics"),
-}
 CARD_EVENT_KINDS = (
     "promote",
     "canary",

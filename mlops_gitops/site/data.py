@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 VALIDATION_FILE = "reports/validation.json"
 EXPLAIN_DIR = "reports/explain"
 MODEL_DOCS = "docs/models"
+# The sections of a hand-written model page that a model card shows, by their accepted titles.
+DOC_SECTIONS = {
+    "intended": ("intended use", "intended uses", "primary intended uses"),
+    "out_of_scope": ("out-of-scope uses", "out-of-scope use", "out of scope uses"),
+    "limitations": ("limitations", "caveats and recommendations"),
+    "ethics": ("ethical considerations", "ethics"),
+}
 MONITORING_DIR = "monitoring"
 # the plot files (path -> DVC options) and the artifacts (name -> entry) of a dvc.yaml
 Spec = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]

@@ -158,6 +158,7 @@ def _build(repo: Path) -> None:
     dvc(repo, "config", "core.analytics", "false")
     shutil.copytree(template_root() / "envs", repo / "envs")
     shutil.copytree(template_root() / "policies", repo / "policies")
+    shutil.copytree(template_root() / "docs" / "models", repo / "docs" / "models")
     (repo / "prepare.py").write_text(PREPARE)
     (repo / "train.py").write_text(TRAIN)
     (repo / "dvc.yaml").write_text(DVC_YAML)

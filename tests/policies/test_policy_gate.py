@@ -13,10 +13,7 @@ import json
 import pytest
 
 from mlops_gitops.policies import Approval, StaticApprovals
-from mlops_gitops.policies.bundle import ModelCard
-from mlops_gitops.policies.evaluate import evaluate
 from mlops_gitops.policies.gate import replay_gate
-from mlops_gitops.policies.rules import load_policy_set
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -139,15 +136,21 @@ def test_fairness_parity_reads_fairness_metrics(gate_repo, decide, env, differen
 
 
 @pytest.mark.parametrize(
-    ("env", "present", "expected"),
-    [("prod", True, "pass"), ("staging", False, "warn"), ("prod", False, "block")],
+    ("env", "page", "expected"),
+    [("prod", "complete", "pass"), ("staging", "none", "warn"), ("prod", "partial", "block")],
 )
-def test_model_card_present_once_a_collector_fills_it(gate_repo, decide, env, present, expected):
+def test_model_card_present_reads_the_hand_written_page(gate_repo, decide, env, page, expected):
+    card = gate_repo.path / "docs" / "models" / "credit-default.md"
+    if page == "none":
+        card.unlink()
+    elif page == "partial":
+        card.write_text(card.read_text().replace("## Limitations", "## Notes"))
     result = decide(env)
-    assert outcome(result, "model-card-present").outcome == "skip"
-    bundle = result.bundle.model_copy(update={"model_card": ModelCard(present=present)})
-    decision = evaluate(load_policy_set(gate_repo.path / "policies"), bundle)
-    assert next(r for r in decision.results if r.id == "model-card-present").outcome == expected
+    check = outcome(result, "model-card-present")
+    assert check.outcome == expected
+    missing = {"complete": [], "partial": ["limitations"]}.get(page)
+    if missing is not None:
+        assert result.bundle.model_card.missing_sections == missing
 
 
 # -- promotions --------------------------------------------------------------------------
@@ -187,7 +190,7 @@ def test_canary_promotion_records_its_weight(gate_repo, decide):
     ("version", "env", "now", "expected"),
     [
         ("v1.1.0", "prod", "2026-01-16T12:00:00+00:00", "pass"),
-        ("v1.2.0", "staging", "2026-01-15T09:30:00+00:00", "warn"),
+        ("v1.2.0", "staging", "2026-01-15T09:30:00+00:00", "block"),
         ("v1.1.0", "prod", "2026-01-14T15:00:00+00:00", "block"),
     ],
 )
@@ -204,9 +207,10 @@ def test_two_ml_leads_on_the_head_commit_approve_a_prod_promotion(gate_repo, dec
     assert result.bundle.approvals.count == {"ml-leads": 2, "ml-engineers": 2}
 
 
-def test_a_staging_promotion_without_approval_warns(gate_repo, decide):
+def test_a_staging_promotion_without_approval_blocks(gate_repo, decide):
     gate_repo.promote("v1.2.0", "staging")
-    assert outcome(decide(), "promotion-approvals").outcome == "warn"
+    assert outcome(decide(), "promotion-approvals").outcome == "block"
+    assert outcome(decide(), "roles-approvals").outcome == "block"
 
 
 def test_self_approval_never_counts(gate_repo, decide):
