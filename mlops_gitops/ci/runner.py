@@ -147,6 +147,9 @@ def prepare_work_tree(git_dir: Path, sha: str, *, work: Path | None = None) -> P
     the runner fetches into (objects copied), with no remote configured.
     """
     work = _init_work_tree(work or find_work_tree(git_dir))
+    for kept in (".dvc", *(k.lstrip("/") for k in KEEP)):
+        if (work / kept).is_symlink():  # planted by an earlier stage; never followed
+            (work / kept).unlink()
     _fetch_forge(git_dir, work)
     scm.git(*SAFE_GIT, "checkout", "-q", "-f", "--detach", sha, cwd=work)
     excludes = [arg for path in KEEP for arg in ("-e", path)]

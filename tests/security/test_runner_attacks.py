@@ -246,3 +246,18 @@ def test_without_a_sandbox_the_runner_refuses_to_start(
     )
     assert "--no-sandbox" in str(refused.value)
     assert [j.state for j in JobQueue(tiny.forge).list_jobs()] == ["pending"]
+
+
+def test_links_a_stage_left_in_the_kept_dvc_folders_are_removed_before_the_next_job(
+    tiny: TinyForge, tmp_path: Path
+) -> None:
+    sha = sh("git rev-parse main", tiny.forge).stdout.strip()
+    work = prepare_work_tree(tiny.forge, sha, work=tmp_path / "work")
+    shutil.rmtree(work / ".dvc" / "tmp", ignore_errors=True)
+    (work / ".dvc" / "tmp").symlink_to(tiny.forge / "hooks")  # where the runner would write
+    hooks = sorted((tiny.forge / "hooks").iterdir())
+
+    prepare_work_tree(tiny.forge, sha, work=work)
+
+    assert not (work / ".dvc" / "tmp").is_symlink()
+    assert sorted((tiny.forge / "hooks").iterdir()) == hooks
