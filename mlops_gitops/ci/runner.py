@@ -25,6 +25,7 @@ from typing import Any
 from mlops_gitops import pipeline, scm
 from mlops_gitops.ci import sandbox, writeback
 from mlops_gitops.ci.train import TrainRequest, train_change
+from mlops_gitops.ci.writeback import SAFE_GIT
 from mlops_gitops.forge.base import ZERO_SHA, ForgeError
 from mlops_gitops.forge.local import LocalForge
 from mlops_gitops.forge.queue import Job, JobQueue
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 KEEP = ("/.dvc/cache", "/.dvc/tmp", "/.dvc/config.local")
 # DVC's lock state that a killed process leaves behind (the repo lock and the rwlock).
 STALE_LOCKS = (".dvc/tmp/lock", ".dvc/tmp/rwlock", ".dvc/tmp/rwlock.lock")
-# The runner's own git calls in its work tree run no hooks and no fsmonitor.
-SAFE_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
 REFS = "+refs/heads/*:refs/remotes/origin/*"
 
 

@@ -21,6 +21,8 @@ from mlops_gitops import pipeline, scm
 from mlops_gitops.forge.base import ForgeError
 
 RUNNER_NAME, RUNNER_EMAIL = "mlops runner", "mlops-runner@localhost"
+# The runner's own git calls in its work tree run no hooks and no fsmonitor.
+SAFE_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
 # Never an output, whatever a dvc.yaml declares: what decides, configures or deploys.
 NEVER_WRITTEN = ("policies/", "envs/", ".github/", ".dvc/")
 NEVER_WRITTEN_NAMES = ("dvc.yaml", ".gitattributes", ".gitmodules")
@@ -37,7 +39,7 @@ class Change:
 
 def list_changes(work: Path) -> list[str]:
     """Return the paths that differ from the checked-out commit (untracked files included)."""
-    out = scm.git("status", "--porcelain", "-z", "--untracked-files=all", cwd=work)
+    out = scm.git(*SAFE_GIT, "status", "--porcelain", "-z", "--untracked-files=all", cwd=work)
     return sorted(entry[3:] for entry in out.split("\0") if entry)
 
 

@@ -104,6 +104,12 @@ def test_runner_with_an_empty_queue(cli: Cli, tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (0, "no pending jobs\n")
 
 
+def test_runner_without_the_sandbox_still_drains_the_queue(cli: Cli, tmp_path: Path) -> None:
+    cli("forge", "init", str(tmp_path / "m.git"))
+    result = cli("runner", "--once", "--no-sandbox", "--forge-path", str(tmp_path / "m.git"))
+    assert (result.exit_code, result.stdout) == (0, "no pending jobs\n")
+
+
 def test_runner_refuses_a_work_dir_inside_the_forge(cli: Cli, tmp_path: Path) -> None:
     forge = tmp_path / "m.git"
     cli("forge", "init", str(forge))
