@@ -19,13 +19,14 @@ from typing import IO, Any
 
 from mlops_gitops import pipeline, scm
 from mlops_gitops.ci.gate import ForgeApprovals, GateOutcome, error_outcome, evaluate_gate
+from mlops_gitops.ci.writeback import RUNNER_EMAIL, RUNNER_NAME
 from mlops_gitops.errors import MlopsError, format_chain
 from mlops_gitops.forge.base import Forge, Publication, Report, Target
 from mlops_gitops.reports import RunFacts, StageTime, build_pr_context, build_pr_report
 
 log = logging.getLogger(__name__)
 
-RUNNER_IDENTITY = ("-c", "user.name=mlops runner", "-c", "user.email=mlops-runner@localhost")
+RUNNER_IDENTITY = ("-c", f"user.name={RUNNER_NAME}", "-c", f"user.email={RUNNER_EMAIL}")
 CommitBack = Callable[[str], str]
 
 
@@ -41,6 +42,7 @@ class TrainRequest:
     pull: int | None = None
     run_url: str | None = None
     now: datetime | None = None
+    launcher: pipeline.Launcher | None = None
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,16 @@ def train_change(
         ForgeError: the forge refused the report or the status.
     """
     seconds: dict[str, float] = {}
-    root = request.root
-    _timed(
-        seconds, "pull", lambda: pipeline.dvc("pull", "--run-cache", "--allow-missing", cwd=root)
+    root, launcher = request.root, request.launcher
+
+    def pull() -> str:
+        return pipeline.dvc("pull", "--run-cache", "--allow-missing", cwd=root, launcher=launcher)
+
+    _timed(seconds, "pull", pull)
+    stages = _timed(
+        seconds, "repro", lambda: pipeline.repro_timed(root, log=log_file, launcher=launcher)
     )
-    stages = _timed(seconds, "repro", lambda: pipeline.repro_timed(root, log=log_file))
-    _timed(seconds, "push", lambda: pipeline.push(root, run_cache=True))
+    _timed(seconds, "push", lambda: pipeline.push(root, run_cache=True, launcher=launcher))
     sha = request.sha
     committed = None
     if commit_back is not None and scm.is_dirty(root, untracked=True):

@@ -188,6 +188,24 @@ def forge_issues(*, forge_path: Path | None, as_json: bool) -> None:
 @click.option(
     "--no-commit", is_flag=True, help="Do not commit what the pipeline changes back to the branch."
 )
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MLOPS_RUNNER_WORK_DIR",
+    help="The runner's work tree, outside the forge "
+    "(default: $XDG_CACHE_HOME/mlops-runner/<forge name>-<hash>).",
+)
+@click.option(
+    "--writable",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A path the sandboxed pipeline may write besides its work tree (repeatable).",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run pushed code without the sandbox, with this runner's rights (unsafe).",
+)
 @JSON_OPTION
 def runner(
     *,
@@ -196,6 +214,9 @@ def runner(
     interval: float,
     base: str,
     no_commit: bool,
+    work_dir: Path | None,
+    writable: tuple[Path, ...],
+    no_sandbox: bool,
     as_json: bool,
 ) -> None:
     """Train the local forge's queued pushes one at a time: pull, repro, push, report, gate."""
@@ -209,7 +230,13 @@ def runner(
 
     jobs = run_runner(
         _forge_dir(forge_path),
-        settings=RunnerSettings(base=base, commit=not no_commit),
+        settings=RunnerSettings(
+            base=base,
+            commit=not no_commit,
+            work_dir=work_dir,
+            sandbox=not no_sandbox,
+            writable=writable,
+        ),
         wait=None if once else wait,
     )
     if as_json:

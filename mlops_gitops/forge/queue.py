@@ -5,7 +5,9 @@ Layout under ``<bare repository>/mlops-queue/``: ``pending/``, ``running/``,
 moves between folders with ``os.replace`` (atomic), so a crash leaves it in
 exactly one place. A runner holds ``runner.lock`` (``flock``) while it works;
 a runner that gets the lock moves jobs left in ``running/`` by a dead runner
-back to ``pending/`` (retried), or to ``failed/`` after too many attempts.
+back to ``pending/`` (retried), or to ``failed/`` after too many attempts,
+after ending the process group the dead runner recorded in the job (its
+``dvc repro`` would otherwise collide with the retry).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlops_gitops.forge.base import ForgeError
+from mlops_gitops.forge.processes import ProcessGroup, end_group, find_group
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class Job:
     started_at: str | None = None
     finished_at: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    group: list[int] | None = None
 
     @property
     def branch(self) -> str:
@@ -113,6 +117,9 @@ class JobQueue:
         moved: list[Job] = []
         for path in sorted(self.folder("running").glob("*.json")):
             job = self._read(path)
+            if job.group is not None:
+                end_group(ProcessGroup(*job.group))
+            job = replace(job, group=None)
             if job.attempts >= self.max_attempts:
                 reason = f"interrupted {job.attempts} times; giving up"
                 moved.append(
@@ -150,6 +157,13 @@ class JobQueue:
             return claimed
         return None
 
+    def record_group(self, job: Job, pid: int | None) -> Job:
+        """Record in the running job the process group ``pid`` leads (``None``: it ended)."""
+        group = find_group(pid) if pid is not None else None
+        recorded = replace(job, group=list(group) if group is not None else None)
+        self._write(self.folder("running") / f"{job.id}.json", recorded)
+        return recorded
+
     def finish(
         self, job: Job, *, ok: bool, result: dict[str, Any], now: datetime | None = None
     ) -> Job:
@@ -157,7 +171,8 @@ class JobQueue:
         stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         state: JobState = "done" if ok else "failed"
         path = self.folder("running") / f"{job.id}.json"
-        return self._move(path, replace(job, state=state, finished_at=stamp, result=result))
+        finished = replace(job, state=state, finished_at=stamp, result=result, group=None)
+        return self._move(path, finished)
 
     def _move(self, source: Path, job: Job) -> Job:
         target = self.folder(job.state) / source.name

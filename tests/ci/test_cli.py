@@ -104,6 +104,23 @@ def test_runner_with_an_empty_queue(cli: Cli, tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (0, "no pending jobs\n")
 
 
+def test_runner_without_the_sandbox_still_drains_the_queue(cli: Cli, tmp_path: Path) -> None:
+    cli("forge", "init", str(tmp_path / "m.git"))
+    result = cli("runner", "--once", "--no-sandbox", "--forge-path", str(tmp_path / "m.git"))
+    assert (result.exit_code, result.stdout) == (0, "no pending jobs\n")
+
+
+def test_runner_refuses_a_work_dir_inside_the_forge(cli: Cli, tmp_path: Path) -> None:
+    forge = tmp_path / "m.git"
+    cli("forge", "init", str(forge))
+    result = cli("runner", "--once", "--forge-path", str(forge), "--work-dir", str(forge / "w"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {forge / 'w'}: the runner's work tree must lie outside the forge {forge}; "
+        "choose another --work-dir"
+    )
+
+
 def test_runner_on_a_folder_that_is_no_forge_fails(cli: Cli, tmp_path: Path) -> None:
     result = cli("runner", "--once", "--forge-path", str(tmp_path))
     assert result.exit_code == 1

@@ -9,18 +9,51 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from mlops_gitops.errors import PipelineError
+from mlops_gitops.pipeline.launch import (
+    DVC_ENV,
+    Launcher,
+    Watch,
+    dvc_environ,
+    dvc_executable,
+    ended,
+    last_error,
+    start_dvc,
+)
+from mlops_gitops.pipeline.outputs import declared_outputs, is_declared_output
+from mlops_gitops.pipeline.repro import StageRun, repro_timed
 
-DVC_ENV = {"DVC_NO_ANALYTICS": "1", "DVCLIVE_NO_ANALYTICS": "1"}
+__all__ = [
+    "DVC_ENV",
+    "Launcher",
+    "LockedOut",
+    "LockedStage",
+    "StageRun",
+    "Watch",
+    "cache_object_path",
+    "check_remote_objects",
+    "declared_outputs",
+    "dvc",
+    "dvc_executable",
+    "fetch_object",
+    "is_declared_output",
+    "parse_artifacts",
+    "parse_lock",
+    "parse_lock_stages",
+    "parse_metric_paths",
+    "push",
+    "read_json",
+    "read_lock",
+    "read_yaml_file",
+    "repro",
+    "repro_timed",
+]
 
 
 @dataclass(frozen=True)
@@ -34,57 +67,32 @@ class LockedOut:
     nfiles: int | None = None
 
 
-def dvc_executable() -> list[str]:
-    """Return the command that runs DVC from this interpreter's environment."""
-    exe = Path(sys.executable).with_name("dvc")
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("dvc")
-    if found is None:
-        raise PipelineError("dvc is not installed; run 'make install' or 'pip install dvc'")
-    return [found]
-
-
 def dvc(
     *args: str,
     cwd: str | os.PathLike[str] = ".",
     capture: bool = True,
     env: Mapping[str, str] | None = None,
+    launcher: Launcher | None = None,
 ) -> str:
     """Run ``dvc ARGS`` in ``cwd`` and return its stdout.
 
     With ``capture=False`` the output streams to the terminal (progress of
-    long commands such as ``repro``).
+    long commands such as ``repro``); with a ``launcher``, DVC starts through it.
 
     Raises:
         PipelineError: DVC exited non-zero; the message holds its last error line.
     """
-    full_env = {**os.environ, **DVC_ENV, "PATH": _path_with_interpreter(), **(env or {})}
-    proc = subprocess.run(
-        [*dvc_executable(), *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=capture,
-        text=True,
-        check=False,
+    pipe = subprocess.PIPE if capture else None
+    proc = start_dvc(
+        args, cwd, launcher=launcher, env=dvc_environ(env, launcher), stdout=pipe, stderr=pipe
     )
+    try:
+        out, err = proc.communicate()
+    finally:
+        ended(launcher)
     if proc.returncode != 0:
-        raise PipelineError(f"dvc {' '.join(args)} failed in {cwd}: {_last_error(proc.stderr)}")
-    return proc.stdout or ""
-
-
-def _path_with_interpreter() -> str:
-    """Return PATH with this interpreter's folder first, so stages run `python` from it."""
-    folder = str(Path(sys.executable).parent)
-    rest = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != folder]
-    return os.pathsep.join([folder, *rest])
-
-
-def _last_error(stderr: str | None) -> str:
-    lines = [ln.strip() for ln in (stderr or "").splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith("ERROR")]
-    picked = errors[-1] if errors else (lines[-1] if lines else "see the output above")
-    return picked.removeprefix("ERROR:").strip()
+        raise PipelineError(f"dvc {' '.join(args)} failed in {cwd}: {last_error(err)}")
+    return out or ""
 
 
 def read_yaml_file(path: Path) -> Any:
@@ -151,10 +159,12 @@ def repro(
     return dvc("repro", *targets, cwd=root, capture=not stream)
 
 
-def push(root: str | os.PathLike[str] = ".", *, run_cache: bool = True) -> str:
+def push(
+    root: str | os.PathLike[str] = ".", *, run_cache: bool = True, launcher: Launcher | None = None
+) -> str:
     """Push the cache (and the run-cache) to the default DVC remote."""
     args = ["push", "--run-cache"] if run_cache else ["push"]
-    return dvc(*args, cwd=root)
+    return dvc(*args, cwd=root, launcher=launcher)
 
 
 def cache_object_path(root: str | os.PathLike[str], md5: str) -> Path:
@@ -318,73 +328,3 @@ def _object_status(odb: Any, md5: str) -> str:
         entries = json.loads(handle.read())
     states = {_object_status(odb, str(e["md5"])) for e in entries}
     return "ok" if states <= {"ok"} else "corrupt" if "corrupt" in states else "missing"
-
-
-@dataclass(frozen=True)
-class StageRun:
-    """How one stage fared in a ``dvc repro``: ran, restored from the run-cache, or unchanged."""
-
-    stage: str
-    seconds: float
-    status: str
-
-
-_STAGE_EVENTS = (
-    ("ran", re.compile(r"^Running stage '(?P<stage>[^']+)':")),
-    ("cached", re.compile(r"^Stage '(?P<stage>[^']+)' is cached - skipping run")),
-    ("unchanged", re.compile(r"^Stage '(?P<stage>[^']+)' didn't change, skipping")),
-)
-
-
-def repro_timed(
-    root: str | os.PathLike[str],
-    *,
-    log: IO[str] | None = None,
-    clock: Callable[[], float] | None = None,
-) -> list[StageRun]:
-    """Run ``dvc repro`` in ``root``, streaming its output to ``log``; return each stage's time.
-
-    A stage's time runs from its ``Running stage`` line to the next stage's line
-    (or the end), so it includes hashing and caching its outputs.
-
-    Raises:
-        PipelineError: DVC exited non-zero; the message holds its last error line.
-    """
-    import time
-
-    now = clock or time.perf_counter
-    env = {**os.environ, **DVC_ENV, "PATH": _path_with_interpreter()}
-    proc = subprocess.Popen(
-        [*dvc_executable(), "repro"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    runs: list[StageRun] = []
-    current: tuple[str, str, float] | None = None
-    lines: list[str] = []
-    for line in proc.stdout or ():
-        lines.append(line)
-        if log is not None:
-            log.write(line)
-        event = _stage_event(line)
-        if event is not None:
-            if current is not None:
-                runs.append(StageRun(current[0], now() - current[2], current[1]))
-            current = (event[1], event[0], now())
-    code = proc.wait()
-    if current is not None:
-        runs.append(StageRun(current[0], now() - current[2], current[1]))
-    if code != 0:
-        raise PipelineError(f"dvc repro failed in {root}: {_last_error(''.join(lines[-50:]))}")
-    return [r if r.status == "ran" else StageRun(r.stage, 0.0, r.status) for r in runs]
-
-
-def _stage_event(line: str) -> tuple[str, str] | None:
-    for status, pattern in _STAGE_EVENTS:
-        match = pattern.match(line.strip())
-        if match is not None:
-            return status, match["stage"]
-    return None
