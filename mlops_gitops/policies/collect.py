@@ -99,17 +99,7 @@ def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> Evi
     pipe = clock.run("dvc.yaml", lambda: read_pipeline(root))
     workspace, lock = clock.run("workspace", lambda: read_workspace(root, pipe))
     base, base_lock = clock.run("base", lambda: read_base(root, revs.base, pipe))
-    promotion = clock.run(
-        "registry",
-        lambda: read_promotion(
-            root,
-            revs,
-            environment=request.environment,
-            model=workspace.model,
-            now=now,
-            judged=request.model,
-        ),
-    )
+    promotion = clock.run("registry", lambda: _promotion(request, revs, workspace, now))
     candidate = promotion.promoted or workspace
     datasets, changed = dataset_evidence(lock, base_lock)
     return EvidenceBundle(
@@ -131,6 +121,19 @@ def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> Evi
         fairness=fairness_evidence(candidate.metrics),
         model_card=model_card_evidence(root, candidate.model),
         waivers=waivers,
+    )
+
+
+def _promotion(
+    request: GateRequest, revs: Revisions, workspace: Snapshot, now: datetime
+) -> PromotionEvidence:
+    return read_promotion(
+        request.root,
+        revs,
+        environment=request.environment,
+        model=workspace.model,
+        now=now,
+        judged=request.model,
     )
 
 
