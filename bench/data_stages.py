@@ -46,6 +46,8 @@ def in_process(rows: int, runs: int, work: Path) -> dict[str, float]:
     sections = stage.load_sections("data", "schema", "prepare", root=template_root())
     data = {**sections["data"], "sample": {"rows": rows, "seed": 42, "drift": 0.0}}
     raw, report = work / "raw.parquet", work / "validation.json"
+    pii_report = work / "pii_validation.json"
+    schema = sections["schema"]
     frame = generate_sample(rows, 42)
 
     def io_floor() -> None:
@@ -54,14 +56,22 @@ def in_process(rows: int, runs: int, work: Path) -> dict[str, float]:
 
     return {
         "parquet write+read (I/O floor)": best_of(runs, io_floor),
-        "ingest (generate + write)": best_of(runs, lambda: ingest(raw, data=data)),
+        "ingest (generate + PII checks + PII drop + write)": best_of(
+            runs, lambda: ingest(raw, data=data, schema=schema, pii_report=pii_report)
+        ),
         "validate (pandera + report)": best_of(
             runs,
-            lambda: validate_dataset(raw, report, data=data, schema=sections["schema"]),
+            lambda: validate_dataset(raw, report, data=data, schema=schema, pii_report=pii_report),
         ),
-        "prepare (PII drop + split + write)": best_of(
+        "prepare (split + write)": best_of(
             runs,
-            lambda: prepare_dataset(raw, work / "prepared", validation_report=report, **sections),
+            lambda: prepare_dataset(
+                raw,
+                work / "prepared",
+                data=data,
+                prepare=sections["prepare"],
+                validation_report=report,
+            ),
         ),
     }
 

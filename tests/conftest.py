@@ -7,6 +7,8 @@ small sample) is built once per test session and copied into each test.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
@@ -23,6 +25,9 @@ from click.testing import CliRunner
 from mlops_gitops import stage
 from mlops_gitops.data import generate_sample
 from mlops_gitops.project import template_root
+
+if TYPE_CHECKING:
+    from mlops_gitops.demo import DemoResult
 
 PINNED_DATE = "2026-01-15T10:00:00+00:00"
 SMALL_SAMPLE = 600
@@ -163,6 +168,71 @@ def reference_project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) 
             _build_reference(built)
             (built / "done").write_text("ok\n")
     return built
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoResult:
+    """One ``run_demo`` of the whole loop on the small sample, shared by tests and workers.
+
+    Its cost is one full demo per test session (about 40 s on 2 cores: the
+    pipeline, a local server, 2,000 replayed requests, a monitoring run), paid
+    by the first test that asks for it; tests only read what it left. Every
+    line the demo printed or logged is kept in ``DEMO_LOG`` beside the project.
+    """
+    from filelock import FileLock
+
+    from mlops_gitops.demo import DemoResult, run_demo
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    record = shared / "demo-run" / "result.json"
+    with FileLock(str(shared / "demo-run.lock")):
+        if not record.exists():
+            shutil.rmtree(shared / "demo-run", ignore_errors=True)
+            (shared / "demo-run").mkdir()
+            with _output_to(shared / "demo-run" / DEMO_LOG):
+                result = run_demo(shared / "demo-run" / "demo", rows=SMALL_SAMPLE)
+            fields = {**vars(result), "path": str(result.path), "remote": str(result.remote)}
+            record.write_text(json.dumps(fields))
+    fields = json.loads(record.read_text())
+    fields.update(
+        path=Path(fields["path"]), remote=Path(fields["remote"]), alerts=tuple(fields["alerts"])
+    )
+    return DemoResult(**fields)
+
+
+DEMO_LOG = "demo-output.log"
+
+
+@contextlib.contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout, stderr (and its children's) and log records to ``path``."""
+    import logging
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    handler = logging.FileHandler(path, encoding="utf-8")
+    root = logging.getLogger()
+    level = root.level
+    with path.open("ab") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            root.removeHandler(handler)
+            root.setLevel(level)
+            handler.close()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ import json
 import pytest
 
 from mlops_gitops import scm
-from mlops_gitops.demo import run_demo
 
 
 @pytest.mark.slow
-def test_demo_runs_the_loop_and_delivers_a_drift_alert(tmp_path):
-    result = run_demo(tmp_path / "demo", rows=600)
+def test_demo_runs_the_loop_and_delivers_a_drift_alert(demo_run):
+    result = demo_run
     assert 0.5 < result.metrics["roc_auc"] <= 1.0
     assert result.version == "v0.1.0"
     assert result.replayed == 2000

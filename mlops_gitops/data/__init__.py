@@ -6,12 +6,11 @@ from mlops_gitops.data.connectors import (
     BUILTIN_CONNECTORS,
     ENTRY_POINT_GROUP,
     Connector,
-    IngestResult,
     find_connector,
-    ingest,
     list_connectors,
     read_dataset,
 )
+from mlops_gitops.data.intake import IngestResult, ingest
 from mlops_gitops.data.prepare import PrepareResult, prepare_dataset
 from mlops_gitops.data.sample import generate_later_period, generate_sample
 from mlops_gitops.data.settings import DataSettings, PrepareSettings, SampleSettings, SplitSettings

@@ -7,7 +7,8 @@ path or any URL fsspec understands (``file://``, ``s3://``, ``gs://``,
 ``https://``, ...; remote schemes need their fsspec package). Plug-ins add
 connectors through the entry-point group ``mlops_gitops.connectors``
 (name = ``module:Class``; the class is instantiated without arguments).
-:func:`ingest` reads the source and writes the raw Parquet file atomically.
+``data.intake.ingest`` reads the source through them; :func:`write_parquet`
+and :func:`read_parquet` are the pipeline's Parquet I/O.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
@@ -159,26 +159,6 @@ def read_dataset(data: DataSettings | Mapping[str, object]) -> pd.DataFrame:
         raise DataError(f"{settings.source}: the dataset has no rows")
     log.info("read %d rows x %d columns with the %s connector", *frame.shape, name)
     return frame
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What :func:`ingest` wrote: the file, its shape and the connector used."""
-
-    path: Path
-    rows: int
-    columns: int
-    connector: str
-
-
-def ingest(
-    out: str | os.PathLike[str], *, data: DataSettings | Mapping[str, object]
-) -> IngestResult:
-    """Read the source of the ``data`` section and write it to ``out`` as Parquet, atomically."""
-    settings = parse_section(DataSettings, data, "data")
-    frame = read_dataset(settings)
-    path = write_parquet(frame, out)
-    return IngestResult(path, len(frame), frame.shape[1], connector_name(settings))
 
 
 def write_parquet(frame: pd.DataFrame, out: str | os.PathLike[str]) -> Path:

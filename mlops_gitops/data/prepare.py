@@ -1,10 +1,10 @@
-"""Prepare the validated raw dataset for training: protect PII, then split.
+"""Prepare the validated raw dataset for training: types, then the split.
 
-Reads ``data/raw/dataset.parquet`` (and the validation report, to refuse
-data that failed validation), drops, hashes or masks the PII columns of
-``schema.pii`` before anything else sees the rows, turns numeric columns
-into float64, and writes ``train``, ``valid`` and ``test`` Parquet files.
-The three files are written to temporary names first and renamed together.
+Reads ``data/raw/dataset.parquet``, whose PII columns ingest already
+dropped, hashed or masked (``mlops_gitops.data.intake``), and the validation
+report, to refuse data that failed validation; turns numeric columns into
+float64, and writes ``train``, ``valid`` and ``test`` Parquet files. The
+three files are written to temporary names first and renamed together.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from mlops_gitops.data.settings import DataSettings, PrepareSettings
 from mlops_gitops.data.split import Split, split_dataset
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
-from mlops_gitops.quality import SchemaSettings, protect_pii, resolve_salt
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,6 @@ class PrepareResult:
 
     paths: dict[str, Path]
     rows: dict[str, int]
-    pii_action: str
 
 
 def prepare_dataset(
@@ -42,35 +40,26 @@ def prepare_dataset(
     out_dir: str | os.PathLike[str],
     *,
     data: DataSettings | Mapping[str, object],
-    schema: SchemaSettings | Mapping[str, object],
     prepare: PrepareSettings | Mapping[str, object],
     validation_report: str | os.PathLike[str] | None = None,
 ) -> PrepareResult:
-    """Protect the PII of ``raw``, split it, and write ``OUT_DIR/{train,valid,test}.parquet``.
+    """Split the protected table ``raw`` and write ``OUT_DIR/{train,valid,test}.parquet``.
 
     Raises:
         DataError: the raw file or the report is missing, or the report says
             the data failed a blocking check.
-        ConfigError: a params section is invalid, or hashing has no salt.
+        ConfigError: a params section is invalid.
     """
     data_settings = parse_section(DataSettings, data, "data")
-    schema_settings = parse_section(SchemaSettings, schema, "schema")
     settings = parse_section(PrepareSettings, prepare, "prepare")
     if validation_report is not None:
         _check_report(Path(validation_report))
-    salt = resolve_salt(settings.pii_salt) if settings.pii_action == "hash" else None
-    frame = protect_pii(read_parquet(raw), schema_settings.pii, settings.pii_action, salt=salt)
-    frame = _numeric_as_float(frame, keep=(data_settings.label,))
+    frame = _numeric_as_float(read_parquet(raw), keep=(data_settings.label,))
     split = split_dataset(frame, data_settings.label, settings=settings.split)
     paths = _write_split(split, Path(out_dir))
     rows = {name: len(part) for name, part in split.items()}
-    log.info(
-        "PII columns %s: %s; split %s",
-        settings.pii_action,
-        ", ".join(schema_settings.pii) or "none declared",
-        ", ".join(f"{name} {count}" for name, count in rows.items()),
-    )
-    return PrepareResult(paths=paths, rows=rows, pii_action=settings.pii_action)
+    log.info("split %s", ", ".join(f"{name} {count}" for name, count in rows.items()))
+    return PrepareResult(paths=paths, rows=rows)
 
 
 def _check_report(path: Path) -> None:

@@ -7,7 +7,7 @@ Library functions accept either the raw section (a mapping, as
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -58,10 +58,6 @@ class SplitSettings(_Section):
 
 
 class PrepareSettings(_Section):
-    """``prepare``: what happens to PII columns before anything else sees them, and the split."""
+    """``prepare``: the train/validation/test split (PII is protected at ingest, ``schema``)."""
 
-    pii_action: Literal["drop", "hash", "mask"] = "drop"
-    # Salt of pii_action=hash; the environment variable MLOPS_PII_SALT wins over
-    # it (see mlops_gitops.quality.pii).
-    pii_salt: str | None = None
     split: SplitSettings = SplitSettings()

@@ -6,17 +6,19 @@ from mlops_gitops.quality.pii import (
     PII_SALT_ENV,
     PiiAction,
     PiiLeak,
+    PiiSearch,
     collect_pii_values,
     find_pii_leaks,
     protect_pii,
     resolve_salt,
 )
-from mlops_gitops.quality.schema import ColumnRule, SchemaSettings, build_schema
+from mlops_gitops.quality.report import ValidationReport, read_report
+from mlops_gitops.quality.schema import ColumnRule, SchemaPart, SchemaSettings, build_schema
 from mlops_gitops.quality.validate import (
     ValidationFailed,
-    ValidationReport,
     validate_dataset,
     validate_frame,
+    validate_protected,
 )
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "ColumnRule",
     "PiiAction",
     "PiiLeak",
+    "PiiSearch",
+    "SchemaPart",
     "SchemaSettings",
     "ValidationFailed",
     "ValidationReport",
@@ -31,7 +35,9 @@ __all__ = [
     "collect_pii_values",
     "find_pii_leaks",
     "protect_pii",
+    "read_report",
     "resolve_salt",
     "validate_dataset",
     "validate_frame",
+    "validate_protected",
 ]

@@ -1,15 +1,18 @@
-"""Protect PII columns before anything downstream sees them.
+"""Protect PII columns before the dataset is first written.
 
-Three actions (``prepare.pii_action``):
+The ingest stage applies :func:`protect_pii` in memory, between reading the
+source and writing ``data/raw/dataset.parquet``, so no DVC output, cache or
+remote ever holds a ``schema.pii`` value in clear. ``schema.pii_action`` is
+the one setting that decides what happens to every PII column:
 
 - ``drop``: the columns are removed (the default, and the safest);
 - ``hash``: each value becomes ``sha256(salt + value)`` in hex, so records
   can still be joined by someone who holds the salt, and by nobody else.
-  The salt comes from the environment variable ``MLOPS_PII_SALT`` or, if
-  that is unset, from ``prepare.pii_salt``; without either, hashing is
+  The salt comes only from the environment variable ``MLOPS_PII_SALT``
+  (never from a file in Git or a DVC output); without it, hashing is
   refused (an unsalted hash of a phone number is reversible by trying every
   number). DVC does not track environment variables: after changing the
-  salt, rerun with ``dvc repro --force prepare``;
+  salt, rerun with ``dvc repro --force ingest``;
 - ``mask``: every letter and digit becomes ``*``, punctuation and spaces
   stay (the shape of the value remains, its content does not).
 
@@ -36,20 +39,21 @@ from mlops_gitops.errors import ConfigError, DataError
 PiiAction = Literal["drop", "hash", "mask"]
 PII_SALT_ENV = "MLOPS_PII_SALT"
 _MASKED = re.compile(r"[^\W_]", re.UNICODE)
+_PARQUET_MAGIC = b"PAR1"
 
 
-def resolve_salt(configured: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """Return the hashing salt: ``MLOPS_PII_SALT`` if set, else ``configured``.
+def resolve_salt(environ: Mapping[str, str] | None = None) -> str:
+    """Return the hashing salt, from the environment variable ``MLOPS_PII_SALT``.
 
     Raises:
-        ConfigError: neither is set (or both are empty).
+        ConfigError: the variable is unset or empty.
     """
     env = os.environ if environ is None else environ
-    salt = env.get(PII_SALT_ENV) or configured
+    salt = env.get(PII_SALT_ENV)
     if not salt:
         raise ConfigError(
-            f"prepare.pii_action: hash needs a salt; set the environment variable {PII_SALT_ENV} "
-            "(preferred, kept out of git) or prepare.pii_salt in params.yaml"
+            f"schema.pii_action: hash needs a salt; set the environment variable {PII_SALT_ENV} "
+            "(a CI secret; never a file in Git or DVC)"
         )
     return salt
 
@@ -75,9 +79,9 @@ def protect_pii(
     if action == "drop":
         return frame.drop(columns=list(columns))
     if action == "hash" and not salt:
-        raise ConfigError("prepare.pii_action: hash needs a non-empty salt")
+        raise ConfigError("schema.pii_action: hash needs a non-empty salt")
     if action not in ("hash", "mask"):
-        raise ConfigError(f"prepare.pii_action: expected drop, hash or mask, got {action!r}")
+        raise ConfigError(f"schema.pii_action: expected drop, hash or mask, got {action!r}")
     convert = functools.partial(hash_value, salt=salt or "") if action == "hash" else mask_value
     protected = frame.copy()
     for name in columns:
@@ -119,19 +123,56 @@ def find_pii_leaks(
 ) -> list[PiiLeak]:
     """Search files (and folders, recursively) for any of the PII ``values``.
 
-    Every file is searched byte for byte (UTF-8); Parquet files are also
-    decoded and searched cell by cell, because compression can hide a value
-    from a byte search. ``values`` maps a PII column to its raw values.
+    ``values`` maps a PII column to its raw values; see :class:`PiiSearch`.
     """
-    leaks: list[PiiLeak] = []
-    for file in _files(paths):
-        blob = file.read_bytes()
-        for kind, found in values.items():
-            if any(v.encode() in blob for v in found):
-                leaks.append(PiiLeak(file, None, kind))
-        if file.suffix == ".parquet":
-            leaks.extend(_parquet_leaks(file, values))
-    return leaks
+    search = PiiSearch(values)
+    return [leak for file in _files(paths) for leak in search.in_bytes(file.read_bytes(), file)]
+
+
+class PiiSearch:
+    """Raw PII values indexed by their first bytes, so one pass over an object finds them all.
+
+    An object (a file's content, a Git blob) is searched as bytes (UTF-8); a
+    Parquet object, found by its magic number whatever its name, is also
+    decoded and its cells searched, because compression can hide a value
+    from a byte search.
+    """
+
+    def __init__(self, values: Mapping[str, set[str]]) -> None:
+        encoded = [(kind, v.encode()) for kind, found in values.items() for v in found if v]
+        self._width = min((len(v) for _, v in encoded), default=0)
+        self._index: dict[bytes, list[tuple[str, bytes]]] = {}
+        for kind, value in encoded:
+            self._index.setdefault(value[: self._width], []).append((kind, value))
+
+    def in_bytes(self, data: bytes, origin: str | os.PathLike[str]) -> list[PiiLeak]:
+        """Return the leaks in ``data``, named by ``origin`` (a path, an object id)."""
+        where = Path(origin)
+        found = [PiiLeak(where, None, kind) for kind in self._kinds_in(data)]
+        if data[:4] == _PARQUET_MAGIC and data[-4:] == _PARQUET_MAGIC:
+            found.extend(self._in_cells(data, where))
+        return found
+
+    def _kinds_in(self, data: bytes) -> list[str]:
+        kinds: set[str] = set()
+        width, index = self._width, self._index
+        for start in range(len(data) - width + 1) if width else ():
+            for kind, value in index.get(data[start : start + width], ()):
+                if kind not in kinds and data.startswith(value, start):
+                    kinds.add(kind)
+        return sorted(kinds)
+
+    def _in_cells(self, data: bytes, where: Path) -> list[PiiLeak]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(pa.BufferReader(data))
+        leaks: list[PiiLeak] = []
+        for name in table.column_names:
+            cells = {str(v) for v in table.column(name).to_pylist() if v is not None}
+            text = "\n".join(sorted(cells)).encode()
+            leaks.extend(PiiLeak(where, name, kind) for kind in self._kinds_in(text))
+        return leaks
 
 
 def _files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -143,14 +184,3 @@ def _files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
         elif path.is_file():
             found.append(path)
     return found
-
-
-def _parquet_leaks(path: Path, values: Mapping[str, set[str]]) -> list[PiiLeak]:
-    frame = pd.read_parquet(path)
-    leaks: list[PiiLeak] = []
-    for name in frame.columns:
-        cells = {str(v) for v in frame[name].dropna().unique()}
-        for kind, found in values.items():
-            if cells & found:
-                leaks.append(PiiLeak(path, str(name), kind))
-    return leaks

@@ -5,7 +5,10 @@ range, allowed values or pattern. On top of what it declares, the built
 schema always requires the id column (present, unique, never missing), the
 label (present, never missing) and every declared PII and sensitive column
 (present). With ``schema.strict`` a column the section does not declare is
-a failure; otherwise it is listed in the report as unchecked.
+a failure; otherwise it is listed in the report as unchecked. A schema can
+cover one part of the columns (:data:`SchemaPart`): ingest checks the raw
+values of the ``pii`` part before it protects them, and the validate stage
+checks the ``protected`` part (every other column) of the table ingest wrote.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from typing import Literal
 import pandera.pandas as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops_gitops.quality.pii import PiiAction
+
 ColumnType = Literal["float", "int", "string", "bool"]
+# which columns a schema checks: all, the schema.pii columns, or every other one
+SchemaPart = Literal["all", "pii", "protected"]
 PANDERA_TYPES: dict[str, object] = {"float": "float64", "int": "int64", "string": str, "bool": bool}
 # pandera's names for its built-in checks -> the names in the validation report
 BUILTIN_CHECKS = {
@@ -49,6 +56,8 @@ class SchemaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     pii: list[str] = []
+    # what ingest does to every PII column before the first write (quality.pii)
+    pii_action: PiiAction = "drop"
     sensitive: list[str] = []
     fail_on_error: bool = True
     strict: bool = False
@@ -92,10 +101,18 @@ class BuiltSchema:
 
 
 def build_schema(
-    settings: SchemaSettings, keys: DatasetKeys, *, columns: Collection[str] = ()
+    settings: SchemaSettings,
+    keys: DatasetKeys,
+    *,
+    columns: Collection[str] = (),
+    part: SchemaPart = "all",
 ) -> BuiltSchema:
-    """Build the pandera schema of ``settings`` for a dataset with ``columns``."""
-    rules = _effective_rules(settings, keys)
+    """Build the pandera schema of ``settings`` for the ``part`` of a dataset with ``columns``."""
+    rules = {
+        name: rule
+        for name, rule in _effective_rules(settings, keys).items()
+        if is_in_part(name, settings, part)
+    }
     pandera_columns: dict[str, pa.Column] = {}
     refs: list[CheckRef] = []
     for name, rule in rules.items():
@@ -105,6 +122,11 @@ def build_schema(
         refs.extend(CheckRef(c, "declared", "declared in schema.columns") for c in columns)
     schema = pa.DataFrameSchema(pandera_columns, strict=settings.strict, name="dataset")
     return BuiltSchema(schema, tuple(refs))
+
+
+def is_in_part(column: str, settings: SchemaSettings, part: SchemaPart) -> bool:
+    """Return whether the ``part`` of the dataset holds ``column``."""
+    return part == "all" or (column in settings.pii) == (part == "pii")
 
 
 def _rule_for_undeclared(

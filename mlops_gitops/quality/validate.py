@@ -1,10 +1,12 @@
 """Validate a dataset against the ``schema`` section and write the validation report.
 
-The report (``reports/validation.json``, :class:`ValidationReport`) says
-whether the data passed, every check that ran with its outcome, and each
-failure with its column, check, expectation, count, example values and
-example row numbers. Examples never hold PII: failures of PII columns are
-redacted, and so is any example that contains a value of a PII column.
+In the pipeline, validation runs in two places. Ingest checks the raw values
+of the ``schema.pii`` columns in memory (:func:`validate_frame`) and writes that
+outcome before it protects them; the validate stage checks every other column
+of the protected table and merges both into ``reports/validation.json``
+(:func:`validate_protected`; the report format is in ``quality.report``).
+Examples never hold PII: failures of PII columns are redacted, and so is any
+example that contains a value of a PII column the check could see.
 A blocking failure (``schema.fail_on_error``) raises :class:`ValidationFailed`
 after the report is written, so the pipeline stops with a one-line reason.
 """
@@ -15,106 +17,36 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 import pandera.pandas as pa
-from pydantic import BaseModel, ConfigDict
 
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
+from mlops_gitops.quality.report import (
+    MAX_EXAMPLES,
+    REDACTED,
+    CheckResult,
+    Example,
+    Failure,
+    ValidationReport,
+    read_report,
+)
 from mlops_gitops.quality.schema import (
     BuiltSchema,
     CheckRef,
     DatasetKeys,
+    SchemaPart,
     SchemaSettings,
     build_schema,
+    is_in_part,
 )
 
 log = logging.getLogger(__name__)
 
-MAX_EXAMPLES = 5
-REDACTED = "<redacted>"
-Example = str | int | float | bool | None
-
 
 class ValidationFailed(DataError):
     """The dataset failed a blocking validation check."""
-
-
-class CheckResult(BaseModel):
-    """One check that ran: the column, the check's name, what it expects, the outcome."""
-
-    model_config = ConfigDict(frozen=True)
-
-    column: str
-    check: str
-    expected: str
-    passed: bool
-
-
-class Failure(BaseModel):
-    """One failed check: how many values failed, a few examples and their row numbers."""
-
-    model_config = ConfigDict(frozen=True)
-
-    column: str
-    check: str
-    expected: str
-    count: int
-    examples: list[Example]
-    rows: list[int]
-
-    def describe(self) -> str:
-        """Return this failure in a few words: the column, what was expected, what was found."""
-        if self.check == "present":
-            return f"{self.column}: column is missing"
-        if self.check == "declared":
-            return f"{self.column}: column not declared in schema.columns (schema.strict is on)"
-        found = [repr(e) for e in self.examples if e != REDACTED][:2]
-        such_as = f", e.g. {', '.join(found)}" if found else ""
-        return (
-            f"{self.column} {self.check}: expected {self.expected}, {self.count} failing{such_as}"
-        )
-
-
-class ValidationReport(BaseModel):
-    """The content of ``reports/validation.json`` (format version 1).
-
-    Fields: ``version``; ``dataset`` (the file validated); ``passed``;
-    ``blocking`` (failed and ``schema.fail_on_error``); ``rows``, ``columns``
-    (counts); ``checks`` (every check that ran: column, check, expected,
-    passed); ``failures`` (column, check, expected, count, up to 5 examples,
-    up to 5 row numbers); ``missing`` (missing values per column, where any);
-    ``pii_columns``, ``sensitive_columns`` (as declared); ``unchecked_columns``
-    (in the data but not in ``schema.columns``); ``reason`` (the one-line
-    outcome when it failed, else null). Check names: present, declared,
-    dtype, nullable, unique, min, max, allowed, pattern.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    version: Literal[1] = 1
-    dataset: str
-    passed: bool
-    blocking: bool
-    rows: int
-    columns: int
-    checks: list[CheckResult]
-    failures: list[Failure]
-    missing: dict[str, int]
-    pii_columns: list[str]
-    sensitive_columns: list[str]
-    unchecked_columns: list[str]
-    reason: str | None
-
-    def summary(self) -> str:
-        """Return the one-line outcome: passed, or which checks failed."""
-        if self.passed:
-            return f"{self.dataset}: all {len(self.checks)} checks passed ({self.rows} rows)"
-        shown = "; ".join(f.describe() for f in self.failures[:3])
-        more = f"; and {len(self.failures) - 3} more" if len(self.failures) > 3 else ""
-        return f"{self.dataset}: {len(self.failures)} check(s) failed: {shown}{more}"
 
 
 def validate_frame(
@@ -123,15 +55,108 @@ def validate_frame(
     data: Mapping[str, object],
     schema: SchemaSettings | Mapping[str, object],
     dataset: str = "dataset",
+    part: SchemaPart = "all",
 ) -> ValidationReport:
-    """Check ``frame`` against the ``schema`` section and return the report.
+    """Check the ``part`` of ``frame``'s columns against the ``schema`` section; return the report.
 
-    Bad data gives a report with ``passed: false``; only invalid params raise.
+    ``part="pii"`` checks the raw values of the ``schema.pii`` columns alone
+    (ingest does, in memory, before it protects them): ``rows`` and
+    ``columns`` still count the whole frame, and examples are redacted. Bad
+    data gives a report with ``passed: false``; only invalid params raise.
     """
-    settings = parse_section(SchemaSettings, schema, "schema")
-    keys = parse_section(DatasetKeys, data, "data")
-    built = build_schema(settings, keys, columns=[str(c) for c in frame.columns])
-    failures = _run(built, _widen(frame, settings), settings, _pii_values(frame, settings.pii))
+    settings, keys = _sections(data, schema)
+    return _validate(frame, settings, keys, dataset=dataset, part=part)
+
+
+def validate_protected(
+    frame: pd.DataFrame,
+    pii: ValidationReport,
+    *,
+    data: Mapping[str, object],
+    schema: SchemaSettings | Mapping[str, object],
+    dataset: str = "dataset",
+) -> ValidationReport:
+    """Check every column but ``schema.pii`` of the table ingest wrote, with ingest's PII checks.
+
+    The PII columns of ``frame`` are dropped, hashed or masked, so their
+    outcome is the one ``pii`` (:func:`validate_frame` of the raw PII part)
+    recorded; the merged report reads as one validation of the dataset.
+
+    Raises:
+        DataError: ``pii`` is not the PII report of this table and schema.
+    """
+    settings, keys = _sections(data, schema)
+    _check_pii_report(pii, settings, rows=len(frame))
+    rest = _validate(frame, settings, keys, dataset=dataset, part="protected")
+    failures = [*pii.failures, *rest.failures]
+    report = rest.model_copy(
+        update={
+            "passed": not failures,
+            "blocking": bool(failures) and settings.fail_on_error,
+            "columns": pii.columns,
+            "checks": [*pii.checks, *rest.checks],
+            "failures": failures,
+            "missing": {**pii.missing, **rest.missing},
+        }
+    )
+    return report if report.passed else report.model_copy(update={"reason": report.summary()})
+
+
+def validate_dataset(
+    path: str | os.PathLike[str],
+    report: str | os.PathLike[str],
+    *,
+    data: Mapping[str, object],
+    schema: SchemaSettings | Mapping[str, object],
+    pii_report: str | os.PathLike[str] | None = None,
+) -> ValidationReport:
+    """Validate the Parquet file at ``path``, write the report to ``report``.
+
+    With ``pii_report`` (what ingest wrote), ``path`` is the protected table
+    and the PII columns' outcome comes from that report
+    (:func:`validate_protected`); without it every column of ``path`` is
+    checked as it is.
+
+    Raises:
+        ValidationFailed: a check failed and ``schema.fail_on_error`` is true
+            (the report is written first and says why).
+        DataError: a file is missing or invalid.
+    """
+    from mlops_gitops.stage import write_json
+
+    frame = _read(Path(path))
+    if pii_report is None:
+        result = validate_frame(frame, data=data, schema=schema, dataset=str(path))
+    else:
+        pii = read_report(pii_report)
+        result = validate_protected(frame, pii, data=data, schema=schema, dataset=str(path))
+    write_json(report, result.model_dump(mode="json"))
+    if result.blocking:
+        raise ValidationFailed(f"{result.reason}; see {report}")
+    if not result.passed:
+        log.warning("%s (not blocking: schema.fail_on_error is false)", result.reason)
+    else:
+        log.info("%s", result.summary())
+    return result
+
+
+def _sections(
+    data: Mapping[str, object], schema: SchemaSettings | Mapping[str, object]
+) -> tuple[SchemaSettings, DatasetKeys]:
+    return parse_section(SchemaSettings, schema, "schema"), parse_section(DatasetKeys, data, "data")
+
+
+def _validate(
+    frame: pd.DataFrame,
+    settings: SchemaSettings,
+    keys: DatasetKeys,
+    *,
+    dataset: str,
+    part: SchemaPart,
+) -> ValidationReport:
+    checked = frame[[c for c in frame.columns if is_in_part(str(c), settings, part)]]
+    built = build_schema(settings, keys, columns=[str(c) for c in checked.columns], part=part)
+    failures = _run(built, _widen(checked, settings), settings, _pii_values(frame, settings.pii))
     failed = {(f.column, f.check) for f in failures}
     checks = [
         CheckResult(**vars(ref), passed=(ref.column, ref.check) not in failed)
@@ -146,41 +171,21 @@ def validate_frame(
         columns=frame.shape[1],
         checks=checks,
         failures=failures,
-        missing={str(c): int(n) for c, n in frame.isna().sum().items() if n},
+        missing={str(c): int(n) for c, n in checked.isna().sum().items() if n},
         pii_columns=list(settings.pii),
         sensitive_columns=list(settings.sensitive),
-        unchecked_columns=[str(c) for c in frame.columns if c not in declared],
+        unchecked_columns=[str(c) for c in checked.columns if c not in declared],
         reason=None,
     )
     return report if report.passed else report.model_copy(update={"reason": report.summary()})
 
 
-def validate_dataset(
-    path: str | os.PathLike[str],
-    report: str | os.PathLike[str],
-    *,
-    data: Mapping[str, object],
-    schema: SchemaSettings | Mapping[str, object],
-) -> ValidationReport:
-    """Validate the Parquet file at ``path``, write the report to ``report``.
-
-    Raises:
-        ValidationFailed: a check failed and ``schema.fail_on_error`` is true
-            (the report is written first and says why).
-        DataError: the file is missing or not Parquet.
-    """
-    from mlops_gitops.stage import write_json
-
-    frame = _read(Path(path))
-    result = validate_frame(frame, data=data, schema=schema, dataset=str(path))
-    write_json(report, result.model_dump(mode="json"))
-    if result.blocking:
-        raise ValidationFailed(f"{result.reason}; see {report}")
-    if not result.passed:
-        log.warning("%s (not blocking: schema.fail_on_error is false)", result.reason)
-    else:
-        log.info("%s", result.summary())
-    return result
+def _check_pii_report(pii: ValidationReport, settings: SchemaSettings, *, rows: int) -> None:
+    if pii.pii_columns != list(settings.pii) or pii.rows != rows:
+        raise DataError(
+            f"the PII report checked {pii.rows} rows of {pii.pii_columns} but the table has "
+            f"{rows} rows and schema.pii is {list(settings.pii)}; rerun ingest (dvc repro)"
+        )
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -12,7 +12,6 @@ import pytest
 from mlops_gitops.data import (
     BUILTIN_CONNECTORS,
     find_connector,
-    ingest,
     list_connectors,
     read_dataset,
 )
@@ -109,16 +108,6 @@ def test_unknown_connector_lists_the_known_ones():
 def test_invalid_data_section_names_the_field():
     with pytest.raises(ConfigError, match=r"^params.yaml data.sample.rows: input should be"):
         read_dataset({"sample": {"rows": 2}})
-
-
-def test_ingest_writes_parquet_atomically(tmp_path):
-    out = tmp_path / "data" / "raw" / "dataset.parquet"
-    result = ingest(out, data={"sample": {"rows": 40, "seed": 1}})
-    assert (result.rows, result.columns, result.connector) == (40, 28, "sample")
-    assert sorted(p.name for p in out.parent.iterdir()) == ["dataset.parquet"]
-    first = out.read_bytes()
-    ingest(out, data={"sample": {"rows": 40, "seed": 1}})
-    assert out.read_bytes() == first, "the same params must give the same bytes (DVC hash)"
 
 
 def test_plugin_connector_is_found_through_its_entry_point(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from mlops_gitops import pipeline
+from mlops_gitops.data.sample import generate_sample
 from mlops_gitops.project import init_project
 from mlops_gitops.quality import collect_pii_values, find_pii_leaks
 from mlops_gitops.roundtrip import modify_yaml
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 PII = ["full_name", "email", "phone", "national_id"]
 RAW = "data/raw/dataset.parquet"
+PII_REPORT = "reports/pii_validation.json"
 PREPARED = (
     "data/prepared/train.parquet",
     "data/prepared/valid.parquet",
@@ -37,26 +39,50 @@ def scaffold(tmp_path: Path, *, rows: int = 600, source: str | None = None) -> P
     return root
 
 
-def outputs_except_raw(root: Path) -> list[Path]:
-    """Every file of the workspace but git, DVC's cache and the raw data (which holds PII)."""
-    skip = {root / ".git", root / ".dvc", root / "data" / "raw"}
-    return [p for p in root.rglob("*") if p.is_file() and not any(s in p.parents for s in skip)]
+def workspace_and_cache(root: Path) -> list[Path]:
+    """Every file of the workspace and of DVC's cache (raw data included), but git's own."""
+    return [p for p in root.rglob("*") if p.is_file() and root / ".git" not in p.parents]
+
+
+def repro_fails_at_validate(root: Path) -> tuple[str, str]:
+    """Run `dvc repro`, which must fail at validate; return validate's one error line and stderr."""
+    proc = subprocess.run(
+        [*pipeline.dvc_executable(), "repro"], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0
+    reason = [ln for ln in proc.stderr.splitlines() if ln.startswith("[validate] error:")]
+    assert len(reason) == 1, proc.stderr
+    return reason[0], proc.stderr
 
 
 def test_repro_prepare_writes_a_versioned_split_without_pii(tmp_path, venv_on_path):
     root = scaffold(tmp_path)
     pipeline.repro(root, targets=["prepare"], stream=False)
     lock = pipeline.read_lock(root)
-    assert {RAW, "reports/validation.json", *PREPARED} <= set(lock)
+    assert {RAW, PII_REPORT, "reports/validation.json", *PREPARED} <= set(lock)
     assert lock["data/prepared/test.parquet"].stage == "prepare"
     assert len(lock["data/prepared/test.parquet"].md5) == 32
     parts = [pd.read_parquet(root / p) for p in PREPARED]
     assert [len(p) for p in parts] == [420, 90, 90]
     assert not set(PII) & set(parts[0].columns)
-    raw = pd.read_parquet(root / RAW)
-    values = collect_pii_values(raw, PII)
-    assert find_pii_leaks(values, [root / RAW]), "the search must find PII in the raw data"
-    assert find_pii_leaks(values, outputs_except_raw(root)) == []
+    assert not set(PII) & set(pd.read_parquet(root / RAW).columns)
+    report = json.loads((root / "reports" / "validation.json").read_text())
+    assert report["passed"] and {"email", "income"} <= {c["column"] for c in report["checks"]}
+    values = collect_pii_values(generate_sample(600, 42), PII)
+    assert find_pii_leaks(values, workspace_and_cache(root)) == []
+
+
+def test_bad_pii_value_stops_the_pipeline_at_validate_and_is_never_written(
+    tmp_path, venv_on_path, small_sample
+):
+    root = scaffold(tmp_path, source="applicants.csv")
+    source = small_sample.assign(email=small_sample["email"].str.replace("@", " at "))
+    source.to_csv(root / "applicants.csv", index=False)
+    reason, _ = repro_fails_at_validate(root)
+    assert "email pattern: expected matches" in reason and "400 failing" in reason
+    (root / "applicants.csv").unlink()  # the source itself is the user's, outside the pipeline
+    values = collect_pii_values(source, PII)
+    assert find_pii_leaks(values, workspace_and_cache(root)) == []
 
 
 def test_corrupted_column_stops_the_pipeline_at_validate(tmp_path, venv_on_path, small_sample):
@@ -64,14 +90,9 @@ def test_corrupted_column_stops_the_pipeline_at_validate(tmp_path, venv_on_path,
     corrupted = small_sample.astype({"income": str})
     corrupted.loc[[4, 8], "income"] = "see attached"
     corrupted.to_csv(root / "applicants.csv", index=False)
-    proc = subprocess.run(
-        [*pipeline.dvc_executable(), "repro"], cwd=root, capture_output=True, text=True, check=False
-    )
-    assert proc.returncode != 0
-    reason = [ln for ln in proc.stderr.splitlines() if ln.startswith("[validate] error:")]
-    assert len(reason) == 1, proc.stderr
-    assert "income dtype: expected float64, 2 failing, e.g. 'see attached'" in reason[0]
-    assert "failed to reproduce 'validate'" in proc.stderr
+    reason, stderr = repro_fails_at_validate(root)
+    assert "income dtype: expected float64, 2 failing, e.g. 'see attached'" in reason
+    assert "failed to reproduce 'validate'" in stderr
     for never_written in ("data/prepared", "models", "metrics"):
         assert not (root / never_written).exists(), never_written
     report = json.loads((root / "reports" / "validation.json").read_text())
@@ -80,8 +101,8 @@ def test_corrupted_column_stops_the_pipeline_at_validate(tmp_path, venv_on_path,
 
 def test_whole_pipeline_outputs_hold_no_raw_pii(reference_project):
     root = reference_project / "project"
-    values = collect_pii_values(pd.read_parquet(root / RAW), PII)
+    values = collect_pii_values(generate_sample(600, 42), PII)
     assert sum(len(v) for v in values.values()) > 0
-    files = outputs_except_raw(root)
+    files = workspace_and_cache(root)
     assert any(p.suffix == ".onnx" for p in files), "the whole pipeline ran"
-    assert find_pii_leaks(values, files) == []
+    assert find_pii_leaks(values, [*files, reference_project / "dvc-remote"]) == []

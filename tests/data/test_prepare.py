@@ -1,4 +1,4 @@
-"""Prepare: PII protected before the split, float64 features, three Parquet files."""
+"""Prepare: the raw table (PII already protected by ingest) as float64 features, three files."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from mlops_gitops.data import prepare_dataset
-from mlops_gitops.errors import ConfigError, DataError
+from mlops_gitops.data import ingest, prepare_dataset
+from mlops_gitops.errors import DataError
 from mlops_gitops.quality import collect_pii_values, find_pii_leaks
 
 PII = ["full_name", "email", "phone", "national_id"]
@@ -22,65 +22,38 @@ def raw(tmp_path, small_sample):
     return path
 
 
-def run_prepare(raw, sections, tmp_path, **prepare):
+def sections_of(sections):
+    return {"data": sections["data"], "prepare": sections["prepare"]}
+
+
+def run_prepare(raw, sections, tmp_path):
     out = tmp_path / "data" / "prepared"
-    result = prepare_dataset(
-        raw,
-        out,
-        data=sections["data"],
-        schema=sections["schema"],
-        prepare={**sections["prepare"], **prepare},
-    )
+    result = prepare_dataset(raw, out, **sections_of(sections))
     return result, {name: pd.read_parquet(path) for name, path in result.paths.items()}
 
 
-def test_drop_removes_pii_columns_and_keeps_the_rest(raw, sections, tmp_path, small_sample):
-    result, parts = run_prepare(raw, sections, tmp_path, pii_action="drop")
+def test_prepare_keeps_every_column_and_row_of_the_raw_table(raw, sections, tmp_path, small_sample):
+    result, parts = run_prepare(raw, sections, tmp_path)
     assert sorted(result.paths) == ["test", "train", "valid"]
-    expected = [c for c in small_sample.columns if c not in PII]
     for part in parts.values():
-        assert list(part.columns) == expected
+        assert list(part.columns) == list(small_sample.columns)
     assert sum(result.rows.values()) == len(small_sample)
 
 
-def test_no_raw_pii_value_appears_in_any_prepared_file(raw, sections, tmp_path, small_sample):
+@pytest.mark.parametrize("action", ["drop", "hash", "mask"])
+def test_no_raw_pii_value_appears_in_any_prepared_file(
+    tmp_path, sections, small_sample, monkeypatch, action
+):
+    monkeypatch.setenv("MLOPS_PII_SALT", "pepper")
+    small_sample.to_parquet(tmp_path / "source.parquet")
+    raw = tmp_path / "data" / "raw" / "dataset.parquet"
+    schema = {**sections["schema"], "pii_action": action}
+    data = {**sections["data"], "source": str(tmp_path / "source.parquet")}
+    ingest(raw, data=data, schema=schema, pii_report=tmp_path / "reports" / "pii.json")
+    run_prepare(raw, sections, tmp_path)
     values = collect_pii_values(small_sample, PII)
-    assert find_pii_leaks(values, [raw]), "the search must find PII in the raw data"
-    for action in ("drop", "hash", "mask"):
-        run_prepare(raw, sections, tmp_path, pii_action=action, pii_salt="pepper")
-        assert find_pii_leaks(values, [tmp_path / "data" / "prepared"]) == [], action
-
-
-def test_hash_is_salted_sha256_and_keeps_joins(raw, sections, tmp_path, small_sample):
-    import hashlib
-
-    _, parts = run_prepare(raw, sections, tmp_path, pii_action="hash", pii_salt="pepper")
-    everything = pd.concat(parts.values())
-    row = everything.iloc[0]
-    original = small_sample.set_index("customer_id").loc[row["customer_id"]]
-    assert row["email"] == hashlib.sha256(f"pepper{original['email']}".encode()).hexdigest()
-    assert everything["national_id"].is_unique
-
-
-def test_hash_salt_from_environment_wins(raw, sections, tmp_path, monkeypatch):
-    _, with_params = run_prepare(raw, sections, tmp_path, pii_action="hash", pii_salt="a")
-    monkeypatch.setenv("MLOPS_PII_SALT", "b")
-    _, with_env = run_prepare(raw, sections, tmp_path, pii_action="hash", pii_salt="a")
-    assert not set(with_params["train"]["email"]) & set(with_env["train"]["email"])
-
-
-def test_hash_without_salt_is_refused(raw, sections, tmp_path, monkeypatch):
-    monkeypatch.delenv("MLOPS_PII_SALT", raising=False)
-    with pytest.raises(ConfigError, match="hash needs a salt; set the environment variable"):
-        run_prepare(raw, sections, tmp_path, pii_action="hash")
-    assert not (tmp_path / "data" / "prepared").exists()
-
-
-def test_mask_keeps_the_shape_only(raw, sections, tmp_path):
-    _, parts = run_prepare(raw, sections, tmp_path, pii_action="mask")
-    phones = parts["train"]["phone"]
-    assert phones.str.fullmatch(r"\+\*-\*\*\*-\*\*\*-\*\*\*\*").all()
-    assert parts["train"]["email"].str.contains("@").all()
+    assert find_pii_leaks(values, [tmp_path / "source.parquet"]), "the search finds raw PII"
+    assert find_pii_leaks(values, [tmp_path / "data", tmp_path / "reports"]) == []
 
 
 def test_numeric_columns_are_float64_and_label_int64(raw, sections, tmp_path):
@@ -105,24 +78,20 @@ def test_prepare_refuses_data_that_failed_blocking_validation(raw, sections, tmp
     report.parent.mkdir()
     report.write_text(json.dumps({"passed": False, "blocking": True, "reason": "income dtype"}))
     with pytest.raises(DataError, match="failed validation: income dtype"):
-        prepare_dataset(raw, tmp_path / "out", validation_report=report, **sections)
+        prepare_dataset(raw, tmp_path / "out", validation_report=report, **sections_of(sections))
     assert not (tmp_path / "out").exists()
 
 
 def test_prepare_needs_the_validation_report(raw, sections, tmp_path):
     with pytest.raises(DataError, match=r"validation\.json: not found; run the validate stage"):
         prepare_dataset(
-            raw, tmp_path / "out", validation_report=tmp_path / "validation.json", **sections
+            raw,
+            tmp_path / "out",
+            validation_report=tmp_path / "validation.json",
+            **sections_of(sections),
         )
 
 
 def test_missing_raw_file_names_it(tmp_path, sections):
     with pytest.raises(DataError, match=r"dataset\.parquet: file not found"):
-        prepare_dataset(tmp_path / "dataset.parquet", tmp_path / "out", **sections)
-
-
-def test_declared_pii_column_absent_from_data_is_refused(tmp_path, sections, small_sample):
-    raw = tmp_path / "nophone.parquet"
-    small_sample.drop(columns=["phone"]).to_parquet(raw)
-    with pytest.raises(DataError, match=r"PII column\(s\) phone declared in schema\.pii"):
-        prepare_dataset(raw, tmp_path / "out", **sections)
+        prepare_dataset(tmp_path / "dataset.parquet", tmp_path / "out", **sections_of(sections))

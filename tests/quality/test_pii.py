@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from mlops_gitops.errors import ConfigError, DataError
-from mlops_gitops.quality import collect_pii_values, find_pii_leaks, protect_pii, resolve_salt
+from mlops_gitops.quality import (
+    PiiSearch,
+    collect_pii_values,
+    find_pii_leaks,
+    protect_pii,
+    resolve_salt,
+)
 from mlops_gitops.quality.pii import mask_value
 
 PII = ["full_name", "email", "phone", "national_id"]
@@ -57,11 +63,11 @@ def test_absent_pii_column_is_refused(people):
         protect_pii(people, ["email", "phone"], "drop")
 
 
-def test_salt_comes_from_environment_first_then_params():
-    assert resolve_salt("from-params", {"MLOPS_PII_SALT": "from-env"}) == "from-env"
-    assert resolve_salt("from-params", {}) == "from-params"
-    with pytest.raises(ConfigError, match="set the environment variable MLOPS_PII_SALT"):
-        resolve_salt(None, {"MLOPS_PII_SALT": ""})
+def test_salt_comes_only_from_the_environment():
+    assert resolve_salt({"MLOPS_PII_SALT": "from-env"}) == "from-env"
+    for environ in ({}, {"MLOPS_PII_SALT": ""}):
+        with pytest.raises(ConfigError, match="set the environment variable MLOPS_PII_SALT"):
+            resolve_salt(environ)
 
 
 def test_leak_search_finds_values_in_text_and_parquet_but_not_masked(tmp_path, people):
@@ -82,3 +88,15 @@ def test_leak_search_finds_values_in_text_and_parquet_but_not_masked(tmp_path, p
         ("table.parquet", "email", "email"),
     }
     assert find_pii_leaks(values, [clean]) == []
+
+
+def test_parquet_is_decoded_whatever_its_name_and_values_inside_cells_are_found(tmp_path, people):
+    values = collect_pii_values(people, PII)
+    table = tmp_path / "0a1b2c"  # a DVC cache object has no suffix
+    notes = people.assign(notes=["call Ada Berg", "", ""])[["customer_id", "notes"]]
+    notes.to_parquet(table, compression="zstd")
+    leaks = PiiSearch(values).in_bytes(table.read_bytes(), "git:0a1b2c")
+    assert ("git:0a1b2c", "notes", "full_name") in [
+        (str(x.path), x.column, x.value_kind) for x in leaks
+    ]
+    assert PiiSearch(values).in_bytes(b"nothing here", "blob") == []

@@ -11,8 +11,10 @@ from mlops_gitops.quality import (
     ValidationFailed,
     collect_pii_values,
     find_pii_leaks,
+    protect_pii,
     validate_dataset,
     validate_frame,
+    validate_protected,
 )
 
 PII = ["full_name", "email", "phone", "national_id"]
@@ -168,3 +170,94 @@ def test_invalid_column_rule_names_the_field(small_sample, sections):
     columns = {**sections["schema"]["columns"], "income": {"type": "decimal"}}
     with pytest.raises(ConfigError, match=r"^params.yaml schema.columns.income.type: input should"):
         check(small_sample, sections, columns=columns)
+
+
+def pii_then_protected(frame, sections, action="drop", **schema):
+    """What the pipeline does: PII checks on raw values, then the rest on the protected table."""
+    schema = {**sections["schema"], **schema}
+    pii = validate_frame(frame, data=sections["data"], schema=schema, part="pii")
+    protected = protect_pii(frame, PII, action, salt="pepper")
+    return pii, validate_protected(protected, pii, data=sections["data"], schema=schema)
+
+
+def test_pii_checks_run_on_the_raw_pii_columns_only(small_sample, sections):
+    frame = small_sample.copy()
+    frame.loc[7, "email"] = "not-an-address"
+    frame.loc[8, "income"] = -1.0  # not a PII column: not ingest's to check
+    report = validate_frame(frame, data=sections["data"], schema=sections["schema"], part="pii")
+    assert {c.column for c in report.checks} == set(PII)
+    assert (report.rows, report.columns) == (400, 28)
+    failure = only_failure(report)
+    assert (failure.column, failure.check, failure.rows) == ("email", "pattern", [7])
+    assert failure.examples == ["<redacted>"]
+
+
+@pytest.mark.parametrize("action", ["drop", "hash", "mask"])
+def test_protected_table_passes_with_the_pii_checks_merged(small_sample, sections, action):
+    _, report = pii_then_protected(small_sample, sections, action, strict=True)
+    assert report.passed and report.reason is None
+    whole = check(small_sample, sections, strict=True)
+    assert sorted((c.column, c.check) for c in report.checks) == sorted(
+        (c.column, c.check) for c in whole.checks
+    )
+    assert (report.rows, report.columns, report.pii_columns) == (400, 28, PII)
+
+
+def test_pii_failure_found_at_ingest_fails_and_blocks_the_merged_report(small_sample, sections):
+    frame = small_sample.copy()
+    frame.loc[2, "email"] = frame.loc[2, "full_name"]
+    frame.loc[4, "region"] = "atlantis"
+    _, report = pii_then_protected(frame, sections)
+    assert report.blocking and not report.passed
+    assert {(f.column, f.check) for f in report.failures} == {
+        ("email", "pattern"),
+        ("region", "allowed"),
+    }
+    assert "email pattern" in report.reason and "region allowed" in report.reason
+    values = collect_pii_values(frame, PII)
+    text = report.model_dump_json()
+    assert not any(v in text for found in values.values() for v in found)
+
+
+def test_validate_dataset_merges_the_pii_report_that_ingest_wrote(tmp_path, small_sample, sections):
+    frame = small_sample.copy()
+    frame.loc[1, "phone"] = None
+    pii, _ = pii_then_protected(frame, sections)
+    (tmp_path / "pii.json").write_text(pii.model_dump_json())
+    protect_pii(frame, PII, "drop").to_parquet(tmp_path / "dataset.parquet")
+    with pytest.raises(
+        ValidationFailed, match=r"phone nullable: expected no missing values, 1 fail"
+    ):
+        validate_dataset(
+            tmp_path / "dataset.parquet",
+            tmp_path / "validation.json",
+            pii_report=tmp_path / "pii.json",
+            **{k: sections[k] for k in ("data", "schema")},
+        )
+    written = json.loads((tmp_path / "validation.json").read_text())
+    assert (written["passed"], written["missing"]["phone"]) == (False, 1)
+
+
+def test_pii_report_of_another_table_is_refused(small_sample, sections):
+    pii = validate_frame(
+        small_sample.head(10), data=sections["data"], schema=sections["schema"], part="pii"
+    )
+    protected = protect_pii(small_sample, PII, "drop")
+    with pytest.raises(DataError, match=r"checked 10 rows .* the table has 400 rows"):
+        validate_protected(protected, pii, data=sections["data"], schema=sections["schema"])
+
+
+def test_unreadable_pii_report_names_the_file(tmp_path, small_sample, sections):
+    small_sample.to_parquet(tmp_path / "dataset.parquet")
+    (tmp_path / "pii.json").write_text('{"passed": true}')
+    for report, message in (
+        (tmp_path / "none.json", "not found"),
+        (tmp_path / "pii.json", "not a"),
+    ):
+        with pytest.raises(DataError, match=rf"{report.name}: {message}"):
+            validate_dataset(
+                tmp_path / "dataset.parquet",
+                tmp_path / "v.json",
+                pii_report=report,
+                **{k: sections[k] for k in ("data", "schema")},
+            )

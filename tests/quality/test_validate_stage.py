@@ -1,4 +1,4 @@
-"""stages/validate.py as a process body: exit 1 and one line on a corrupted column."""
+"""stages/ingest.py then stages/validate.py as process bodies: exit 1 and one line on bad data."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ import shutil
 import pytest
 
 from mlops_gitops.project import template_root
+from mlops_gitops.roundtrip import modify_yaml
+
+SOURCE = "applicants.parquet"
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch, small_sample):
-    """A folder with the scaffold's params.yaml and a raw dataset, as the current folder."""
+    """A folder with the scaffold's params.yaml reading ``SOURCE``, as the current folder."""
     shutil.copy(template_root() / "params.yaml", tmp_path / "params.yaml")
-    (tmp_path / "data" / "raw").mkdir(parents=True)
+    with modify_yaml(tmp_path / "params.yaml") as params:
+        params["data"]["source"] = SOURCE
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -27,7 +31,8 @@ def run_script(name: str) -> int:
 
 
 def test_validate_script_exits_0_on_the_sample(project, small_sample, capfd):
-    small_sample.to_parquet(project / "data" / "raw" / "dataset.parquet")
+    small_sample.to_parquet(project / SOURCE)
+    assert run_script("ingest") == 0
     assert run_script("validate") == 0
     assert json.loads((project / "reports" / "validation.json").read_text())["passed"] is True
     assert "checks passed (400 rows)" in capfd.readouterr().err
@@ -38,13 +43,16 @@ def test_validate_script_exits_1_with_one_line_naming_column_and_check(
 ):
     corrupted = small_sample.astype({"income": str})
     corrupted.loc[11, "income"] = "ten thousand"
-    corrupted.to_parquet(project / "data" / "raw" / "dataset.parquet")
+    corrupted.loc[12, "national_id"] = None
+    corrupted.to_parquet(project / SOURCE)
+    assert run_script("ingest") == 0
     assert run_script("validate") == 1
     errors = [line for line in capfd.readouterr().err.splitlines() if "error" in line]
     assert len(errors) == 1
-    assert errors[0].startswith("[validate] error: data/raw/dataset.parquet: 1 check(s) failed:")
+    assert errors[0].startswith("[validate] error: data/raw/dataset.parquet: 2 check(s) failed:")
+    assert "national_id nullable: expected no missing values, 1 failing" in errors[0]
     assert "income dtype: expected float64" in errors[0]
     assert errors[0].endswith("see reports/validation.json")
     report = json.loads((project / "reports" / "validation.json").read_text())
-    assert report["failures"][0]["examples"] == ["ten thousand"]
+    assert [f["examples"] for f in report["failures"]] == [["<redacted>"], ["ten thousand"]]
     assert not (project / "data" / "prepared").exists()

@@ -1,4 +1,4 @@
-"""Stage ingest: read the source named in params `data` into data/raw/dataset.parquet."""
+"""Stage ingest: read the source of params `data`; check, then protect its PII; write the table."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from mlops_gitops.data import ingest
 
 
 def main() -> None:
-    params = stage.load_sections("data")
-    ingest("data/raw/dataset.parquet", data=params["data"])
+    params = stage.load_sections("data", "schema")
+    ingest("data/raw/dataset.parquet", pii_report="reports/pii_validation.json", **params)
 
 
 if __name__ == "__main__":

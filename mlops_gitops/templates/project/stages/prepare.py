@@ -1,4 +1,4 @@
-"""Stage prepare: protect PII, then write the stratified train/valid/test split."""
+"""Stage prepare: numeric types, then the stratified train/valid/test split of the raw table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from mlops_gitops.data import prepare_dataset
 
 
 def main() -> None:
-    params = stage.load_sections("data", "schema", "prepare")
+    params = stage.load_sections("data", "prepare")
     prepare_dataset(
         "data/raw/dataset.parquet",
         "data/prepared",

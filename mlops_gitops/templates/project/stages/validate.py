@@ -1,4 +1,4 @@
-"""Stage validate: check the raw dataset against params `schema`; stop on a blocking failure."""
+"""Stage validate: check the raw table (with ingest's PII checks); stop on a blocking failure."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from mlops_gitops.quality import validate_dataset
 
 def main() -> None:
     params = stage.load_sections("data", "schema")
-    validate_dataset("data/raw/dataset.parquet", "reports/validation.json", **params)
+    validate_dataset(
+        "data/raw/dataset.parquet",
+        "reports/validation.json",
+        pii_report="reports/pii_validation.json",
+        **params,
+    )
 
 
 if __name__ == "__main__":
