@@ -19,7 +19,7 @@ from typing import Any
 
 from mlops_gitops import scm
 from mlops_gitops.forge.base import Approval as ForgeApproval
-from mlops_gitops.forge.base import GateStatus
+from mlops_gitops.forge.base import Forge, GateStatus, Target
 from mlops_gitops.reports.context import PolicyRow, Verdict
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,28 @@ class ForgeApprovals:
             authors=self.authors,
             unattributed=self.unattributed,
         )
+
+
+def forge_approvals(
+    forge: Forge,
+    target: Target,
+    *,
+    env: str | Collection[str] | None = None,
+    opener: str | None = None,
+) -> list[ForgeApprovals]:
+    """Return the approval providers of a change: its approvals, and each identity that made it.
+
+    The identities are the ones the forge attaches (on GitHub the pull
+    request's opener and its commits' author and committer logins) plus
+    ``opener``; a reviewer who is one of them is judged a self-approval. The
+    engine's ``ApprovalSet`` names one author, so each further identity comes
+    as a provider with no approvals.
+    """
+    authors = list(dict.fromkeys(a for a in (opener, *forge.list_authors(target)) if a))
+    first = ForgeApprovals(
+        forge.list_approvals(target), env=env, author=authors[0] if authors else None
+    )
+    return [first, *(ForgeApprovals((), author=login) for login in authors[1:])]
 
 
 @dataclass(frozen=True)

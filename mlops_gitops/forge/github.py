@@ -187,6 +187,22 @@ class GitHubForge:
             if review.state == "APPROVED"
         ]
 
+    def list_authors(self, target: Target) -> list[str]:
+        """Return the logins GitHub attaches to the change: opener, commit authors, committers.
+
+        These are GitHub accounts (``user.login``, and ``author.login`` /
+        ``committer.login`` of ``GET .../pulls/{n}/commits``), never the free-text
+        name and e-mail of a git commit; a commit GitHub matches to no account adds none.
+        """
+        pull = self.find_pull(target)
+        if pull is None:
+            return []
+        logins = [str(pull.user.login)]
+        with _api(f"reading the commits of #{pull.number}"):
+            for commit in pull.commits():
+                logins += [str(p.login) for p in (commit.author, commit.committer) if p]
+        return list(dict.fromkeys(logins))
+
     def read_report(self, target: Target, key: str = "train") -> str | None:
         """Return the body of this token's report comment on the pull request."""
         pull = self.find_pull(target)
