@@ -106,6 +106,22 @@ def write_codeowners(root: str | os.PathLike[str], protection: Protection) -> bo
     return True
 
 
+def check_codeowners(root: str | os.PathLike[str], protection: Protection) -> None:
+    """Raise unless ``.github/CODEOWNERS`` is byte for byte what the project's files render.
+
+    Raises:
+        ConfigError: the file is missing or differs (``roles.yaml`` changed since it was written).
+    """
+    path = Path(root) / CODEOWNERS_PATH
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    if current != protection.codeowners:
+        state = "is missing" if current is None else f"is not what {ROLES_FILE} renders"
+        raise ConfigError(
+            f"{CODEOWNERS_PATH} {state}; run "
+            f"'mlops forge protection --org {protection.org} --write' and commit it"
+        )
+
+
 def _teams_for(roles: Roles, path: str) -> tuple[str, ...]:
     """Return the teams ``approvals.paths`` asks for ``path`` (a file, or the same glob)."""
     found: dict[str, int] = {}

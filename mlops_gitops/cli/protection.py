@@ -25,16 +25,26 @@ from mlops_gitops.cli.output import echo_json, echo_table
 )
 @click.option("--write", is_flag=True, help="Write .github/CODEOWNERS (only when it differs).")
 @click.option(
+    "--check", is_flag=True, help="Fail unless .github/CODEOWNERS is what the project renders."
+)
+@click.option(
     "--apply",
     is_flag=True,
     help="Put the branch protection and rulesets on $GITHUB_REPOSITORY (administration: write).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print CODEOWNERS and the API payloads.")
 def protection(
-    *, org: str, branch: str, app_id: int | None, write: bool, apply: bool, as_json: bool
+    *,
+    org: str,
+    branch: str,
+    app_id: int | None,
+    write: bool,
+    check: bool,
+    apply: bool,
+    as_json: bool,
 ) -> None:
     """Render CODEOWNERS, main's branch protection and the tag rulesets from the project."""
-    from mlops_gitops.access import render_protection, write_codeowners
+    from mlops_gitops.access import check_codeowners, render_protection, write_codeowners
     from mlops_gitops.forge.github import GitHubForge
     from mlops_gitops.forge.protection import CODEOWNERS_PATH, apply_protection
     from mlops_gitops.scm import find_root
@@ -42,6 +52,8 @@ def protection(
     root: Path = find_root(".")
     rendered = render_protection(root, org=org, branch=branch, app_id=app_id)
     written = write_codeowners(root, rendered) if write else None
+    if check:
+        check_codeowners(root, rendered)
     applied = apply_protection(GitHubForge.from_env(), rendered) if apply else []
     if as_json:
         echo_json(

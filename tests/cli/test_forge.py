@@ -38,3 +38,20 @@ def test_protection_refuses_roles_without_a_policy_team(git_repo: Path, cli) -> 
         "error: policies/roles.yaml approvals.paths: no team is declared for policy changes"
     )
     assert not (git_repo / ".github").exists()
+
+
+def test_protection_check_fails_when_codeowners_lags_behind_roles(git_repo: Path, cli) -> None:
+    for folder in ("policies", "envs"):
+        shutil.copytree(SCAFFOLD / folder, git_repo / folder)
+    assert cli("forge", "protection", "--org", "acme", "--write").exit_code == 0
+    assert cli("forge", "protection", "--org", "acme", "--check").exit_code == 0
+    roles = git_repo / "policies" / "roles.yaml"
+    roles.write_text(roles.read_text().replace("prod: {ml-leads: 2}", "prod: {ml-engineers: 2}"))
+
+    result = cli("forge", "protection", "--org", "acme", "--check")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: .github/CODEOWNERS is not what policies/roles.yaml renders; "
+        "run 'mlops forge protection --org acme --write' and commit it\n"
+    )
