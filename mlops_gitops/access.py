@@ -31,10 +31,11 @@ from mlops_gitops.policies.approvals import Roles, load_roles
 from mlops_gitops.roundtrip import write_atomic
 
 ROLES_FILE = "policies/roles.yaml"
-POLICY_GLOB = "policies/**"
-# The paths that decide what the gate does: each one always has code owners.
+# The paths that decide what the gate does: each one always has code owners, the
+# teams of its ``paths`` entry, else those the gate asks of a policy change
+# (``approvals.policies``, by default the strictest environment's teams).
 POLICY_PATHS = (
-    (POLICY_GLOB, "the policies decide the gate"),
+    ("policies/**", "the policies decide the gate"),
     ("envs/environments.yaml", "the promotion order of the environments"),
     (".github/**", "the workflows that run the gate, and this file"),
     (ROLES_FILE, "who may approve what"),
@@ -132,11 +133,12 @@ def _teams_for(roles: Roles, path: str) -> tuple[str, ...]:
 
 
 def _fallback_teams(roles: Roles) -> tuple[str, ...]:
-    teams = _teams_for(roles, POLICY_GLOB) or _teams_for(roles, ROLES_FILE)
+    """Return the teams of a policy change no ``paths`` entry names, as the gate judges it."""
+    teams = tuple(sorted(roles.approvals.policy_requirement()))
     if not teams:
         raise ConfigError(
-            f"{ROLES_FILE} approvals.paths: no team is declared for policy changes; "
-            f"add e.g. '{POLICY_GLOB}': {{ml-leads: 1}}"
+            f"{ROLES_FILE} approvals: no team is declared for policy changes; "
+            "add 'policies: {ml-leads: 1}' (or an environment's approvals)"
         )
     return teams
 

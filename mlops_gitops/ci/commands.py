@@ -62,7 +62,7 @@ def ci_gate(root: Path, options: CiOptions, env: Mapping[str, str] | None = None
         base=base_revision(root, context.base),
         branch=context.branch,
         environment=options.environment,
-        approvals=approvals,
+        approvals=[approvals],
         target_url=context.run_url,
     )
     forge.set_gate(target, outcome.status)

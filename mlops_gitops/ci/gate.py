@@ -69,20 +69,20 @@ def forge_approvals(
     *,
     env: str | Collection[str] | None = None,
     opener: str | None = None,
-) -> list[ForgeApprovals]:
-    """Return the approval providers of a change: its approvals, and each identity that made it.
+) -> ForgeApprovals:
+    """Return the approvals of a change with the identities that made it, as the forge knows them.
 
     The identities are the ones the forge attaches (on GitHub the pull
     request's opener and its commits' author and committer logins) plus
-    ``opener``; a reviewer who is one of them is judged a self-approval. The
-    engine's ``ApprovalSet`` names one author, so each further identity comes
-    as a provider with no approvals.
+    ``opener``; a reviewer who is one of them is judged a self-approval.
     """
     authors = list(dict.fromkeys(a for a in (opener, *forge.list_authors(target)) if a))
-    first = ForgeApprovals(
-        forge.list_approvals(target), env=env, author=authors[0] if authors else None
+    return ForgeApprovals(
+        forge.list_approvals(target),
+        env=env,
+        author=authors[0] if authors else None,
+        authors=authors[1:],
     )
-    return [first, *(ForgeApprovals((), author=login) for login in authors[1:])]
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def _gate(request: TrainRequest, forge: Forge, target: Target) -> GateOutcome:
             request.root,
             base=base,
             branch=target.branch,
-            approvals=forge_approvals(forge, target),
+            approvals=[forge_approvals(forge, target)],
             now=request.now,
             target_url=request.run_url,
         )

@@ -35,7 +35,7 @@ def test_protection_refuses_roles_without_a_policy_team(git_repo: Path, cli) -> 
 
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "error: policies/roles.yaml approvals.paths: no team is declared for policy changes"
+        "error: policies/roles.yaml approvals: no team is declared for policy changes"
     )
     assert not (git_repo / ".github").exists()
 

@@ -35,6 +35,7 @@ GH_TOKENS = {
     "ghp_bob": Identity("bob", 12),
     "ghp_carol": Identity("carol", 13),
     "ghp_dan": Identity("dan", 15),
+    "ghp_erin": Identity("erin", 16),  # in no team of roles.yaml
     "ghs_bot": Identity("mlops-bot[bot]", 900, "installation", app_id=APP_ID),
 }
 GH_TEAMS = {"ml-leads": ["alice", "bob"], "ml-engineers": ["alice", "bob", "carol", "dan"]}
@@ -148,8 +149,8 @@ def gh_project(tmp_path: Path) -> Iterator[GitHubProject]:
 
 def _judged(project: GitHubProject, number: int, branch: str, head: str) -> Approvals:
     forge = GitHubForge("acme/models", token="ghs_bot", api_url=project.emu.api_url)
-    providers = forge_approvals(forge, Target(head, branch, pull=number))
-    sets = [p.read_approvals(project.work, head) for p in providers]
+    provider = forge_approvals(forge, Target(head, branch, pull=number))
+    sets = [provider.read_approvals(project.work, head)]
     roles = load_roles(project.work / "policies" / "roles.yaml", "policies/roles.yaml")
     return assess_approvals(roles, sets, head=head, authors=(), environment="prod")
 
@@ -252,12 +253,16 @@ def test_a_policy_change_needs_the_code_owner_team_of_roles_yaml(
     head = gh_project.branch("loosen", {"policies/promotion.yaml": "rules: []\n"})
     number = gh_project.pull("loosen")
     gh_project.gate_status(head)
-    gh_project.review(number, "ghp_dan")
+    gh_project.review(number, "ghp_erin")
 
     refused = gh_project.merge(number)
     gh_project.review(number, "ghp_alice")
     merged = gh_project.merge(number)
 
-    assert "/policies/**               @acme/ml-leads" in codeowners
-    assert refused == (405, "Waiting on code owner review from acme/ml-leads.")
+    # roles.yaml names no team for policies/**: the gate asks the strictest environments' teams
+    assert "/policies/**               @acme/ml-engineers @acme/ml-leads" in codeowners
+    assert refused == (
+        405,
+        "Waiting on code owner review from acme/ml-engineers, acme/ml-leads.",
+    )
     assert merged == (200, "Pull Request successfully merged")
