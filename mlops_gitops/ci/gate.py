@@ -73,8 +73,9 @@ def forge_approvals(
     """Return the approvals of a change with the identities that made it, as the forge knows them.
 
     The identities are the ones the forge attaches (on GitHub the pull
-    request's opener and its commits' author and committer logins) plus
-    ``opener``; a reviewer who is one of them is judged a self-approval.
+    request's opener, the pushers of its branch and its commits' author and
+    committer logins) plus ``opener``; a reviewer who is one of them is judged
+    a self-approval.
     """
     authors = list(dict.fromkeys(a for a in (opener, *forge.list_authors(target)) if a))
     return ForgeApprovals(

@@ -171,7 +171,7 @@ def test_enterprise_server_api_url_is_used_as_given(hosted: tuple[Path, Path]) -
     assert emu.schema_errors == []
 
 
-def test_authors_are_the_github_logins_of_opener_and_commits_never_the_free_text(
+def test_authors_are_the_github_logins_of_opener_pushers_and_commits_never_free_text(
     emulator: GitHubEmulator, hosted: tuple[Path, Path]
 ) -> None:
     emulator.state.emails.update({"carol@example.com": "carol", "alice@example.com": "alice"})
@@ -181,12 +181,14 @@ def test_authors_are_the_github_logins_of_opener_and_commits_never_the_free_text
         "GIT_COMMITTER_EMAIL=carol@example.com git commit -qam 'as alice'"
         " --author 'Alice <alice@example.com>' && "
         "GIT_COMMITTER_EMAIL=carol@example.com git commit -q --allow-empty -m 'nobody'"
-        " --author 'Nobody <nobody@example.org>' && git push -q origin feature",
+        " --author 'Nobody <nobody@example.org>' && "
+        "GH_EMULATOR_TOKEN=ghp_bob git push -q origin feature",
         work,
     )
     _open_pull(emulator, "ghp_ada")
 
     authors = _forge(emulator).list_authors(_target(emulator))
 
-    # ada opened it; carol committed; alice's e-mail is alice's account; nobody@ is none
-    assert authors == ["ada", "alice", "carol"]
+    # ada opened it, bob pushed, carol committed; alice's e-mail is alice's account,
+    # nobody@ is no account
+    assert authors == ["ada", "bob", "alice", "carol"]

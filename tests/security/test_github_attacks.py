@@ -86,14 +86,21 @@ class GitHubProject:
     def url(self, path: str) -> str:
         return f"{self.emu.api_url}/repos/acme/models/{path}"
 
-    def branch(self, name: str, files: dict[str, str], *, author: str | None = None) -> str:
-        """Commit ``files`` on a new branch from main as carol (``author`` claimed); push it."""
+    def branch(
+        self,
+        name: str,
+        files: dict[str, str],
+        *,
+        author: str | None = None,
+        committer: dict[str, str] = CAROL,
+    ) -> str:
+        """Commit ``files`` on a new branch from main (``author`` claimed); carol pushes it."""
         self.git("checkout", "-qB", name, "origin/main")
         for rel, text in files.items():
             (self.work / rel).write_text(text)
         claimed = ("--author", author) if author else ()
         self.git("add", "-A")
-        proc = _git(self.work, "commit", "-qm", f"change on {name}", *claimed, env=CAROL)
+        proc = _git(self.work, "commit", "-qm", f"change on {name}", *claimed, env=committer)
         assert proc.returncode == 0, proc.stderr
         self.git("push", "-q", "origin", name, token="ghp_carol")
         return self.git("rev-parse", "HEAD").strip()
@@ -155,22 +162,44 @@ def _judged(project: GitHubProject, number: int, branch: str, head: str) -> Appr
     return assess_approvals(roles, sets, head=head, authors=(), environment="prod")
 
 
+def _carol_and_bob_review(project: GitHubProject, head: str) -> Approvals:
+    """Alice opens the pull request of ``promote``; carol and bob approve; judge it."""
+    number = project.pull("promote", token="ghp_alice")
+    project.review(number, "ghp_carol")
+    project.review(number, "ghp_bob")
+    return _judged(project, number, "promote", head)
+
+
 def test_review_by_the_committer_behind_a_claimed_author_is_not_counted(
     gh_project: GitHubProject,
 ) -> None:
     head = gh_project.branch(
         "promote", {"envs/prod.yaml": "# promote\n"}, author="Dan <dan@example.com>"
     )
-    number = gh_project.pull("promote", token="ghp_alice")
-    gh_project.review(number, "ghp_carol")
-    gh_project.review(number, "ghp_bob")
 
-    judged = _judged(gh_project, number, "promote", head)
+    judged = _carol_and_bob_review(gh_project, head)
 
     assert {"alice", "carol", "dan"} <= set(judged.authors)
     assert judged.self_approvals == ["carol"]
-    counted = {r.person for r in judged.reviews if r.counted}
-    assert counted == {"bob"}
+    assert {r.person for r in judged.reviews if r.counted} == {"bob"}
+
+
+def test_review_by_the_pusher_of_commits_made_out_to_someone_else_is_not_counted(
+    gh_project: GitHubProject,
+) -> None:
+    dan = {
+        f"GIT_{who}_{what}": value
+        for who in ("AUTHOR", "COMMITTER")
+        for what, value in (("NAME", "Dan"), ("EMAIL", "dan@example.com"))
+    }
+    head = gh_project.branch("promote", {"envs/prod.yaml": "# promote\n"}, committer=dan)
+
+    judged = _carol_and_bob_review(gh_project, head)
+
+    # the commits name only dan; GitHub authenticated carol as the pusher
+    assert {"alice", "carol", "dan"} <= set(judged.authors)
+    assert judged.self_approvals == ["carol"]
+    assert {r.person for r in judged.reviews if r.counted} == {"bob"}
 
 
 def test_the_opener_cannot_approve_her_own_pull_request(gh_project: GitHubProject) -> None:

@@ -49,6 +49,7 @@ OPERATIONS: list[tuple[str, str, str]] = [
     ("POST", "/repos/{owner}/{repo}/issues", "201"),
     ("DELETE", "/repos/{owner}/{repo}/git/refs/{ref}", "204"),
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", "200"),
+    ("GET", "/repos/{owner}/{repo}/activity", "200"),
     ("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", "200"),
     ("PUT", "/repos/{owner}/{repo}/branches/{branch}/protection", "200"),
     ("GET", "/repos/{owner}/{repo}/branches/{branch}/protection", "200"),

@@ -191,6 +191,31 @@ def list_pull_commits(request: Request) -> tuple[int, Any]:
     return 200, [pull_commit(request.state, request.urls(), sha) for sha in page]
 
 
+def list_activity(request: Request) -> tuple[int, Any]:
+    """List the repository's ref updates, newest first (``ref`` and ``activity_type`` filter)."""
+    ref, kind = request.query.get("ref"), request.query.get("activity_type")
+    if ref and not ref.startswith("refs/"):
+        ref = f"refs/heads/{ref}"
+    found = [
+        a
+        for a in reversed(request.state.activity)
+        if (ref is None or a.ref == ref) and (kind is None or a.activity_type == kind)
+    ]
+    return 200, [
+        {
+            "id": a.id,
+            "node_id": f"A_{a.id}",
+            "before": a.before,
+            "after": a.after,
+            "ref": a.ref,
+            "timestamp": a.timestamp,
+            "activity_type": a.activity_type,
+            "actor": None if a.actor is None else objects.user(a.actor, request.urls()),
+        }
+        for a in request.paginate(found)
+    ]
+
+
 def merge_pull(request: Request) -> tuple[int, Any]:
     pr, state = _pull(request), request.state
     head, base = state.resolve(pr.head), state.resolve(pr.base)
@@ -257,6 +282,7 @@ ROUTES: list[tuple[str, str, str, Any]] = [
         "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
         list_pull_commits,
     ),
+    ("GET", R + r"/activity", "GET /repos/{owner}/{repo}/activity", list_activity),
     (
         "PUT",
         R + r"/pulls/(?P<number>\d+)/merge",

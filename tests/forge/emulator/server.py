@@ -265,9 +265,9 @@ class GitHubEmulator:
             return exc.status, _error(exc.message)
         updates = [(str(o), str(n), str(r)) for o, n, r in json.loads(raw)["updates"]]
         refused = enforce.ref_refusals(self.state, updates, who)
-        if not refused and who is not None:
-            for _, _, ref in updates:
-                self.state.pushers[ref] = who
+        if not refused:
+            for old, new, ref in updates:
+                self.state.record_push(old, new, ref, who)
         return 200, {"refused": [line for r in refused for line in r.lines()]}
 
     def _validator(self, key: str, schema: dict[str, Any]) -> jsonschema.Draft202012Validator:

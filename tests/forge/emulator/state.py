@@ -103,6 +103,19 @@ class Issue:
     created_at: str = NOW
 
 
+@dataclass(frozen=True)
+class Activity:
+    """One accepted ref update, as ``GET /repos/{owner}/{repo}/activity`` lists it."""
+
+    id: int
+    before: str
+    after: str
+    ref: str
+    activity_type: str
+    actor: Identity | None
+    timestamp: str = NOW
+
+
 @dataclass
 class State:
     """Everything the emulator remembers between requests."""
@@ -124,10 +137,27 @@ class State:
     protections: dict[str, dict[str, Any]] = field(default_factory=dict)  # branch -> body
     rulesets: dict[int, dict[str, Any]] = field(default_factory=dict)
     pushers: dict[str, Identity] = field(default_factory=dict)  # ref -> who pushed it last
+    activity: list[Activity] = field(default_factory=list)  # accepted pushes, oldest first
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
 
     def next_id(self) -> int:
         return next(self.ids)
+
+    def record_push(self, old: str, new: str, ref: str, who: Identity | None) -> None:
+        """Remember an accepted update of ``ref``: its pusher, and the repository activity."""
+        zero = "0" * 40
+        if who is not None:
+            self.pushers[ref] = who
+        kind = (
+            "branch_creation"
+            if old == zero
+            else "branch_deletion"
+            if new == zero
+            else "push"
+            if scm.git_ok("merge-base", "--is-ancestor", old, new, cwd=self.bare)
+            else "force_push"
+        )
+        self.activity.append(Activity(self.next_id(), old, new, ref, kind, who))
 
     def next_number(self) -> int:
         """Return the next issue or pull request number (GitHub numbers both in one series)."""
