@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlops_gitops.ci.deploy import changed_environments
-    from mlops_gitops.ci.gate import ForgeApprovals, GateOutcome, evaluate_gate, trusted_policies
+    from mlops_gitops.ci.gate import (
+        ForgeApprovals,
+        GateOutcome,
+        evaluate_gate,
+        forge_approvals,
+        trusted_policies,
+    )
     from mlops_gitops.ci.hooks import RefUpdate, parse_updates, post_receive, pre_receive
     from mlops_gitops.ci.runner import RunnerSettings, prepare_work_tree, run_runner
     from mlops_gitops.ci.train import TrainOutcome, TrainRequest, push_commit, train_change
@@ -26,6 +32,7 @@ _WHERE = {
     "ForgeApprovals": "gate",
     "GateOutcome": "gate",
     "evaluate_gate": "gate",
+    "forge_approvals": "gate",
     "trusted_policies": "gate",
     "RefUpdate": "hooks",
     "parse_updates": "hooks",
@@ -49,6 +56,7 @@ __all__ = [
     "TrainRequest",
     "changed_environments",
     "evaluate_gate",
+    "forge_approvals",
     "parse_updates",
     "post_receive",
     "pre_receive",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops.ci.context import CiContext, base_revision, read_ci_context
-from mlops_gitops.ci.gate import ForgeApprovals, GateOutcome, evaluate_gate
+from mlops_gitops.ci.gate import GateOutcome, evaluate_gate, forge_approvals
 from mlops_gitops.ci.train import TrainOutcome, TrainRequest, push_commit, train_change
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.forge import open_forge
@@ -56,9 +56,7 @@ def ci_gate(root: Path, options: CiOptions, env: Mapping[str, str] | None = None
     context = read_ci_context(root, base=options.base, env=env)
     forge = open_forge(options.forge, root=root, env=env)
     target = Target(context.sha, context.branch, context.base, context.pull)
-    approvals = ForgeApprovals(
-        forge.list_approvals(target), env=options.environment, author=context.author
-    )
+    approvals = forge_approvals(forge, target, env=options.environment, opener=context.author)
     outcome = evaluate_gate(
         root,
         base=base_revision(root, context.base),

@@ -19,7 +19,7 @@ from typing import Any
 
 from mlops_gitops import scm
 from mlops_gitops.forge.base import Approval as ForgeApproval
-from mlops_gitops.forge.base import GateStatus
+from mlops_gitops.forge.base import Forge, GateStatus, Target
 from mlops_gitops.reports.context import PolicyRow, Verdict
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,29 @@ class ForgeApprovals:
             authors=self.authors,
             unattributed=self.unattributed,
         )
+
+
+def forge_approvals(
+    forge: Forge,
+    target: Target,
+    *,
+    env: str | Collection[str] | None = None,
+    opener: str | None = None,
+) -> ForgeApprovals:
+    """Return the approvals of a change with the identities that made it, as the forge knows them.
+
+    The identities are the ones the forge attaches (on GitHub the pull
+    request's opener, the pushers of its branch and its commits' author and
+    committer logins) plus ``opener``; a reviewer who is one of them is judged
+    a self-approval.
+    """
+    authors = list(dict.fromkeys(a for a in (opener, *forge.list_authors(target)) if a))
+    return ForgeApprovals(
+        forge.list_approvals(target),
+        env=env,
+        author=authors[0] if authors else None,
+        authors=authors[1:],
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlops_gitops import pipeline, scm
-from mlops_gitops.ci.gate import ForgeApprovals, GateOutcome, error_outcome, evaluate_gate
+from mlops_gitops.ci.gate import GateOutcome, error_outcome, evaluate_gate, forge_approvals
 from mlops_gitops.ci.writeback import RUNNER_EMAIL, RUNNER_NAME
 from mlops_gitops.errors import MlopsError, format_chain
 from mlops_gitops.forge.base import Forge, Publication, Report, Target
@@ -141,12 +141,11 @@ def publish_report(
 def _gate(request: TrainRequest, forge: Forge, target: Target) -> GateOutcome:
     base = request.base_rev or request.base
     try:
-        approvals = ForgeApprovals(forge.list_approvals(target))
         return evaluate_gate(
             request.root,
             base=base,
             branch=target.branch,
-            approvals=[approvals],
+            approvals=[forge_approvals(forge, target)],
             now=request.now,
             target_url=request.run_url,
         )

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from mlops_gitops.cli.output import echo_json, echo_table
+from mlops_gitops.cli.protection import protection
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 FORGE_OPTION = click.option(
@@ -46,6 +47,9 @@ def _forge_dir(path: Path | None) -> Path:
 @click.group()
 def forge() -> None:
     """The local forge: a bare repository with hooks, notes and signed approvals."""
+
+
+forge.add_command(protection)
 
 
 @forge.command("init")

@@ -125,6 +125,14 @@ class Forge(Protocol):
         """Return every approval given on the change, oldest first (the policies judge them)."""
         ...
 
+    def list_authors(self, target: Target) -> list[str]:
+        """Return the identities the forge itself attaches to the change (never free text).
+
+        The policies judge self-approval by them: a reviewer who is one of
+        them does not count.
+        """
+        ...
+
     def read_report(self, target: Target, key: str = "train") -> str | None:
         """Return the published report of ``target``, or None."""
         ...

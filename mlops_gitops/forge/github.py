@@ -42,6 +42,7 @@ COMMENT_LIMIT = 65536
 DEFAULT_BOT = "github-actions[bot]"
 SOURCE = "github-review"
 TokenKind = Literal["user", "installation"]
+PUSHES = ("push", "force_push", "branch_creation")
 CONCLUSIONS = {"pass": "success", "warn": "neutral", "block": "failure", "error": "failure"}
 
 
@@ -186,6 +187,44 @@ class GitHubForge:
             for login, review in latest.items()
             if review.state == "APPROVED"
         ]
+
+    def list_authors(self, target: Target) -> list[str]:
+        """Return the logins GitHub attaches to the change: opener, pushers, commit people.
+
+        These are GitHub accounts: the pull request's ``user.login``, the
+        authenticated ``actor`` of every push to its head branch
+        (``GET .../activity``), and ``author.login`` / ``committer.login`` of
+        ``GET .../pulls/{n}/commits`` — never the free-text name and e-mail of a
+        git commit; a commit GitHub matches to no account adds none.
+        """
+        pull = self.find_pull(target)
+        if pull is None:
+            return []
+        logins = [str(pull.user.login), *self._pushers(str(pull.head.ref))]
+        with _api(f"reading the commits of #{pull.number}"):
+            for commit in pull.commits():
+                logins += [str(p.login) for p in (commit.author, commit.committer) if p]
+        return list(dict.fromkeys(logins))
+
+    def _pushers(self, branch: str) -> list[str]:
+        """Return who pushed to ``branch``, as GitHub authenticated them (oldest first)."""
+        repo_url = f"{self.gh.session.base_url}/repos/{self.owner}/{self.repo_name}"
+        url: str | None = f"{repo_url}/activity?ref=refs/heads/{branch}&per_page=100"
+        found: list[str] = []
+        while url:
+            with _api(f"reading the pushes to {branch}"):
+                response = self.gh.session.get(url)
+            if response.status_code != 200:
+                raise ForgeError(
+                    f"github: reading the pushes to {branch} failed: {response.status_code}"
+                )
+            found += [
+                str(item["actor"]["login"])
+                for item in response.json()
+                if item.get("actor") and item.get("activity_type") in PUSHES
+            ]
+            url = response.links.get("next", {}).get("url")
+        return found[::-1]
 
     def read_report(self, target: Target, key: str = "train") -> str | None:
         """Return the body of this token's report comment on the pull request."""

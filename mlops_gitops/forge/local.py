@@ -229,6 +229,14 @@ class LocalForge:
         """Return the verified signed approvals, against the signers of ``target.base``."""
         return self.approvals_for(target.base)
 
+    def list_authors(self, target: Target) -> list[str]:
+        """Return no identity: a bare repository knows its pushers only while they push.
+
+        The pre-receive hook judges self-approval by the pusher and the
+        signatures it verifies, not by this call.
+        """
+        return []
+
     def approvals_for(
         self, trusted_rev: str, *, pending: dict[str, str] | None = None
     ) -> list[Approval]:

@@ -125,3 +125,36 @@ def test_gate_counts_reviews_on_the_head_commit_only(
     assert "stale [alice]" in stale.status.details
     assert fresh.status.decision == "pass"
     assert [s.state for s in emu.state.statuses] == ["failure", "success"]
+
+
+@pytest.mark.slow
+def test_gate_does_not_count_the_committer_behind_a_claimed_author(
+    hosted: tuple[TinyForge, GitHubEmulator], tmp_path: Path
+) -> None:
+    from forge.emulator import Identity
+
+    from mlops_gitops.registry import register
+    from mlops_gitops.registry.promote import promote
+
+    tiny, emu = hosted
+    emu.state.tokens["ghp_mallory"] = Identity("mallory", 16)
+    emu.state.emails["mallory@example.com"] = "mallory"
+    register(tiny.clone, "credit-default", version="v1.0.0", check_remote=False)
+    sh("git push -q origin --tags", tiny.clone)
+    change = promote(tiny.clone, "credit-default", "v1.0.0", to="prod")
+    sh(f"git checkout -q {change.branch}", tiny.clone)
+    (tiny.clone / "NOTES.md").write_text("why prod\n")
+    sh(
+        "git add NOTES.md && GIT_COMMITTER_EMAIL=mallory@example.com git commit -qm notes"
+        f" --author 'Dan <dan@example.com>' && git push -q origin {change.branch}",
+        tiny.clone,
+    )
+    pull = _pull(emu, change.branch)  # opened by ada
+    env = _env(emu, tmp_path, branch=change.branch, pull=pull)
+    _review(emu, pull, "ghp_alice")
+    _review(emu, pull, "ghp_mallory")
+
+    outcome = ci_gate(tiny.clone, CiOptions(forge="github"), env)
+
+    assert outcome.status.decision == "block"
+    assert "self-approvals ignored [mallory]" in outcome.status.details

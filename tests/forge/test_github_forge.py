@@ -169,3 +169,26 @@ def test_enterprise_server_api_url_is_used_as_given(hosted: tuple[Path, Path]) -
 
     assert [(s.state, s.target_url) for s in emu.state.statuses] == [("success", run_url)]
     assert emu.schema_errors == []
+
+
+def test_authors_are_the_github_logins_of_opener_pushers_and_commits_never_free_text(
+    emulator: GitHubEmulator, hosted: tuple[Path, Path]
+) -> None:
+    emulator.state.emails.update({"carol@example.com": "carol", "alice@example.com": "alice"})
+    work = hosted[1]
+    (work / "params.yaml").write_text("train:\n  lr: 0.5\n")
+    sh(
+        "GIT_COMMITTER_EMAIL=carol@example.com git commit -qam 'as alice'"
+        " --author 'Alice <alice@example.com>' && "
+        "GIT_COMMITTER_EMAIL=carol@example.com git commit -q --allow-empty -m 'nobody'"
+        " --author 'Nobody <nobody@example.org>' && "
+        "GH_EMULATOR_TOKEN=ghp_bob git push -q origin feature",
+        work,
+    )
+    _open_pull(emulator, "ghp_ada")
+
+    authors = _forge(emulator).list_authors(_target(emulator))
+
+    # ada opened it, bob pushed, carol committed; alice's e-mail is alice's account,
+    # nobody@ is no account
+    assert authors == ["ada", "bob", "alice", "carol"]

@@ -6,6 +6,16 @@ Run once (the output is committed under ``fixtures/``)::
     tar xzf /tmp/gh3/github3.py-4.0.1.tar.gz -C /tmp/gh3
     python tests/forge/emulator/extract_fixtures.py /tmp/gh3/github3.py-4.0.1/tests/cassettes
 
+Branch protection and rulesets are in no cassette.  Branch protection comes
+from the recording in ``@octokit/fixtures`` (MIT), rulesets from the example
+of the OpenAPI description (``@octokit/openapi``, MIT); pass both to add them::
+
+    cd /tmp && npm pack @octokit/fixtures@23.1.2 @octokit/openapi@23.0.2
+    tar xzf octokit-fixtures-23.1.2.tgz && tar xzf octokit-openapi-23.0.2.tgz
+    python tests/forge/emulator/extract_fixtures.py CASSETTES \
+        /tmp/package/scenarios/api.github.com/branch-protection/normalized-fixture.json \
+        /tmp/package/generated/api.github.com.json
+
 Each template is one recorded response body of real GitHub traffic with the
 recorded values that the emulator replaces turned into ``<<placeholders>>``
 and nested users and repositories cut out (``"<<user>>"``, ``"<<repository>>"``);
@@ -45,7 +55,10 @@ SOURCES: dict[str, tuple[str, str, str, int | None]] = {
     "git_commit": ("Repository_create_commit.json", "POST", "/git/commits", None),
     "issue": ("Repository_create_issue.json", "POST", "/issues", None),
     "label": ("Issue_add_labels.json", "POST", "/labels", 0),
+    "pull_commit": ("PullRequest_commits.json", "GET", "/pulls/235/commits", 0),
 }
+OCTOKIT_FIXTURE = "octokit/fixtures api.github.com/branch-protection/normalized-fixture.json"
+RULESET_EXAMPLE = "components/examples/repository-ruleset"
 
 
 def read_body(cassette: Path, method: str, fragment: str) -> Any:
@@ -114,8 +127,35 @@ def literals_for(name: str, body: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: -len(p[0]))
 
 
-def main(cassettes: Path) -> None:
-    """Write one template per entry of :data:`SOURCES`."""
+def _fixture_repositories(body: Any) -> list[str]:
+    """Return the ``owner/repo`` names the recording's URLs use (a scenario repository)."""
+    text = json.dumps(body)
+    marker = f"{API}/repos/"
+    names = {part.split("/branches", 1)[0] for part in text.split(marker)[1:]}
+    return sorted(names, key=len, reverse=True)
+
+
+def extra_templates(protection: Path, spec: Path) -> dict[str, tuple[str, Any]]:
+    """Return the branch protection (recorded) and ruleset (documented) templates."""
+    recorded = json.loads(protection.read_text())
+    # the second PUT sets status checks, reviews and restrictions: the fullest body
+    body = [i for i in recorded if i["method"] == "put"][1]["response"]
+    body.pop("restrictions", None)
+    body["required_pull_request_reviews"].pop("dismissal_restrictions", None)
+    literals = [(API, "<<api>>"), (WEB, "<<web>>")]
+    literals += [(repo, "<<full_name>>") for repo in _fixture_repositories(body)]
+    example = json.loads(spec.read_text())["components"]["examples"]["repository-ruleset"]
+    ruleset = example["value"]
+    ruleset_literals = [(API, "<<api>>"), (WEB, "<<web>>"), ("monalisa/my-repo", "<<full_name>>")]
+    ruleset_literals.append(("/42", "/<<id>>"))
+    return {
+        "branch_protection": (OCTOKIT_FIXTURE, generalise(body, literals)),
+        "ruleset": (f"@octokit/openapi {RULESET_EXAMPLE}", generalise(ruleset, ruleset_literals)),
+    }
+
+
+def main(cassettes: Path, protection: Path | None = None, spec: Path | None = None) -> None:
+    """Write one template per entry of :data:`SOURCES` (and the two extra ones, when given)."""
     for name, (cassette, method, fragment, index) in SOURCES.items():
         body = read_body(cassettes / cassette, method, fragment)
         if index is not None:
@@ -130,7 +170,12 @@ def main(cassettes: Path) -> None:
         record = {"source": f"github3.py-4.0.1/tests/cassettes/{cassette}", "template": template}
         (HERE / f"{name}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         print(f"{name}: {cassette}")
+    if protection is not None and spec is not None:
+        for name, (source, template) in extra_templates(protection, spec).items():
+            record = {"source": source, "template": template}
+            (HERE / f"{name}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+            print(f"{name}: {source}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(*(Path(arg) for arg in sys.argv[1:4]))

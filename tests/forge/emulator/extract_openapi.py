@@ -6,7 +6,8 @@ Run once (the output ``openapi-subset.json`` is committed)::
     python tests/forge/emulator/extract_openapi.py /tmp/package/generated/api.github.com.json
 
 The subset keeps, for each operation the emulator serves, the JSON schema of
-its success response, plus every component schema those reference.  OpenAPI
+its success response (none for 204), for the operations in ``REQUESTS`` the
+schema of the request body, plus every component schema those reference.  OpenAPI
 3.0's ``nullable`` becomes a JSON-Schema ``null`` type so that the standard
 ``jsonschema`` validator (draft 2020-12) checks the emulator's responses.
 """
@@ -46,7 +47,24 @@ OPERATIONS: list[tuple[str, str, str]] = [
     ("POST", "/repos/{owner}/{repo}/git/commits", "201"),
     ("GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}", "200"),
     ("POST", "/repos/{owner}/{repo}/issues", "201"),
+    ("DELETE", "/repos/{owner}/{repo}/git/refs/{ref}", "204"),
+    ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", "200"),
+    ("GET", "/repos/{owner}/{repo}/activity", "200"),
+    ("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", "200"),
+    ("PUT", "/repos/{owner}/{repo}/branches/{branch}/protection", "200"),
+    ("GET", "/repos/{owner}/{repo}/branches/{branch}/protection", "200"),
+    ("GET", "/repos/{owner}/{repo}/rulesets", "200"),
+    ("POST", "/repos/{owner}/{repo}/rulesets", "201"),
+    ("GET", "/repos/{owner}/{repo}/rulesets/{ruleset_id}", "200"),
+    ("PUT", "/repos/{owner}/{repo}/rulesets/{ruleset_id}", "200"),
 ]
+# Operations whose request body the emulator checks too (422 when it does not validate).
+REQUESTS = {
+    "PUT /repos/{owner}/{repo}/branches/{branch}/protection",
+    "POST /repos/{owner}/{repo}/rulesets",
+    "PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}",
+    "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
+}
 DROP = {"example", "examples", "description", "summary", "externalDocs", "x-github", "deprecated"}
 
 
@@ -88,13 +106,16 @@ def main(spec_path: Path) -> None:
     components = spec["components"]["schemas"]
     operations: dict[str, Any] = {}
     for method, path, status in OPERATIONS:
-        response = spec["paths"][path][method.lower()]["responses"][status]
+        operation = spec["paths"][path][method.lower()]
+        response = operation["responses"][status]
         if "$ref" in response:
             response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
-        operations[f"{method} {path}"] = {
-            "status": int(status),
-            "schema": response["content"]["application/json"]["schema"],
-        }
+        content = response.get("content", {}).get("application/json", {})
+        key = f"{method} {path}"
+        operations[key] = {"status": int(status), "schema": content.get("schema")}
+        if key in REQUESTS:
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            operations[key]["request"] = body
     needed: set[str] = set()
     referenced(operations, needed)
     pending = list(needed)
@@ -105,10 +126,7 @@ def main(spec_path: Path) -> None:
         needed |= found
     subset = {
         "source": f"@octokit/openapi 23.0.2 {spec_path.name} (openapi {spec['openapi']})",
-        "operations": {
-            k: {"status": v["status"], "schema": convert(v["schema"])}
-            for k, v in operations.items()
-        },
+        "operations": {k: {n: convert(v) for n, v in op.items()} for k, op in operations.items()},
         "$defs": {name: convert(components[name]) for name in sorted(needed)},
     }
     OUT.write_text(json.dumps(subset, indent=1, sort_keys=True) + "\n")

@@ -256,6 +256,10 @@ def create_ref(request: Request) -> tuple[int, Any]:
         _fail(422, "Reference already exists")
     from mlops_gitops import scm
 
+    from .rules import refuse_ref_update
+
+    refuse_ref_update(request, ref, "0" * 40, sha)
+
     if not scm.git_ok("update-ref", ref, sha, "0" * 40, cwd=request.state.bare):
         _fail(422, "Object does not exist")
     return 201, objects.git_ref(request.urls(), ref, sha)
@@ -269,6 +273,10 @@ def update_ref(request: Request) -> tuple[int, Any]:
     if not request.body.get("force") and not request.state.is_ancestor(str(old), sha):
         _fail(422, "Update is not a fast forward")
     from mlops_gitops import scm
+
+    from .rules import refuse_ref_update
+
+    refuse_ref_update(request, ref, str(old), sha)
 
     if not scm.git_ok("update-ref", ref, sha, str(old), cwd=request.state.bare):
         _fail(422, "Reference update failed")

@@ -4,13 +4,21 @@ It serves the ~25 operations the toolkit uses, with bodies built from real
 recorded GitHub responses (``fixtures/``), branches and commits from a real
 bare repository, and it checks every response against the trimmed OpenAPI
 description (``openapi-subset.json``); violations are collected in
-``schema_errors`` and fail the tests that use it.
+``schema_errors`` and fail the tests that use it. Request bodies of the
+operations whose description the subset carries (protection, rulesets,
+merge) are checked too, and refused with 422 as GitHub does.
+
+Pushes to the bare repository go through a pre-receive hook the emulator
+installs: it asks ``POST /_emulator/receive`` (not a GitHub route) whether
+branch protection and the rulesets allow the update. The pusher is the
+token in ``GH_EMULATOR_TOKEN`` of the pushing process (none: anonymous).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,10 +28,29 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
-from . import issues, routes
+from . import enforce, issues, routes, rules
 from .state import Identity, State
 
 SUBSET = Path(__file__).parent / "openapi-subset.json"
+RECEIVE = "/_emulator/receive"
+TOKEN_VARIABLE = "GH_EMULATOR_TOKEN"
+HOOK = """#!{python}
+# Installed by the GitHub emulator: ask it whether protection allows this push.
+import json, os, sys, urllib.request
+
+updates = [line.split() for line in sys.stdin.read().splitlines() if line.strip()]
+request = urllib.request.Request(
+    {url!r}, data=json.dumps({{"updates": updates}}).encode(), method="POST",
+    headers={{"Content-Type": "application/json"}},
+)
+if os.environ.get({variable!r}):
+    request.add_header("Authorization", "token " + os.environ[{variable!r}])
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({{}}))
+refused = json.load(opener.open(request))["refused"]
+for line in refused:
+    print("error: " + line, file=sys.stderr)
+sys.exit(1 if refused else 0)
+"""
 
 Handler = Callable[["Request"], tuple[int, Any]]
 
@@ -103,7 +130,8 @@ class GitHubEmulator:
         self._subset = json.loads(SUBSET.read_text())
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
         self._routes = [
-            (m, re.compile(rx), op, fn) for m, rx, op, fn in [*routes.ROUTES, *issues.ROUTES]
+            (m, re.compile(rx), op, fn)
+            for m, rx, op, fn in [*routes.ROUTES, *issues.ROUTES, *rules.ROUTES]
         ]
 
     @property
@@ -140,7 +168,17 @@ class GitHubEmulator:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+        self._install_hook()
         return self
+
+    def _install_hook(self) -> None:
+        hook = self.state.bare / "hooks" / "pre-receive"
+        if hook.exists() and "GitHub emulator" not in hook.read_text():
+            raise RuntimeError(f"{hook}: the emulator installs its own pre-receive hook")
+        hook.parent.mkdir(exist_ok=True)
+        url = self.root_url + RECEIVE
+        hook.write_text(HOOK.format(python=sys.executable, url=url, variable=TOKEN_VARIABLE))
+        hook.chmod(0o755)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -164,7 +202,7 @@ class GitHubEmulator:
         with self._lock:
             status, payload = self._dispatch(request, http.headers.get("Authorization"), raw)
         self.requests.append((http.command, parts.path, status))
-        data = b"" if payload is None else json.dumps(payload).encode()
+        data = b"" if payload is None or status == 204 else json.dumps(payload).encode()
         http.send_response(status)
         http.send_header("Content-Type", "application/json; charset=utf-8")
         http.send_header("Content-Length", str(len(data)))
@@ -182,6 +220,11 @@ class GitHubEmulator:
         if self.prefix and not path.startswith(self.prefix + "/"):
             return 404, _error("Not Found")
         path = path[len(self.prefix) :]
+        if path == RECEIVE and request.method == "POST":
+            return self._receive(auth, raw)
+        return self._route(request, path, auth, raw)
+
+    def _route(self, request: Request, path: str, auth: str | None, raw: bytes) -> tuple[int, Any]:
         for method, pattern, operation, handler in self._routes:
             match = pattern.fullmatch(path)
             if match is None or method != request.method:
@@ -192,6 +235,7 @@ class GitHubEmulator:
             try:
                 request.identity = self._authenticate(auth)
                 request.body = json.loads(raw) if raw else {}
+                self._check_request(operation, request.body)
                 status, payload = handler(request)
             except ApiError as exc:
                 return exc.status, _error(exc.message)
@@ -213,6 +257,36 @@ class GitHubEmulator:
             raise ApiError(401, "Bad credentials")
         return identity
 
+    def _receive(self, auth: str | None, raw: bytes) -> tuple[int, Any]:
+        """Judge a push for the pre-receive hook; remember who pushed what was accepted."""
+        try:
+            who = self._authenticate(auth) if auth else None
+        except ApiError as exc:
+            return exc.status, _error(exc.message)
+        updates = [(str(o), str(n), str(r)) for o, n, r in json.loads(raw)["updates"]]
+        refused = enforce.ref_refusals(self.state, updates, who)
+        if not refused:
+            for old, new, ref in updates:
+                self.state.record_push(old, new, ref, who)
+        return 200, {"refused": [line for r in refused for line in r.lines()]}
+
+    def _validator(self, key: str, schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+        validator = self._validators.get(key)
+        if validator is None:
+            full = {**schema, "$defs": self._subset["$defs"]}
+            validator = self._validators[key] = jsonschema.Draft202012Validator(full)
+        return validator
+
+    def _check_request(self, operation: str, body: Any) -> None:
+        """Refuse (422) a body that the description of ``operation`` does not allow."""
+        schema = self._subset["operations"][operation].get("request")
+        if schema is None:
+            return
+        error = next(iter(self._validator(f"request {operation}", schema).iter_errors(body)), None)
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "body"
+            raise ApiError(422, f"Invalid request. {where}: {error.message[:200]}")
+
     def _validate(self, operation: str, status: int, payload: Any) -> None:
         spec = self._subset["operations"][operation]
         if status != spec["status"]:
@@ -220,10 +294,9 @@ class GitHubEmulator:
                 f"{operation}: status {status}, the description says {spec['status']}"
             )
             return
-        validator = self._validators.get(operation)
-        if validator is None:
-            schema = {**spec["schema"], "$defs": self._subset["$defs"]}
-            validator = self._validators[operation] = jsonschema.Draft202012Validator(schema)
+        if spec["schema"] is None:
+            return
+        validator = self._validator(operation, spec["schema"])
         for error in validator.iter_errors(payload):
             where = "/".join(str(p) for p in error.absolute_path)
             self.schema_errors.append(f"{operation}: {where}: {error.message[:200]}")

@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mlops_gitops import scm
 
@@ -28,6 +28,7 @@ class Identity:
     login: str
     user_id: int
     kind: TokenKind = "user"
+    app_id: int | None = None  # an installation's App (ruleset bypass actors name it)
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Pull:
     author: Identity
     state: str = "open"
     created_at: str = NOW
+    merge_commit_sha: str | None = None
 
 
 @dataclass
@@ -101,6 +103,19 @@ class Issue:
     created_at: str = NOW
 
 
+@dataclass(frozen=True)
+class Activity:
+    """One accepted ref update, as ``GET /repos/{owner}/{repo}/activity`` lists it."""
+
+    id: int
+    before: str
+    after: str
+    ref: str
+    activity_type: str
+    actor: Identity | None
+    timestamp: str = NOW
+
+
 @dataclass
 class State:
     """Everything the emulator remembers between requests."""
@@ -116,10 +131,33 @@ class State:
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     issues: dict[int, Issue] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)  # name -> id, created on first use
+    # what GitHub knows beyond git: team slug -> member logins, verified e-mail -> login
+    teams: dict[str, list[str]] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    protections: dict[str, dict[str, Any]] = field(default_factory=dict)  # branch -> body
+    rulesets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pushers: dict[str, Identity] = field(default_factory=dict)  # ref -> who pushed it last
+    activity: list[Activity] = field(default_factory=list)  # accepted pushes, oldest first
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
 
     def next_id(self) -> int:
         return next(self.ids)
+
+    def record_push(self, old: str, new: str, ref: str, who: Identity | None) -> None:
+        """Remember an accepted update of ``ref``: its pusher, and the repository activity."""
+        zero = "0" * 40
+        if who is not None:
+            self.pushers[ref] = who
+        kind = (
+            "branch_creation"
+            if old == zero
+            else "branch_deletion"
+            if new == zero
+            else "push"
+            if scm.git_ok("merge-base", "--is-ancestor", old, new, cwd=self.bare)
+            else "force_push"
+        )
+        self.activity.append(Activity(self.next_id(), old, new, ref, kind, who))
 
     def next_number(self) -> int:
         """Return the next issue or pull request number (GitHub numbers both in one series)."""
@@ -186,6 +224,27 @@ class State:
             mode, kind, sha = meta.split()
             rows.append((mode, kind, sha, path))
         return rows
+
+    def commit_people(self, sha: str) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+        """Return ``(name, email, date)`` of the author and of the committer of a commit."""
+        fmt = "%an%n%ae%n%aI%n%cn%n%ce%n%cI"
+        lines = scm.git("show", "-s", f"--format={fmt}", sha, cwd=self.bare).split("\n")
+        return (lines[0], lines[1], lines[2]), (lines[3], lines[4], lines[5])
+
+    def commits_between(self, base: str, head: str) -> list[str]:
+        """Return the commits of ``head`` not in ``base``, oldest first."""
+        out = scm.git("rev-list", "--reverse", f"{base}..{head}", cwd=self.bare)
+        return out.split()
+
+    def changed_files(self, base: str, head: str) -> list[str]:
+        """Return the paths a pull request changes (``base...head``, as GitHub diffs)."""
+        out = scm.git("diff", "--name-only", f"{base}...{head}", cwd=self.bare)
+        return out.split("\n") if out.strip() else []
+
+    def show(self, rev: str, path: str) -> str | None:
+        """Return the text of ``path`` at ``rev``, or None."""
+        code, out, _ = scm.git_status("show", f"{rev}:{path}", cwd=self.bare)
+        return out if code == 0 else None
 
     def commit_meta(self, sha: str) -> tuple[str, str, str, list[str]]:
         """Return ``(tree, author line, message, parents)`` of a commit."""
