@@ -134,8 +134,10 @@ def _gate_note(forge: LocalForge, new: str, branch: str) -> list[str]:
 def _judges_approvals(result: dict[str, object]) -> bool:
     """Whether a rule result only compared approvals (re-judged at push time)."""
     values = result.get("values")
-    return isinstance(values, dict) and bool(values) and all(
-        str(k).startswith("approvals.") for k in values
+    return (
+        isinstance(values, dict)
+        and bool(values)
+        and all(str(k).startswith("approvals.") for k in values)
     )
 
 

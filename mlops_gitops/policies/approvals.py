@@ -25,7 +25,7 @@ from mlops_gitops.policies.source import PolicyError, read_document, validate
 TEAM = r"^[a-z0-9][a-z0-9._-]*$"
 # The files that decide what the gate requires: a change to any of them is a
 # policy change, judged by the base's roles whatever the rule files say.
-POLICY_PATHS = ("policies/*", "envs/environments.yaml")
+POLICY_PATHS = ("policies/*", "envs/environments.yaml", ".github/*")
 
 
 @dataclass(frozen=True)
