@@ -65,7 +65,8 @@ class Graph:
 def resolve_at(root: str | os.PathLike[str], at: str | None = None) -> Snapshot:
     """Resolve ``at`` (a date, a revision or None for HEAD) to a main-line commit.
 
-    A date picks the last first-parent commit of HEAD made at or before it.
+    A date picks the last first-parent commit of HEAD that landed (as the forge
+    recorded it; else was committed) at or before it.
 
     Raises:
         RegistryError: no commit exists before the date, or the revision is unknown.
@@ -74,9 +75,10 @@ def resolve_at(root: str | os.PathLike[str], at: str | None = None) -> Snapshot:
 
     if at is not None and _DATE_RE.match(at):
         moment = parse_time(at)
-        rev = scm.git(
-            "rev-list", "-1", "--first-parent", f"--before={moment.isoformat()}", "HEAD", cwd=root
-        ).strip()
+        rev = _landed_before(root, moment)
+        if rev is None:
+            before = f"--before={moment.isoformat()}"
+            rev = scm.git("rev-list", "-1", "--first-parent", before, "HEAD", cwd=root).strip()
         if not rev:
             raise RegistryError(f"--at {at}: the repository has no commit at or before that date")
         return Snapshot(rev=rev, time=moment)
@@ -86,6 +88,20 @@ def resolve_at(root: str | os.PathLike[str], at: str | None = None) -> Snapshot:
         raise RegistryError(f"--at {at or 'HEAD'}: not a date (YYYY-MM-DD) nor a revision") from exc
     rev, stamp = out.split()
     return Snapshot(rev=rev, time=datetime.fromtimestamp(int(stamp), UTC))
+
+
+def _landed_before(root: str | os.PathLike[str], moment: datetime) -> str | None:
+    """Return the last main-line commit the forge saw land at or before ``moment`` ('' for
+    none; None when the forge recorded no landing, so the committer dates decide)."""
+    landed = read_landings(root)
+    if not landed:
+        return None
+    rows = [line.split() for line in scm.git("log", "--first-parent", "--format=%H %ct", "HEAD",
+                                             cwd=root).splitlines()]  # fmt: skip
+    chain = [commit for commit, _ in reversed(rows)]
+    times = forge_times(chain, {c: int(t) for c, t in rows}, landed, now=2**62)
+    before = [c for c in chain if times[c] <= moment.timestamp()]
+    return before[-1] if before else ""
 
 
 def parse_time(value: str) -> datetime:

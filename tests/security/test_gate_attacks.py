@@ -10,6 +10,7 @@ in no allowed_signers file) and ada, who pushes with signed certificates.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -265,7 +266,7 @@ def test_soak_time_is_measured_from_the_forges_landing_not_the_commit_date(
     tmp_path: Path,
 ) -> None:
     """Every commit here carries the suite's pinned 2026-01-15 date, months before the push."""
-    from mlops_gitops.registry import load_state, register, serving_intervals
+    from mlops_gitops.registry import RegistryError, load_state, register, serving_intervals, status
     from mlops_gitops.registry.promote import promote
 
     forge = init_forge(tmp_path / "forge.git", python=sys.executable).path
@@ -293,3 +294,7 @@ def test_soak_time_is_measured_from_the_forges_landing_not_the_commit_date(
     assert start.isoformat() == landed
     committed = sh("git log -1 --format=%cI origin/main", clone).stdout.strip()
     assert (start - parse_time(committed)).days > 1  # the commit claims months earlier
+    with pytest.raises(RegistryError, match="no commit at or before"):
+        status(clone, "dev", at=committed[:10])  # nothing had landed on the claimed day
+    [now_running] = status(clone, "dev", at=(start + timedelta(minutes=1)).isoformat()[:16])
+    assert now_running.version == "v1.0.0"
