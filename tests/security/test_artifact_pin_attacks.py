@@ -137,3 +137,40 @@ def _ready(url: str) -> bool:
 def _last_reload(url: str) -> dict[str, object]:
     last = httpx.get(f"{url}/v2/health/ready", timeout=2).json().get("last_reload") or {}
     return dict(last)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the pins evidence is filled once policies/collect.py calls policies.pins.collect_pins",
+)
+def test_the_gate_blocks_a_committed_pin_that_is_not_the_registered_one(project):
+    import json
+
+    from mlops_gitops.registry import promote, register
+
+    run(["git", "commit", "-q", "-am", "This copy's DVC remote"], project)
+    version = register(project, "credit-default", bump="minor").version
+    done = promote(project, "credit-default", version, to="dev")
+    run(["git", "merge", "--no-ff", "-q", "-m", f"Merge {done.branch}", done.branch], project)
+    run(["git", "checkout", "-q", "-b", "swap-dev-artifact"], project)
+    swap_pin(project, done.md5, "f" * 32)
+    run(["git", "commit", "-q", "-am", "Swap the dev artifact"], project)
+    gate = subprocess.run(
+        [sys.executable, "-m", "mlops_gitops", "gate", "--json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert gate.returncode == 3, gate.stderr
+    result = next(
+        r
+        for r in json.loads(gate.stdout)["decision"]["results"]
+        if r["id"] == "pins-match-registration"
+    )
+    assert result["outcome"] == "block"
+    assert (
+        f"envs/dev.yaml credit-default@{version} pins {'f' * 32}, registered {done.md5}"
+        in (result["message"])
+    )
