@@ -129,7 +129,11 @@ def estimate_cost(source: str, limits: CostLimits) -> CostModel:
     Raises:
         SyntaxProblem: the expression cannot be read (fail closed: it does not load).
     """
-    tree = parse(source)
+    return estimate_tree(parse(source), limits)
+
+
+def estimate_tree(tree: Node, limits: CostLimits) -> CostModel:
+    """Return the cost model of an expression tree (see :func:`estimate_cost`)."""
     estimate = _cost(tree, _Bound(limits.list_size), {})
     return CostModel(tree, estimate, _iterates(tree), limits)
 

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from mlops_gitops.policies.cost import CostModel, estimate_cost, read_cost_limits
+from mlops_gitops.policies.cost import CostModel, estimate_tree, read_cost_limits
 from mlops_gitops.policies.source import PolicyError
-from mlops_gitops.policies.syntax import MACROS, SyntaxProblem, tokenize
+from mlops_gitops.policies.syntax import MACROS, Node, SyntaxProblem, TooDeep, parse, tokenize
 
 FieldPath = tuple[str | int, ...]
 ANY_INDEX = -1
@@ -127,12 +127,15 @@ class Expression:
     def __init__(self, source: str, spot: Spot) -> None:
         self.source = source
         self.spot = spot
+        tree = _read_tree(source, spot)  # first: the engine crashes on some deep nestings
         try:
             self._program = cel_module().compile(source)
         except _CEL_ERRORS as exc:
             raise PolicyError(self._explain(exc)) from exc
+        if isinstance(tree, SyntaxProblem):
+            raise PolicyError(f"{spot.describe()}: cannot estimate the cost: {tree}") from tree
         self.reads: tuple[FieldPath, ...] = tuple(read_paths(source))
-        self.cost = _estimate(source, spot)
+        self.cost = _estimate(tree, spot)
 
     def evaluate(self, activation: Activation) -> Any:
         """Return the value of the expression.
@@ -164,11 +167,18 @@ class Expression:
         return f"{self.spot.describe()}: {explain_error(exc)}"
 
 
-def _estimate(source: str, spot: Spot) -> CostModel:
+def _read_tree(source: str, spot: Spot) -> Node | SyntaxProblem:
+    """Return the tree of ``source``, or why it cannot be read (a syntax error is the engine's)."""
     try:
-        model = estimate_cost(source, read_cost_limits())
+        return parse(source)
+    except TooDeep as exc:
+        raise PolicyError(f"{spot.describe()}: {exc}; split the expression") from exc
     except SyntaxProblem as exc:
-        raise PolicyError(f"{spot.describe()}: cannot estimate the cost: {exc}") from exc
+        return exc
+
+
+def _estimate(tree: Node, spot: Spot) -> CostModel:
+    model = estimate_tree(tree, read_cost_limits())
     if model.over_budget:
         raise PolicyError(
             f"{spot.describe()}: estimated cost {model.estimate:,} is over the budget of "

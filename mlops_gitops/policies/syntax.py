@@ -41,6 +41,10 @@ class SyntaxProblem(ValueError):
     """The expression is outside the grammar this module reads (or nested too deeply)."""
 
 
+class TooDeep(SyntaxProblem):
+    """The expression nests deeper than the limits (the CEL engine itself crashes on some)."""
+
+
 @dataclass(frozen=True)
 class Node:
     """One node of an expression tree.
@@ -60,7 +64,7 @@ class Node:
     def __post_init__(self) -> None:
         height = 1 + max((a.height for a in self.args), default=0)
         if height > MAX_HEIGHT:
-            raise SyntaxProblem(f"nested more than {MAX_HEIGHT} levels deep")
+            raise TooDeep(f"nested more than {MAX_HEIGHT} levels deep")
         object.__setattr__(self, "height", height)
 
     def literal_text(self) -> str | None:
@@ -114,7 +118,7 @@ class _Parser:
     def expression(self) -> Node:
         self.nesting += 1
         if self.nesting > MAX_NESTING:
-            raise SyntaxProblem(f"nested more than {MAX_NESTING} levels deep")
+            raise TooDeep(f"nested more than {MAX_NESTING} levels deep")
         condition = self.binary(0)
         if self.peek() == "?":
             self.take()

@@ -159,3 +159,18 @@ def test_parser_reads_the_cel_grammar(source):
 def test_parser_refuses_what_it_cannot_bound(source, reason):
     with pytest.raises(SyntaxProblem, match=reason):
         parse(source)
+
+
+def test_an_expression_too_deep_for_the_engine_is_refused_before_it_compiles():
+    # the engine's parser overflows its stack on this (the process dies with SIGSEGV)
+    with pytest.raises(PolicyError) as err:
+        Expression(" + ".join(["1"] * 100_000), SPOT)
+    assert str(err.value) == (
+        f"policies/q.yaml:7 rule 'deep' condition: nested more than {MAX_HEIGHT} levels deep; "
+        "split the expression"
+    )
+
+
+def test_a_syntax_error_is_reported_by_the_engine_not_the_estimate():
+    with pytest.raises(PolicyError, match=r"rule 'deep' condition: syntax error at column"):
+        Expression("a b", SPOT)
