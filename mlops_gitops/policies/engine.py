@@ -37,6 +37,10 @@ _RESERVED = frozenset(
 )
 
 
+class OverBudget(PolicyError):
+    """An expression's cost on the bundle at hand is over the budget: it was not run."""
+
+
 @dataclass(frozen=True)
 class Spot:
     """Where an expression was written: file, line of its value, rule id and field."""
@@ -141,14 +145,14 @@ class Expression:
         """Return the value of the expression.
 
         Raises:
-            PolicyError: a type error, an absent field or another evaluation error, or
-                the cost on these values is over the budget (the expression is not run).
+            OverBudget: the cost on these values is over the budget (it is not run).
+            PolicyError: a type error, an absent field or another evaluation error.
         """
         selected = activation.select(self.reads)
         if self.cost.iterates:
             cost, budget = self.cost.measure(selected), self.cost.limits.budget
             if cost > budget:
-                raise PolicyError(
+                raise OverBudget(
                     f"{self.spot.describe()}: cost {cost:,} on this bundle is over the budget "
                     f"of {budget:,}; not evaluated (nest fewer comprehensions)"
                 )

@@ -174,3 +174,26 @@ def test_an_expression_too_deep_for_the_engine_is_refused_before_it_compiles():
 def test_a_syntax_error_is_reported_by_the_engine_not_the_estimate():
     with pytest.raises(PolicyError, match=r"rule 'deep' condition: syntax error at column"):
         Expression("a b", SPOT)
+
+
+def test_a_rule_over_the_budget_on_the_bundle_is_an_error_that_blocks(tmp_path):
+    from mlops_gitops.policies.bundle import EvidenceBundle
+    from mlops_gitops.policies.evaluate import evaluate
+
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    condition = "changed_files.all(a, changed_files.all(b, a != b || true))"
+    (folder / "pairs.yaml").write_text(
+        "rules:\n  - id: pairs\n    description: d\n"
+        f"    condition: '{condition}'\n    severity: warn\n    message: m\n"
+    )
+    policies = load_policy_set(folder)
+    now = datetime(2026, 1, 15, tzinfo=UTC)
+    few = evaluate(policies, EvidenceBundle(now=now, changed_files=["a", "b"]))
+    assert [r.outcome for r in few.results] == ["pass"]
+    many = evaluate(policies, EvidenceBundle(now=now, changed_files=[f"f{i}" for i in range(400)]))
+    result = many.results[0]
+    assert (many.verdict, result.outcome, result.severity) == ("block", "error", "block")
+    assert result.message.startswith("policies/pairs.yaml:4 rule 'pairs' condition: cost ")
+    assert "over the budget of 100,000; not evaluated" in result.message
+    assert many.counts()["error"] == 1

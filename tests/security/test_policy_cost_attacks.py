@@ -8,6 +8,7 @@ real ``mlops`` process on a real repository (the reference project).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -87,8 +88,12 @@ def test_a_rule_cheap_on_paper_but_costly_on_the_bundle_is_an_error_not_a_hang(p
     run(["git", "commit", "-q", "-m", "Many files"], project)
     code, err, _ = mlops(project, "policy", "lint")
     assert code == 0, err  # within the budget with lists of 100
-    code, err, seconds = mlops(project, "gate")
-    assert code == 1
-    assert "rule 'pairs' condition: cost " in err
-    assert "on this bundle is over the budget of 100,000; not evaluated" in err
+    code, out, seconds = mlops(project, "gate", "--json")
+    assert code == 3, out  # blocked: the rule's outcome is an error, it was never run
+    report, _, blocked = out.partition("\nerror: blocked by ")
+    assert "pairs" in blocked.split(": ", 1)[1].strip().split(", ")
+    result = next(r for r in json.loads(report)["decision"]["results"] if r["id"] == "pairs")
+    assert result["outcome"] == "error"
+    assert "rule 'pairs' condition: cost " in result["message"]
+    assert "on this bundle is over the budget of 100,000; not evaluated" in result["message"]
     assert seconds < 5
