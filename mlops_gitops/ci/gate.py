@@ -175,7 +175,7 @@ def outcome_of(
         PolicyRow(
             rule=r.id,
             level=r.severity or "-",
-            outcome="fail" if r.outcome == "block" else r.outcome,
+            outcome="fail" if r.outcome in ("block", "error") else r.outcome,
             message=(r.message + (f" (waiver {r.waiver})" if r.waiver else "")).strip(),
         )
         for r in decision.results
@@ -196,7 +196,7 @@ def summarise(decision: Any) -> str:
     """Return a one-line summary: the verdict's reason first, then the counts."""
     counts = decision.counts()
     tally = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-    blocked = [r.id for r in decision.results if r.outcome == "block"]
+    blocked = [r.id for r in decision.results if r.outcome in ("block", "error")]
     warned = [r.id for r in decision.results if r.outcome == "warn"]
     if blocked:
         return f"blocked by {', '.join(blocked)} ({tally})"

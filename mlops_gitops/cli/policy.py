@@ -97,7 +97,7 @@ def gate(
     _render(result, as_json)
     decision = result.decision
     if decision.blocked:
-        ids = [r.id for r in decision.results if r.outcome == "block"]
+        ids = [r.id for r in decision.results if r.outcome in ("block", "error")]
         raise GateBlocked(
             f"blocked by {len(ids)} rule{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
         )

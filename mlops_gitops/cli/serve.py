@@ -66,6 +66,14 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as
     help="Serve only this model (or one pinned version of it); repeatable.",
 )
 @click.option("--no-access-log", is_flag=True, help="Do not write JSON access-log lines.")
+@click.option(
+    "--registry-check",
+    type=click.Choice(["required", "skip"]),
+    default="required",
+    show_default=True,
+    help="Compare each pin with its registration tag ('skip' is for the rendered image only, "
+    "which has no Git history: its render compared them).",
+)
 def serve(
     *,
     env: str,
@@ -80,6 +88,7 @@ def serve(
     ssl_keyfile: str | None,
     only: tuple[str, ...],
     no_access_log: bool,
+    registry_check: Literal["required", "skip"],
 ) -> None:
     """Serve the models ENV's manifest pins over REST (Open Inference Protocol v2).
 
@@ -101,6 +110,7 @@ def serve(
         ssl_keyfile=ssl_keyfile,
         access_log=not no_access_log,
         only=only,
+        registry_check=registry_check,
     )
     run_server(root, env, options)
 

@@ -135,6 +135,32 @@ class Change(_Section):
     )
 
 
+class PinMismatch(_Section):
+    """A manifest pin whose artifact is not the one its version's registration records."""
+
+    manifest: str = Field(description="the manifest, e.g. envs/prod.yaml")
+    model: str
+    version: str
+    route: str = Field(description="stable, candidate, control, or the A/B variant's name")
+    path: str = Field(description="the artifact path the manifest pins")
+    md5: str = Field(description="the md5 the manifest pins")
+    registered_path: str | None = Field(
+        default=None, description="the path the registration records; absent when unregistered"
+    )
+    registered_md5: str | None = Field(
+        default=None, description="the md5 the registration records; absent when unregistered"
+    )
+
+
+class Pins(_Section):
+    """Every environment manifest's pins at the head commit, compared with the registry tags."""
+
+    checked: int = Field(description="how many pins were compared")
+    mismatches: list[PinMismatch] = Field(
+        default_factory=list, description="the pins that disagree with their registration"
+    )
+
+
 class Review(_Section):
     """One approval as the gate judged it."""
 
@@ -263,6 +289,9 @@ class EvidenceBundle(_Section):
     changed_files: list[str] = Field(
         default_factory=list, description="git diff --name-only BASE...HEAD"
     )
+    pins: Pins | None = Field(
+        default=None, description="manifest pins against registrations; absent until collected"
+    )
     commit: Commit = Field(default_factory=Commit)
     model_card: ModelCard | None = None
     fairness: Fairness | None = None
@@ -310,6 +339,7 @@ _SECTIONS = (
     "validation",
     "onnx",
     "change",
+    "pins",
     "model_card",
     "fairness",
     "drift",

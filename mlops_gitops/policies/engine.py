@@ -14,13 +14,15 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from mlops_gitops.policies.cost import CostModel, estimate_tree, read_cost_limits
 from mlops_gitops.policies.source import PolicyError
+from mlops_gitops.policies.syntax import MACROS, Node, SyntaxProblem, TooDeep, parse, tokenize
 
 FieldPath = tuple[str | int, ...]
 ANY_INDEX = -1
@@ -29,20 +31,14 @@ ABSENT = "<absent>"
 _CEL_ERRORS = (ValueError, TypeError, KeyError, RuntimeError, IndexError, ArithmeticError)
 _SYNTAX = re.compile(r"ERROR: <input>:(\d+):(\d+): ([^\n]*)")
 _HOLE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_TOKEN = re.compile(
-    r"""(?P<str>[rRbB]{0,2}(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))"""
-    r"|(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[uU]?)"
-    r"|(?P<ident>[A-Za-z_]\w*)"
-    r"|(?P<punct>[.\[\](),])"
-    r"|(?P<space>\s+)"
-    r"|(?P<other>.)",
-    re.DOTALL,
-)
-_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 _RESERVED = frozenset(
     {"true", "false", "null", "in", "int", "uint", "double", "bool", "string", "bytes"}
     | {"list", "map", "type", "null_type", "dyn", "duration", "timestamp"}
 )
+
+
+class OverBudget(PolicyError):
+    """An expression's cost on the bundle at hand is over the budget: it was not run."""
 
 
 @dataclass(frozen=True)
@@ -135,20 +131,33 @@ class Expression:
     def __init__(self, source: str, spot: Spot) -> None:
         self.source = source
         self.spot = spot
+        tree = _read_tree(source, spot)  # first: the engine crashes on some deep nestings
         try:
             self._program = cel_module().compile(source)
         except _CEL_ERRORS as exc:
             raise PolicyError(self._explain(exc)) from exc
+        if isinstance(tree, SyntaxProblem):
+            raise PolicyError(f"{spot.describe()}: cannot estimate the cost: {tree}") from tree
         self.reads: tuple[FieldPath, ...] = tuple(read_paths(source))
+        self.cost = _estimate(tree, spot)
 
     def evaluate(self, activation: Activation) -> Any:
         """Return the value of the expression.
 
         Raises:
+            OverBudget: the cost on these values is over the budget (it is not run).
             PolicyError: a type error, an absent field or another evaluation error.
         """
+        selected = activation.select(self.reads)
+        if self.cost.iterates:
+            cost, budget = self.cost.measure(selected), self.cost.limits.budget
+            if cost > budget:
+                raise OverBudget(
+                    f"{self.spot.describe()}: cost {cost:,} on this bundle is over the budget "
+                    f"of {budget:,}; not evaluated (nest fewer comprehensions)"
+                )
         try:
-            return self._program.execute(activation.select(self.reads))
+            return self._program.execute(selected)
         except _CEL_ERRORS as exc:
             raise PolicyError(self._explain(exc)) from exc
 
@@ -160,6 +169,27 @@ class Expression:
             reason = match.group(3).removeprefix("Syntax error: ").split(" expecting ")[0]
             return f"{where}: syntax error at column {match.group(2)}: {reason}"
         return f"{self.spot.describe()}: {explain_error(exc)}"
+
+
+def _read_tree(source: str, spot: Spot) -> Node | SyntaxProblem:
+    """Return the tree of ``source``, or why it cannot be read (a syntax error is the engine's)."""
+    try:
+        return parse(source)
+    except TooDeep as exc:
+        raise PolicyError(f"{spot.describe()}: {exc}; split the expression") from exc
+    except SyntaxProblem as exc:
+        return exc
+
+
+def _estimate(tree: Node, spot: Spot) -> CostModel:
+    model = estimate_tree(tree, read_cost_limits())
+    if model.over_budget:
+        raise PolicyError(
+            f"{spot.describe()}: estimated cost {model.estimate:,} is over the budget of "
+            f"{model.limits.budget:,} (lists of unknown size count as "
+            f"{model.limits.list_size} elements); nest fewer comprehensions"
+        )
+    return model
 
 
 def explain_error(exc: Exception) -> str:
@@ -244,11 +274,11 @@ def read_paths(source: str) -> list[FieldPath]:
     A path stops at a computed index (``m[k]``) or a method call; names bound
     by the comprehension macros (``x`` in ``l.all(x, ...)``) are not paths.
     """
-    tokens = [(kind, text) for kind, text in _tokenize(source) if kind != "space"]
+    tokens = [(kind, text) for kind, text in tokenize(source) if kind != "space"]
     bound = {
         tokens[i + 2][1]
         for i in range(len(tokens) - 2)
-        if tokens[i][1] in _MACROS and tokens[i + 1][1] == "(" and tokens[i + 2][0] == "ident"
+        if tokens[i][1] in MACROS and tokens[i + 1][1] == "(" and tokens[i + 2][0] == "ident"
     }
     paths: list[FieldPath] = []
     for i, (kind, text) in enumerate(tokens):
@@ -289,12 +319,6 @@ def _unquote(text: str) -> str:
     body = text.lstrip("rRbB")
     quote = 3 if body[:3] in ("'''", '"""') else 1
     return body[quote:-quote]
-
-
-def _tokenize(source: str) -> Iterator[tuple[str, str]]:
-    for match in _TOKEN.finditer(source):
-        kind = match.lastgroup or "other"
-        yield kind, match.group()
 
 
 def format_path(path: FieldPath) -> str:

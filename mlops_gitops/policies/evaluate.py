@@ -1,7 +1,8 @@
 """Evaluate a policy set on an evidence bundle: one explained result per rule.
 
 The decision lists every rule with its outcome (``pass``, ``warn``,
-``block``, ``skip`` or ``waived``), the values it compared, its rendered
+``block``, ``skip``, ``waived``, or ``error`` for a rule whose CEL cost on
+this bundle is over the budget: not run, and it blocks), the values it compared, its rendered
 message and the waiver it cites. It is a value: this module never
 publishes it (the forge does) and never writes it (the gate does).
 """
@@ -18,7 +19,7 @@ from pydantic import JsonValue
 
 from mlops_gitops.policies.builtin import builtin_results
 from mlops_gitops.policies.bundle import SCHEMA_VERSION, EvidenceBundle
-from mlops_gitops.policies.engine import Activation, format_path
+from mlops_gitops.policies.engine import Activation, OverBudget, format_path
 from mlops_gitops.policies.fields import is_absent, value_at
 from mlops_gitops.policies.rules import LoadedRule, Outcome, PolicySet, Scope, Severity
 from mlops_gitops.policies.waivers import is_expired, match_waivers
@@ -62,7 +63,7 @@ class PolicyDecision:
 
     def counts(self) -> dict[str, int]:
         """Return how many rules gave each outcome."""
-        out = dict.fromkeys(("pass", "warn", "waived", "block", "skip"), 0)
+        out = dict.fromkeys(("pass", "warn", "waived", "block", "skip", "error"), 0)
         for result in self.results:
             out[result.outcome] += 1
         return out
@@ -86,6 +87,9 @@ def _fields(value: Any) -> dict[str, Any]:
 def evaluate(policy_set: PolicySet, bundle: EvidenceBundle) -> PolicyDecision:
     """Evaluate every rule of ``policy_set`` on ``bundle``.
 
+    A rule whose cost on this bundle is over the CEL budget is not run: its
+    outcome is ``error`` and the verdict is ``block`` (fail closed).
+
     Raises:
         PolicyError: a rule could not be evaluated (type error, unguarded absent
             field, non-bool result); the message names its ``file:line`` and id.
@@ -96,7 +100,11 @@ def evaluate(policy_set: PolicySet, bundle: EvidenceBundle) -> PolicyDecision:
     results += builtin_results(bundle)
     verdicts = {r.outcome for r in results}
     verdict: Verdict = (
-        "block" if "block" in verdicts else "warn" if verdicts & {"warn", "waived"} else "pass"
+        "block"
+        if verdicts & {"block", "error"}
+        else "warn"
+        if verdicts & {"warn", "waived"}
+        else "pass"
     )
     return PolicyDecision(
         verdict=verdict,
@@ -139,10 +147,28 @@ def evaluate_rule(
         failed: Severity = "block" if rule.when_absent == "block" else "warn"
         message = f"required evidence absent: {', '.join(absent)}"
         return _failed(loaded, bundle, failed, message=message, values=values)
-    if loaded.check.evaluate(activation):
+    return _judge(loaded, bundle, activation, severity=severity, values=values)
+
+
+def _judge(
+    loaded: LoadedRule,
+    bundle: EvidenceBundle,
+    activation: Activation,
+    *,
+    severity: Severity,
+    values: dict[str, JsonValue],
+) -> RuleResult:
+    rule = loaded.rule
+    try:
+        complies = loaded.check.evaluate(activation)
         message = loaded.template.render(activation)
+    except OverBudget as exc:  # never run, never waived: the rule blocks
+        note = "not evaluated: over the CEL cost budget"
+        return RuleResult(
+            rule.id, "error", "block", str(exc), values, note=note, source=loaded.source
+        )
+    if complies:
         return RuleResult(rule.id, "pass", severity, message, values, source=loaded.source)
-    message = loaded.template.render(activation)
     return _failed(loaded, bundle, severity, message=message, values=values)
 
 

@@ -33,7 +33,7 @@ from mlops_gitops.policies.fields import probe_activation, top_level_fields
 from mlops_gitops.policies.source import Document, PolicyError, read_document, validate
 
 Severity = Literal["block", "warn"]
-Outcome = Literal["pass", "warn", "block", "skip", "waived"]
+Outcome = Literal["pass", "warn", "block", "skip", "waived", "error"]
 Kind = Literal["training", "promotion"]
 RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 ROLES_FILE = "roles.yaml"

@@ -15,7 +15,8 @@ Read API::
     load_state(root, at=None, with_history=False) -> RegistryState
 
 Write API: ``register``, ``promote``, ``complete_canary``, ``abort_canary``,
-``rollback``, ``deprecate``, ``retire``; checks: ``verify``, ``gc``.
+``rollback``, ``deprecate``, ``retire``; checks: ``verify``, ``gc``,
+``compare_pins`` / ``check_pins`` (manifest pins against registrations).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the names, for type checkers; imported on first use at run 
         retire,
         verify,
     )
+    from mlops_gitops.registry.pins import PinCheck, check_pins, compare_pins
     from mlops_gitops.registry.promote import (
         Promotion,
         abort_canary,
@@ -80,6 +82,7 @@ _MODULES = {
     "Finding": "lifecycle",
     "GcResult": "lifecycle",
     "ModelVersion": "versions",
+    "PinCheck": "pins",
     "Promotion": "promote",
     "RegistryError": "versions",
     "RegistryState": "state",
@@ -88,6 +91,8 @@ _MODULES = {
     "VerifyReport": "lifecycle",
     "VersionTag": "versions",
     "abort_canary": "promote",
+    "check_pins": "pins",
+    "compare_pins": "pins",
     "complete_canary": "promote",
     "deployed": "state",
     "deprecate": "lifecycle",
@@ -119,6 +124,7 @@ __all__ = [
     "Finding",
     "GcResult",
     "ModelVersion",
+    "PinCheck",
     "Promotion",
     "RegistryError",
     "RegistryState",
@@ -127,6 +133,8 @@ __all__ = [
     "VerifyReport",
     "VersionTag",
     "abort_canary",
+    "check_pins",
+    "compare_pins",
     "complete_canary",
     "deployed",
     "deprecate",

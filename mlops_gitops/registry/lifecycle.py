@@ -2,8 +2,8 @@
 
 ``deprecate`` and ``retire`` write annotated tags on the current HEAD (so
 the graph orders them after the promotions they follow). ``verify`` checks
-every pinned artifact against its registration, ``dvc.lock`` and the DVC
-remote; ``gc`` runs ``dvc gc`` keeping every tagged commit, after checking
+every pinned artifact of every environment against its registration,
+``dvc.lock`` and the DVC remote; ``gc`` runs ``dvc gc`` keeping every tagged commit, after checking
 that each registered artifact is referenced by its tag's commit.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from mlops_gitops import pipeline, scm
 from mlops_gitops.errors import PipelineError
 from mlops_gitops.manifests.conventions import manifest_path
+from mlops_gitops.registry.pins import PinCheck, compare_pins
 from mlops_gitops.registry.state import RegistryState, load_state
 from mlops_gitops.registry.versions import (
     Mark,
@@ -96,7 +97,14 @@ class VerifyReport:
 def verify(
     root: str | os.PathLike[str] = ".", *, env: str | None = None, remote: str | None = None
 ) -> VerifyReport:
-    """Check each pinned artifact: registered, same hash, tag not moved, intact in the remote."""
+    """Check every pin of every environment (or of ``env``) against its registration.
+
+    Each pinned artifact (serving version, canary candidate, A/B variant) must be
+    registered with the same path and md5, its tag must not have moved (``dvc.lock``
+    at the tag's commit holds the artifact; the tag is on the commit any promotion
+    of the version recorded), and the artifact must be intact in the DVC remote.
+    Every failing pin of every environment is reported, not only the first.
+    """
     state = load_state(root, with_history=True)
     envs = [env] if env is not None else state.environments.order
     if env is not None and env not in state.manifests:
@@ -104,41 +112,40 @@ def verify(
             f"unknown environment '{env}'; declared: {', '.join(state.environments.order)}"
         )
     registered = {(v.model, v.version): v for v in state.versions()}
-    pins = [
-        (name, model, route.version, route.artifact.md5)
-        for name in envs
-        for model, deployment in state.manifests[name].models.items()
-        for route in deployment.routes()
-    ]
+    pins = compare_pins(state.root, {name: state.manifests[name] for name in envs})
     findings: list[Finding] = []
-    remote_md5s: list[str] = []
-    for name, model, version, md5 in dict.fromkeys(pins):
-        found = _check_pin(state, registered.get((model, version)), (name, model, version, md5))
+    sound: set[str] = set()
+    for pin in dict.fromkeys(pins):
+        found = _check_pin(state, registered.get((pin.model, pin.version)), pin)
         findings += found
         if all(f.ok for f in found):
-            remote_md5s.append(md5)
-    findings += _check_remote(Path(root), pins, set(remote_md5s), remote)
+            sound.add(pin.md5)
+    findings += _check_remote(Path(root), pins, sound, remote)
     return VerifyReport(tuple(findings))
 
 
-def _check_pin(
-    state: RegistryState, version: ModelVersion | None, pin: tuple[str, str, str, str]
-) -> list[Finding]:
-    env, model, name, md5 = pin
+def _check_pin(state: RegistryState, version: ModelVersion | None, pin: PinCheck) -> list[Finding]:
+    env, model, name = pin.env, pin.model, pin.version
     tag = tag_name(model, name)
-    if version is None or version.artifact is None:
+    if version is None or version.artifact is None or pin.registered is None:
         detail = f"tag {tag} is missing or has no metadata (deleted?)"
         return [Finding(env, model, name, "registered", False, detail)]
     checks = [Finding(env, model, name, "registered", True, f"tag {tag} on {version.commit[:8]}")]
-    if version.artifact.md5 != md5:
-        detail = f"manifest pins {md5}, registration says {version.artifact.md5}"
+    if not pin.ok:
+        said = pin.registered
+        detail = (
+            f"manifest pins {pin.md5}, registration says {said.md5}"
+            if said.path == pin.path
+            else f"manifest pins {pin.path} md5 {pin.md5}, registration says "
+            f"{said.path} md5 {said.md5}"
+        )
         return [*checks, Finding(env, model, name, "hash", False, detail)]
-    checks.append(Finding(env, model, name, "hash", True, md5))
-    ok, detail = _tag_in_place(state, version, env)
+    checks.append(Finding(env, model, name, "hash", True, pin.md5))
+    ok, detail = _tag_in_place(state, version)
     return [*checks, Finding(env, model, name, "tag", ok, detail)]
 
 
-def _tag_in_place(state: RegistryState, version: ModelVersion, env: str) -> tuple[bool, str]:
+def _tag_in_place(state: RegistryState, version: ModelVersion) -> tuple[bool, str]:
     md5 = version.artifact.md5 if version.artifact else ""
     path = version.artifact.path if version.artifact else ""
     locked = locked_md5(state.root, version.commit, path)
@@ -147,27 +154,29 @@ def _tag_in_place(state: RegistryState, version: ModelVersion, env: str) -> tupl
             False,
             f"{version.tag} moved: dvc.lock at {version.commit[:8]} has {locked} for {path}",
         )
+    # any environment's promotion recorded the registration it saw: a tag re-created on
+    # another commit afterwards is caught in every environment, however each got the version
     recorded = [
         e.registration
         for e in state.events
-        if e.env == env and e.model == version.model and e.version == version.version
-        if e.registration
+        if e.model == version.model and e.version == version.version and e.registration
     ]
-    if recorded and recorded[-1] != version.commit:
+    moved = [commit for commit in recorded if commit != version.commit]
+    if moved:
         return False, (
-            f"{version.tag} moved from {recorded[-1][:8]} (when promoted) to {version.commit[:8]}"
+            f"{version.tag} moved from {moved[-1][:8]} (when promoted) to {version.commit[:8]}"
         )
     return True, f"{version.tag} on {version.commit[:8]}"
 
 
 def _check_remote(
-    root: Path, pins: list[tuple[str, str, str, str]], md5s: set[str], remote: str | None
+    root: Path, pins: tuple[PinCheck, ...], md5s: set[str], remote: str | None
 ) -> list[Finding]:
     if not md5s:
         return []
     status = pipeline.check_remote_objects(root, sorted(md5s), remote=remote)
     findings: list[Finding] = []
-    for env, model, version, md5 in dict.fromkeys(pins):
+    for env, model, version, md5 in dict.fromkeys((p.env, p.model, p.version, p.md5) for p in pins):
         if md5 in status:
             state = status[md5]
             detail = md5 if state == "ok" else f"{md5} is {state} in the DVC remote; run 'dvc push'"

@@ -33,6 +33,7 @@ OUTCOME_ICONS = {
     "block": "❌",
     "waived": "🛡️",
     "skip": "⏭️",
+    "error": "💥",
 }
 
 

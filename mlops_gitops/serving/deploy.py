@@ -1,10 +1,14 @@
 """Deploy an environment: verify its artifacts, render its resources, run it locally.
 
-``deploy`` is what the deploy workflow runs after a manifest change lands:
+``deploy`` is what the deploy workflow runs after a manifest change lands. It
+acts on the committed manifest (``HEAD``) and refuses to run while the work
+tree's copy has uncommitted changes; that one text is read once and used for
+every step:
 
-1. verify every pinned artifact: fetched by content hash and re-hashed here,
-   and (by default) the registry's ``verify`` (registered, same hash, tag not
-   moved, present in the DVC remote);
+1. verify every pinned artifact: its (path, md5) equals its version's
+   registration (always), its bytes fetched by content hash and re-hashed here,
+   and (by default) the registry's ``verify`` (tag not moved, present in the
+   DVC remote);
 2. render and validate the Kubernetes resources and Dockerfile
    (``deploy/<env>/``) for a GitOps controller to apply;
 3. on the local default, reload the running local server (SIGHUP, found by
@@ -22,15 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from mlops_gitops import pipeline
+from mlops_gitops import pipeline, scm
 from mlops_gitops.errors import PipelineError
-from mlops_gitops.serving.kube import Rendered, render_k8s
+from mlops_gitops.manifests.conventions import manifest_path
+from mlops_gitops.serving.kube import Rendered, render_plan
 from mlops_gitops.serving.model import ServingError, verify_md5
-from mlops_gitops.serving.plan import read_plan
+from mlops_gitops.serving.plan import RegistryCheck, ServingPlan, read_registered_plan
 from mlops_gitops.serving.server import RunningServer, find_running, pid_file, signal_reload
 
 Start = Literal["local", "none"]
-RegistryCheck = Literal["required", "skip"]
 READY_SECONDS = 120.0
 
 
@@ -56,13 +60,32 @@ class DeployReport:
     server: RunningServer | None
 
 
-def verify_artifacts(root: str | os.PathLike[str], env: str) -> tuple[VerifiedArtifact, ...]:
-    """Fetch every artifact ``env`` pins by hash and check its bytes.
+def read_committed_plan(root: str | os.PathLike[str], env: str) -> ServingPlan:
+    """Return the plan of ``env``'s committed manifest, its pins checked against the registry.
+
+    Raises:
+        ServingError: the work tree's manifest differs from the committed one.
+        ManifestError: the committed manifest is missing or not valid.
+        RegistryError: a pin differs from its version's registration.
+    """
+    rel = manifest_path(env)
+    head = scm.rev_parse("HEAD", root)
+    path = Path(root) / rel
+    worktree = path.read_text(encoding="utf-8") if path.is_file() else None
+    if worktree != scm.show_file(head, rel, root):
+        raise ServingError(
+            f"{rel} has uncommitted changes; deploy acts on the committed manifest only: "
+            f"commit them, or run 'git restore {rel}'"
+        )
+    return read_registered_plan(root, env, rev=head)
+
+
+def verify_artifacts(plan: ServingPlan) -> tuple[VerifiedArtifact, ...]:
+    """Fetch every artifact ``plan`` pins by hash and check its bytes.
 
     Raises:
         ServingError: an artifact is missing or its bytes differ from the pinned hash.
     """
-    plan = read_plan(root, env)
     verified = []
     for model in plan.models:
         for variant in model.variants:
@@ -89,13 +112,15 @@ def deploy(
     """Verify, render and (locally) start or reload the server of ``env``.
 
     Raises:
-        ServingError: an artifact does not verify, or the local server failed to load it.
-        RegistryError: the registry's checks failed.
+        ServingError: the manifest has uncommitted changes, an artifact does not verify,
+            or the local server failed to load it.
+        RegistryError: a pin differs from its registration, or the registry's checks failed.
     """
     root_path = Path(root).resolve()
-    artifacts = verify_artifacts(root_path, env)
+    plan = read_committed_plan(root_path, env)
+    artifacts = verify_artifacts(plan)
     checks = _registry_checks(root_path, env) if registry == "required" else 0
-    rendered = render_k8s(root_path, env)
+    rendered = render_plan(plan)
     if start == "none":
         return DeployReport(env, artifacts, checks, rendered, "none", None)
     running = find_running(root_path, env)

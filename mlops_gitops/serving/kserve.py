@@ -135,9 +135,9 @@ def inference_services(
 
 
 def _predictor(plan: ServingPlan, model: ModelPlan, image: str) -> dict[str, Any]:
-    from mlops_gitops.serving.kube import PORT, serve_container
+    from mlops_gitops.serving.kube import PORT, image_serve_args, serve_container
 
-    args = ["serve", "--env", plan.env, "--host", "0.0.0.0", "--port", str(PORT)]
+    args = image_serve_args(plan)
     predictor: dict[str, Any] = {}
     if model.strategy == "canary":
         candidate = model.variants[-1]

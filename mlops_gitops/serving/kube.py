@@ -31,7 +31,7 @@ from typing import Any
 from mlops_gitops.errors import DependencyMissingError
 from mlops_gitops.serving.kserve import INFERENCE_SERVICE_SCHEMA, inference_services
 from mlops_gitops.serving.model import ServingError
-from mlops_gitops.serving.plan import ServingPlan, read_plan
+from mlops_gitops.serving.plan import ServingPlan, read_registered_plan
 
 DEPLOY_ROOT = "deploy"
 PORT = 8080
@@ -60,10 +60,23 @@ def render_k8s(
 
     Raises:
         ManifestError: the manifest is missing or not valid.
+        RegistryError: a pinned artifact differs from its version's registration.
         ServingError: a rendered resource does not validate (a bug: report it).
     """
     root_path = Path(root).resolve()
-    plan = read_plan(root_path, env)
+    plan = read_registered_plan(root_path, env)
+    return render_plan(plan, out_dir=out_dir, image=image, namespace=namespace)
+
+
+def render_plan(
+    plan: ServingPlan,
+    *,
+    out_dir: Path | None = None,
+    image: str | None = None,
+    namespace: str | None = None,
+) -> Rendered:
+    """Render and validate the resources of a plan whose pins were checked by the caller."""
+    env, root_path = plan.env, plan.root
     name = f"mlops-serving-{env}"
     image = image or f"{name}:{_plan_digest(plan)[:12]}"
     documents = {
@@ -111,7 +124,7 @@ def serve_container(
     return {
         "name": "mlops-serving",
         "image": image,
-        "args": args or ["serve", "--env", plan.env, "--host", "0.0.0.0", "--port", str(PORT)],
+        "args": args or image_serve_args(plan),
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         "env": [{"name": "MLOPS_TOKEN_FILE", "value": f"{TOKEN_DIR}/tokens"}],
         "resources": {"requests": requests, "limits": {"memory": requests["memory"]}}
@@ -129,6 +142,17 @@ def serve_container(
         },
         "volumeMounts": [{"name": "tokens", "mountPath": TOKEN_DIR, "readOnly": True}],
     }
+
+
+def image_serve_args(plan: ServingPlan) -> list[str]:
+    """Return the ``mlops`` arguments the serving image runs.
+
+    The image holds the manifest and the artifacts but no Git history: the pins
+    were compared with their registrations when this render ran, so the server
+    in the image skips that comparison (it still checks every artifact's md5).
+    """
+    address = ["--host", "0.0.0.0", "--port", str(PORT)]
+    return ["serve", "--env", plan.env, *address, "--registry-check", "skip"]
 
 
 def token_volume() -> dict[str, Any]:

@@ -3,7 +3,9 @@
 A :class:`ServingPlan` is the serving view of an environment manifest
 (``envs/<env>.yaml``). It is built from the manifests concept's reader, so
 serving never parses a manifest itself; tests and embedders may build one
-directly.
+directly. :func:`read_registered_plan` (what ``serve``, ``render`` and
+``deploy`` use) also checks every pin against its registration, on the same
+manifest text the plan is built from.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
     from mlops_gitops.manifests import Manifest
 
 Strategy = Literal["direct", "canary", "ab"]
+# whether pins are compared with their registrations: "skip" only where no Git history exists
+# (the rendered image, whose render compared them)
+RegistryCheck = Literal["required", "skip"]
 
 DEFAULT_LOG_ROOT = ".mlops/predictions"
 
@@ -134,6 +139,31 @@ def read_plan(root: str | os.PathLike[str], env: str) -> ServingPlan:
 
     root_path = Path(root).resolve()
     manifest = read_environment(root_path, env)
+    return plan_from_manifest(
+        manifest, env=env, root=root_path, source=manifest_path(root_path, env)
+    )
+
+
+def read_registered_plan(
+    root: str | os.PathLike[str], env: str, *, rev: str | None = None
+) -> ServingPlan:
+    """Return the serving plan of ``env`` once every pin matches its registration.
+
+    The manifest is read once, from the work tree or at ``rev``; the pins are
+    checked on that text and the plan is built from it, so nothing can change
+    between the check and the use.
+
+    Raises:
+        ManifestError: the manifest is missing or not valid.
+        RegistryError: a pinned (path, md5) differs from its version's registration.
+        ScmError: the registry tags cannot be read.
+    """
+    from mlops_gitops.manifests import read_environment
+    from mlops_gitops.registry.pins import check_pins
+
+    root_path = Path(root).resolve()
+    manifest = read_environment(root_path, env, rev=rev)
+    check_pins(root_path, env, manifest)
     return plan_from_manifest(
         manifest, env=env, root=root_path, source=manifest_path(root_path, env)
     )

@@ -1,6 +1,7 @@
 """Run the inference server with uvicorn, and find a running one.
 
-``serve`` reads the environment's manifest, builds the app and runs it; the
+``serve`` reads the environment's manifest, refuses pins that differ from
+their registrations (at start and on every reload), builds the app and runs it; the
 process records itself in ``.mlops/serve/<env>.json`` (pid, host, port) so
 ``mlops deploy`` can reload it with SIGHUP. TLS is uvicorn's: pass
 ``ssl_certfile`` and ``ssl_keyfile`` (``--ssl-certfile``/``--ssl-keyfile``).
@@ -20,7 +21,13 @@ from typing import Any
 
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.serving.auth import read_tokens
-from mlops_gitops.serving.plan import ServingPlan, read_plan, restrict_plan
+from mlops_gitops.serving.plan import (
+    RegistryCheck,
+    ServingPlan,
+    read_plan,
+    read_registered_plan,
+    restrict_plan,
+)
 from mlops_gitops.serving.state import DEFAULT_MAX_BODY, ServerState
 
 logger = logging.getLogger(__name__)
@@ -43,6 +50,7 @@ class ServeOptions:
     access_log: bool = True
     watch_interval: float = 1.0
     only: tuple[str, ...] = ()
+    registry_check: RegistryCheck = "required"
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,10 @@ def build_app(root: Path, env: str, options: ServeOptions) -> Any:
     """Build the ASGI app serving ``env``'s manifest under ``root``."""
     from mlops_gitops.serving.app import create_app
 
-    def load_plan() -> ServingPlan:
-        return restrict_plan(read_plan(root, env), options.only)
+    read = read_registered_plan if options.registry_check == "required" else read_plan
+
+    def load_plan() -> ServingPlan:  # at start and on every reload: pins checked each time
+        return restrict_plan(read(root, env), options.only)
 
     plan = load_plan()
     tokens = read_tokens(token_file=Path(options.token_file) if options.token_file else None)

@@ -21,6 +21,7 @@ from tests.serving.conftest import (  # fixtures shared with tests/serving
     TOKENS,
     manifest_text,
     onnx_models,  # noqa: F401
+    registered_pair,  # noqa: F401
     registered_root,  # noqa: F401
     serving_root,  # noqa: F401
     v2_body,
@@ -36,7 +37,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_answers_and_reloads_on_sighup(serving_root, onnx_models, tmp_path):
+def test_serve_answers_and_reloads_on_sighup(registered_pair, onnx_models, tmp_path):
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
@@ -48,7 +49,7 @@ def test_serve_answers_and_reloads_on_sighup(serving_root, onnx_models, tmp_path
             "--env",
             "dev",
             "--root",
-            str(serving_root),
+            str(registered_pair),
             "--port",
             str(port),
         ],
@@ -61,7 +62,7 @@ def test_serve_answers_and_reloads_on_sighup(serving_root, onnx_models, tmp_path
         wait_until(lambda: _ready(url), 60)
         headers = {"authorization": "Bearer predict-token"}
         first = httpx.post(f"{url}/v2/models/credit/infer", json=v2_body([ROW]), headers=headers)
-        (serving_root / "envs" / "dev.yaml").write_text(
+        (registered_pair / "envs" / "dev.yaml").write_text(
             manifest_text(onnx_models, rollout="canary", weight=50)
         )
         proc.send_signal(signal.SIGHUP)
@@ -72,7 +73,7 @@ def test_serve_answers_and_reloads_on_sighup(serving_root, onnx_models, tmp_path
             ),
             60,
         )
-        pid = json.loads((serving_root / ".mlops" / "serve" / "dev.json").read_text())["pid"]
+        pid = json.loads((registered_pair / ".mlops" / "serve" / "dev.json").read_text())["pid"]
     finally:
         proc.terminate()
         proc.wait(30)
@@ -86,9 +87,10 @@ def test_serve_answers_and_reloads_on_sighup(serving_root, onnx_models, tmp_path
     ]
     access = [x for x in lines if x.get("path") == "/v2/models/credit/infer"]
     assert access and access[0]["status"] == 200 and "predict-token" not in str(lines)
-    assert not (serving_root / ".mlops" / "serve" / "dev.json").exists()
+    assert not (registered_pair / ".mlops" / "serve" / "dev.json").exists()
     # the prediction log is flushed on shutdown
-    assert list((serving_root / "logs" / "predictions" / "dev" / "credit").glob("part-*.parquet"))
+    logs = registered_pair / "logs" / "predictions" / "dev" / "credit"
+    assert list(logs.glob("part-*.parquet"))
 
 
 def _ready(url: str) -> bool:
@@ -178,12 +180,12 @@ def test_export_edge_refuses_an_unregistered_version(cli, registered_root):
     assert result.stderr.count("\n") == 1
 
 
-def test_render_k8s_writes_resources_that_validate(cli, serving_root, onnx_models):
-    (serving_root / "envs" / "dev.yaml").write_text(
+def test_render_k8s_writes_resources_that_validate(cli, registered_pair, onnx_models):
+    (registered_pair / "envs" / "dev.yaml").write_text(
         manifest_text(onnx_models, rollout="canary", weight=20)
         + "  autoscaling: {min_replicas: 2, max_replicas: 5, target_cpu_utilization: 60}\n"
     )
-    result = cli("render", "k8s", "--env", "dev", "--root", str(serving_root), "--json")
+    result = cli("render", "k8s", "--env", "dev", "--root", str(registered_pair), "--json")
     assert result.exit_code == 0, result.stderr
     rendered = json.loads(result.stdout)
     assert set(rendered["resources"]) >= {
@@ -193,11 +195,14 @@ def test_render_k8s_writes_resources_that_validate(cli, serving_root, onnx_model
         "InferenceService/credit-dev",
         "Kustomization",
     }
-    folder = serving_root / "deploy" / "dev"
+    folder = registered_pair / "deploy" / "dev"
     isvc = (folder / "inferenceservice.yaml").read_text()
     assert "canaryTrafficPercent: 20" in isvc and "credit=v2.0.0" in isvc
     docker = (folder / "Dockerfile").read_text()
     assert onnx_models["v1"].md5[2:] in docker and onnx_models["v2"].md5[2:] in docker
+    # the image has no Git history: the render compared the pins, the image's server does not
+    assert '"--registry-check", "skip"' in docker
+    assert "--registry-check" in (folder / "deployment.yaml").read_text()
 
 
 def test_render_k8s_refuses_an_invalid_manifest(cli, serving_root):
@@ -223,16 +228,16 @@ def test_deploy_verifies_renders_then_starts_and_reloads_the_local_server(cli, r
     assert (registered_root / "deploy" / "dev" / "deployment.yaml").is_file()
 
 
-def test_deploy_refuses_an_artifact_whose_bytes_changed(cli, serving_root, onnx_models):
+def test_deploy_refuses_an_artifact_whose_bytes_changed(cli, registered_root, onnx_models):
     v1 = onnx_models["v1"]
-    cached = serving_root / ".dvc" / "cache" / "files" / "md5" / v1.md5[:2] / v1.md5[2:]
+    cached = registered_root / ".dvc" / "cache" / "files" / "md5" / v1.md5[:2] / v1.md5[2:]
     cached.write_bytes(b"not the model")
     result = cli(
         "deploy",
         "--env",
         "dev",
         "--root",
-        str(serving_root),
+        str(registered_root),
         "--start",
         "none",
         "--registry-check",
@@ -278,7 +283,7 @@ def _self_signed(folder):
     return folder / "cert.pem", folder / "key.pem"
 
 
-def test_serve_speaks_tls_with_uvicorns_options(serving_root, tmp_path):
+def test_serve_speaks_tls_with_uvicorns_options(registered_root, tmp_path):
     cert, key = _self_signed(tmp_path)
     port = _free_port()
     proc = subprocess.Popen(
@@ -290,7 +295,7 @@ def test_serve_speaks_tls_with_uvicorns_options(serving_root, tmp_path):
             "--env",
             "dev",
             "--root",
-            str(serving_root),
+            str(registered_root),
             "--port",
             str(port),
             "--ssl-certfile",

@@ -87,7 +87,14 @@ def test_rule_in_scope_is_evaluated(tmp_path):
     }
     decision = evaluate(rules, bundle(**fields))
     assert only(decision).outcome == "warn" and decision.verdict == "warn" and not decision.blocked
-    assert decision.counts() == {"pass": 0, "warn": 1, "waived": 0, "block": 0, "skip": 0}
+    assert decision.counts() == {
+        "pass": 0,
+        "warn": 1,
+        "waived": 0,
+        "block": 0,
+        "skip": 0,
+        "error": 0,
+    }
 
 
 def test_no_severity_for_the_environment_skips(tmp_path):

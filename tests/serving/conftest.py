@@ -318,3 +318,28 @@ def registered_root(dvc_repo: Path, onnx_models: dict[str, BuiltModel]) -> Path:
     run(["dvc", "push", "-q"], root)
     register(root, "credit", version="v1.0.0", check_remote=False)
     return root
+
+
+@pytest.fixture
+def registered_pair(registered_root: Path, onnx_models: dict[str, BuiltModel]) -> Path:
+    """``registered_root`` plus 'credit' v2.0.0 registered on a later commit (model v2).
+
+    Both models are in the DVC cache, so a manifest may pin either version
+    (the canary and A/B manifests of :func:`manifest_text`).
+    """
+    from mlops_gitops.registry import register
+    from tests.conftest import run
+
+    root = registered_root
+    v1, v2 = onnx_models["v1"], onnx_models["v2"]
+    shutil.copyfile(v2.path, root / "models" / "model.onnx")
+    cache_model(root, v2)
+    lock = root / "dvc.lock"
+    text = lock.read_text().replace(v1.md5, v2.md5)
+    lock.write_text(
+        text.replace(f"size: {v1.path.stat().st_size}", f"size: {v2.path.stat().st_size}")
+    )
+    run(["git", "commit", "-q", "-am", "Retrain"], root)
+    run(["dvc", "push", "-q"], root)
+    register(root, "credit", version="v2.0.0", check_remote=False)
+    return root
