@@ -31,6 +31,7 @@ from mlops_gitops.policies.bundle import (
     Target,
     Waiver,
 )
+from mlops_gitops.policies.pins import collect_pins
 from mlops_gitops.policies.promotion import PromotionEvidence, read_promotion
 from mlops_gitops.policies.revisions import Revisions, read_revisions
 from mlops_gitops.policies.rules import ROLES_FILE, WAIVERS_FILE
@@ -117,6 +118,7 @@ def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> Evi
         change=promotion.change,
         approvals=clock.run("approvals", lambda: _approvals(request, revs, roles, promotion)),
         changed_files=list(revs.changed_files),
+        pins=clock.run("pins", lambda: collect_pins(root, rev=revs.head)),
         commit=revs.commit_evidence(),
         fairness=fairness_evidence(candidate.metrics),
         model_card=model_card_evidence(root, candidate.model),

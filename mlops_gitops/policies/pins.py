@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mlops_gitops import scm
+from mlops_gitops.manifests.conventions import ENVIRONMENTS_FILE, envs_dir
 from mlops_gitops.manifests.load import read_environments
 from mlops_gitops.policies.bundle import PinMismatch, Pins
 from mlops_gitops.registry.pins import PinCheck, compare_pins
@@ -19,10 +21,15 @@ from mlops_gitops.registry.pins import PinCheck, compare_pins
 def collect_pins(root: Path, *, rev: str) -> Pins:
     """Return the pins evidence of every declared environment's manifest at ``rev``.
 
+    A project without ``envs/environments.yaml`` at ``rev`` declares no
+    environment, so it pins nothing (zero pins checked).
+
     Raises:
         ManifestError: a manifest or ``envs/environments.yaml`` at ``rev`` is not valid.
         ScmError: ``rev`` or the registry tags cannot be read.
     """
+    if scm.show_file(rev, f"{envs_dir(root, rev)}/{ENVIRONMENTS_FILE}", root) is None:
+        return Pins(checked=0, mismatches=[])
     checks = compare_pins(root, read_environments(root, rev=rev))
     return Pins(checked=len(checks), mismatches=[_mismatch(c) for c in checks if not c.ok])
 

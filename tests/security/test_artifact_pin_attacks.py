@@ -139,10 +139,6 @@ def _last_reload(url: str) -> dict[str, object]:
     return dict(last)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the pins evidence is filled once policies/collect.py calls policies.pins.collect_pins",
-)
 def test_the_gate_blocks_a_committed_pin_that_is_not_the_registered_one(project):
     import json
 
