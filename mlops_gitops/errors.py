@@ -69,6 +69,8 @@ def format_chain(exc: BaseException) -> str:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
+        if parts and type(current).__module__.startswith("pydantic"):
+            break  # the message above already names the field; pydantic's text is a dump
         seen.add(id(current))
         text = " ".join(str(current).split())
         if text and text not in parts:

@@ -94,9 +94,35 @@ def parse_document(text: str, origin: str) -> Document:
         raise PolicyError(f"{origin}{line}: not valid YAML ({exc.problem or exc.context})") from exc
     except yaml.YAMLError as exc:
         raise PolicyError(f"{origin}: not valid YAML ({' '.join(str(exc).split())})") from exc
+    except ValueError as exc:  # a scalar YAML resolves to a type it cannot build (a bad date)
+        bad = _unbuildable(node) if node is not None else None
+        where = f":{bad.start_mark.line + 1} {bad.value!r}" if bad is not None else ""
+        raise PolicyError(f"{origin}{where}: not a valid value") from exc
     finally:
         loader.dispose()
     return Document(origin=origin, data=data, node=node)
+
+
+def _unbuildable(node: yaml.Node) -> yaml.ScalarNode | None:
+    """Return the first scalar below ``node`` that the safe constructor cannot build."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            yaml.SafeLoader("").construct_object(node, deep=True)
+        except ValueError:
+            return node
+        return None
+    children = (
+        [n for pair in node.value for n in pair]
+        if isinstance(node, yaml.MappingNode)
+        else list(node.value)
+        if isinstance(node, yaml.SequenceNode)
+        else []
+    )
+    for child in children:
+        found = _unbuildable(child)
+        if found is not None:
+            return found
+    return None
 
 
 def read_document(path: Path, origin: str) -> Document:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict
 
+from mlops_gitops.errors import format_chain
 from mlops_gitops.policies.source import (
     PolicyError,
     format_loc,
@@ -99,3 +100,19 @@ def test_has_item_and_format_loc():
         and not has_item("s", 0)
     )
     assert format_loc(["rules", 0, "where", "paths"]) == "rules[0].where.paths"
+
+
+def test_an_impossible_date_names_its_line_and_value():
+    with pytest.raises(PolicyError) as err:
+        parse_document("waivers:\n  - id: W-1\n    expires: 2099-13-45\n", "policies/waivers.yaml")
+    assert str(err.value) == "policies/waivers.yaml:3 '2099-13-45': not a valid value"
+    assert format_chain(err.value).endswith(": month must be in 1..12")
+
+
+def test_a_validation_error_prints_one_line_without_pydantics_dump():
+    doc = parse_document("items:\n  - id: a\n    size: [1]\n", "p.yaml")
+    with pytest.raises(PolicyError) as err:
+        validate(Items, doc)
+    shown = format_chain(err.value)
+    assert shown == "p.yaml:3 item 'a' size: input should be a valid integer"
+    assert "pydantic" not in shown and "\n" not in shown
