@@ -31,8 +31,14 @@ def parse_manifest(text: str, origin: str) -> Manifest:
     """Validate manifest text; ``origin`` names it in errors.
 
     Raises:
-        ManifestError: not YAML, or not the schema; the message is ``origin:LINE field: reason``.
+        ManifestError: not YAML, or not the schema; the message is ``origin:LINE field: reason``;
+            an empty file (a truncated write or a bad merge, never a valid manifest).
     """
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        raise ManifestError(
+            f"{origin}:1: the manifest is empty; write 'models: {{}}' for an environment "
+            "that serves nothing"
+        )
     return _validate(Manifest, text, origin)
 
 

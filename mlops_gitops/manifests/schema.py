@@ -43,6 +43,16 @@ class Artifact(_Strict):
     path: str = Field(min_length=1, description="the artifact path in the repository")
     md5: str = Field(pattern=f"^{MD5}$", description="the md5 recorded by dvc.lock")
 
+    @field_validator("md5", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                "an unquoted md5 of digits is a number to YAML (leading zeros lost); "
+                "write it in quotes, as 'mlops promote' does"
+            )
+        return value
+
 
 class Pin(_Strict):
     """A model version pinned by its artifact."""

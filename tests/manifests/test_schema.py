@@ -27,8 +27,8 @@ def variant(name: str, version: str, weight: int, md5: str) -> str:
     return f"        - {{{fields}}}\n"
 
 
-def test_an_empty_manifest_gets_the_defaults() -> None:
-    manifest = parse_manifest("", "envs/dev.yaml")
+def test_a_manifest_with_empty_sections_gets_the_defaults() -> None:
+    manifest = parse_manifest("models: {}\n", "envs/dev.yaml")
     assert manifest.models == {} and manifest.monitoring == {}
     assert (manifest.serving.replicas, manifest.serving.resources.cpu) == (1, "1")
     assert parse_manifest("models:\nmonitoring:\n", "x").models == {}
@@ -188,3 +188,19 @@ def test_environments_must_be_a_mapping() -> None:
         ManifestError, match=r"^e:1 environments: input should be a valid dictionary"
     ):
         parse_environments("environments: [dev, prod]\n", "e")
+
+
+@pytest.mark.parametrize("text", ["", "\n", "# only a comment\n"])
+def test_an_empty_manifest_is_refused(text: str) -> None:
+    with pytest.raises(ManifestError, match=r"^envs/dev.yaml:1: the manifest is empty; write"):
+        parse_manifest(text, "envs/dev.yaml")
+
+
+def test_an_unquoted_md5_of_digits_says_to_quote_it() -> None:
+    text = "models:\n  churn:\n    version: v1.0.0\n    artifact: {path: m.onnx, md5: %s}\n"
+    with pytest.raises(ManifestError) as err:
+        parse_manifest(text % ("1" * 32), "envs/dev.yaml")
+    assert str(err.value).startswith(
+        "envs/dev.yaml:4 models.churn.artifact.md5: an unquoted md5 of digits"
+    )
+    assert "write it in quotes" in str(err.value)
