@@ -8,6 +8,7 @@ works here and in ``dvc exp run -S``: ``model.family=lightning``,
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,6 +20,17 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 PARAMS_FILE = "params.yaml"
+# The sections the toolkit reads, and the model each is validated as; other
+# top-level sections belong to the project's own stages and are left alone.
+SECTION_MODELS = {
+    "data": "mlops_gitops.data.settings:DataSettings",
+    "schema": "mlops_gitops.quality.schema:SchemaSettings",
+    "prepare": "mlops_gitops.data.settings:PrepareSettings",
+    "model": "mlops_gitops.training.settings:ModelSection",
+    "evaluate": "mlops_gitops.evaluation.evaluate:EvaluateSection",
+    "export": "mlops_gitops.training.settings:ExportSection",
+    "explain": "mlops_gitops.explain.settings:ExplainSettings",
+}
 SectionT = TypeVar("SectionT", bound="BaseModel")
 
 
@@ -33,6 +45,18 @@ def load_params(
     path = Path(root).resolve() / PARAMS_FILE
     if not path.exists():
         raise ConfigError(f"{path}: not found; every project needs a params.yaml")
+    key = (str(path), path.read_bytes(), tuple(overrides))
+    if key not in _COMPOSED:
+        _COMPOSED.clear()
+        _COMPOSED[key] = _compose(path, overrides)
+    return copy.deepcopy(_COMPOSED[key])
+
+
+_COMPOSED: dict[tuple[str, bytes, tuple[str, ...]], dict[str, Any]] = {}
+"""The last composition of this process (a stage checks, then reads, the same file)."""
+
+
+def _compose(path: Path, overrides: Sequence[str]) -> dict[str, Any]:
     _check_yaml(path)
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
@@ -49,6 +73,23 @@ def load_params(
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     return {str(k): v for k, v in data.items()}
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Validate every section of composed ``params`` that the toolkit reads.
+
+    Called before a stage does any work, so a mistake in any section stops the
+    first stage DVC runs, not the one that reads the section later.
+
+    Raises:
+        ConfigError: one line naming the first invalid field (``params.yaml data.x: ...``).
+    """
+    import importlib
+
+    for name, ref in SECTION_MODELS.items():
+        if name in params:
+            module, _, attr = ref.partition(":")
+            parse_section(getattr(importlib.import_module(module), attr), params[name], name)
 
 
 def load_section(

@@ -75,10 +75,21 @@ def run_stage(main: Callable[[], object], *, name: str | None = None) -> int:
     stage_name = name or _stage_name(main)
     with _stage_logging(stage_name):
         started = time.perf_counter()
-        code = _call(main)
+        code = _call(_checked(main))
         if code == EXIT_OK:
             log.info("stage %s finished in %.1f s", stage_name, time.perf_counter() - started)
     return code
+
+
+def _checked(main: Callable[[], object]) -> Callable[[], object]:
+    """Check every params section the toolkit reads before the stage does any work."""
+
+    def run() -> object:
+        if Path(params.PARAMS_FILE).is_file():
+            params.check_params(params.load_params("."))
+        return main()
+
+    return run
 
 
 def _call(main: Callable[[], object]) -> int:

@@ -42,3 +42,56 @@ def test_parse_section_refuses_unknown_key():
 def test_parse_section_names_missing_field():
     with pytest.raises(ConfigError, match=r"^params.yaml data.name: field required$"):
         parse_section(Outer, {}, "data")
+
+
+def _scaffold_params(tmp_path, edit=None):
+    import shutil
+
+    from mlops_gitops.params import load_params
+    from mlops_gitops.project import template_root
+
+    shutil.copy(template_root() / "params.yaml", tmp_path / "params.yaml")
+    if edit:
+        path = tmp_path / "params.yaml"
+        path.write_text(edit(path.read_text()))
+    return load_params(tmp_path)
+
+
+def test_the_scaffolds_params_pass_every_section_check(tmp_path):
+    from mlops_gitops.params import check_params
+
+    check_params(_scaffold_params(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda t: t.replace("    rows: 20000", "    rows: many", 1),
+            "params.yaml data.sample.rows: input should be a valid integer",
+        ),
+        (
+            lambda t: t.replace("prepare:\n", "prepare:\n  colour: red\n", 1),
+            "params.yaml prepare.colour: unknown key",
+        ),
+    ],
+)
+def test_a_mistake_in_any_section_is_refused_before_a_stage_works(
+    tmp_path, monkeypatch, capsys, edit, message
+):
+    from mlops_gitops import stage
+
+    _scaffold_params(tmp_path, edit)
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    assert stage.run_stage(lambda: ran.append(True), name="ingest") == 1
+    assert ran == []  # the stage did no work
+    assert message in capsys.readouterr().err
+
+
+def test_mlops_params_exits_1_on_an_unknown_key(tmp_path, monkeypatch, cli):
+    _scaffold_params(tmp_path, lambda t: t.replace("prepare:\n", "prepare:\n  colour: red\n", 1))
+    monkeypatch.chdir(tmp_path)
+    result = cli("params")
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: params.yaml prepare.colour: unknown key")

@@ -54,6 +54,8 @@ def demo(directory: Path, rows: int | None, pipeline_only: bool, as_json: bool) 
 @click.option("--section", help="Show only this top-level section.")
 def params(overrides: tuple[str, ...], section: str | None) -> None:
     """Show params.yaml composed with Hydra OVERRIDES (e.g. model.family=lightning)."""
-    from mlops_gitops.params import load_params, load_section
+    from mlops_gitops.params import check_params, load_params, load_section
 
-    echo_json(load_section(section, ".", overrides) if section else load_params(".", overrides))
+    composed = load_params(".", overrides)
+    check_params(composed)
+    echo_json(load_section(section, ".", overrides) if section else composed)
