@@ -199,6 +199,13 @@ def _pull_object(root: Path, md5: str) -> Path:
         with Repo(str(root)) as repo:
             path = Path(repo.cache.local.oid_to_path(md5))
             if not path.is_file():
+                # checked first: DVC drops a corrupt object it fetches, leaving it "missing"
+                odb = repo.cloud.get_remote_odb(None, "mlops fetch")
+                if _object_status(odb, md5) == "corrupt":
+                    raise PipelineError(
+                        f"object {md5} is in the default remote of {root} but corrupt (its "
+                        "bytes do not hash to it); run 'dvc push' again where it was built"
+                    )
                 repo.cloud.pull([HashInfo("md5", md5)])
     except DvcException as exc:
         raise PipelineError(f"cannot pull object {md5} into {root}: {exc}") from exc

@@ -35,6 +35,22 @@ def test_artifact_in_neither_cache_nor_remote_is_a_one_line_error(dvc_repo):
         pipeline.fetch_object(dvc_repo, "deadbeef" * 4)
 
 
+def test_a_corrupt_remote_object_is_called_corrupt_not_missing(dvc_repo):
+    (dvc_repo / "model.bin").write_bytes(b"the registered bytes")
+    run(["dvc", "add", "-q", "model.bin"], dvc_repo)
+    run(["dvc", "push", "-q"], dvc_repo)
+    md5 = next(
+        p.parent.name + p.name for p in (dvc_repo / ".dvc" / "cache").rglob("*") if p.is_file()
+    )
+    stored = dvc_repo.parent / "dvc-remote" / "files" / "md5" / md5[:2] / md5[2:]
+    stored.chmod(0o644)
+    stored.write_bytes(b"tampered bytes")
+    shutil.rmtree(dvc_repo / ".dvc" / "cache")
+
+    with pytest.raises(PipelineError, match=r"is in the default remote of .* but corrupt"):
+        pipeline.fetch_object(dvc_repo, md5)
+
+
 def test_malformed_hash_is_refused():
     with pytest.raises(PipelineError, match="32 hex digits"):
         pipeline.fetch_object(".", "abc")
