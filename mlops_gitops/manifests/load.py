@@ -130,7 +130,7 @@ def _validate(model: type[M], text: str, origin: str) -> M:
     try:
         return model.model_validate(_empty_as_mapping(data))
     except ValidationError as exc:
-        raise ManifestError(describe_error(exc, data, origin)) from None
+        raise ManifestError(describe_error(exc, data, origin)) from exc
 
 
 def _empty_as_mapping(data: Any) -> Any:

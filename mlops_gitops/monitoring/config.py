@@ -338,7 +338,7 @@ def load_monitoring_config(
     try:
         return MonitoringConfig.model_validate(dict(data or {}))
     except ValidationError as exc:
-        raise MonitoringConfigError(describe_validation_error(exc, origin, data)) from None
+        raise MonitoringConfigError(describe_validation_error(exc, origin, data)) from exc
 
 
 def line_of(document: object, path: Sequence[str | int]) -> int | None:
