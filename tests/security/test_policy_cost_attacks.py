@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -39,10 +38,13 @@ def nested_all(depth: int) -> str:
     return text
 
 
-def mlops(project: Path, *args: str) -> tuple[int, str, float]:
-    """Run the real ``mlops`` process; return its exit code, stdout + stderr and wall seconds."""
+def mlops(project: Path, *args: str) -> tuple[int, str]:
+    """Run the real ``mlops`` process; return its exit code and stdout + stderr.
+
+    A stalled gate fails the test by the subprocess timeout (a hang, not a speed:
+    the speed is measured in bench/gate_bench.py).
+    """
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVCLIVE_NO_ANALYTICS": "1"}
-    start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "mlops_gitops", *args],
         cwd=project,
@@ -52,7 +54,7 @@ def mlops(project: Path, *args: str) -> tuple[int, str, float]:
         timeout=60,
         check=False,
     )
-    return proc.returncode, proc.stdout + proc.stderr, time.perf_counter() - start
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def land_policy(project: Path, name: str, text: str) -> None:
@@ -62,20 +64,18 @@ def land_policy(project: Path, name: str, text: str) -> None:
     run(["git", "commit", "-q", "-m", "Add a policy"], project)
 
 
-def test_six_nested_comprehensions_are_refused_by_lint_and_gate_in_seconds(project):
+def test_six_nested_comprehensions_are_refused_by_lint_and_gate(project):
     land_policy(
         project, "stall.yaml", RULE.format(id="stall", condition=nested_all(6), message="m")
     )
-    code, err, seconds = mlops(project, "policy", "lint")
+    code, err = mlops(project, "policy", "lint")
     assert code == 1
     assert "policies/stall.yaml:4 rule 'stall' condition: estimated cost " in err
     assert "is over the budget of 100,000" in err
-    code, err, gate_seconds = mlops(project, "gate", "--env", "prod")
+    code, err = mlops(project, "gate", "--env", "prod")
     assert code == 1, err
     assert "error: policies/stall.yaml:4 rule 'stall' condition: estimated cost" in err
     assert err.count("error: ") == 1
-    # whole processes, CLI start-up included, on a shared machine: generous bounds
-    assert seconds < 5 and gate_seconds < 5
 
 
 def test_a_rule_cheap_on_paper_but_costly_on_the_bundle_is_an_error_not_a_hang(project):
@@ -86,9 +86,9 @@ def test_a_rule_cheap_on_paper_but_costly_on_the_bundle_is_an_error_not_a_hang(p
         (project / "notes" / f"{i:03d}.md").write_text(f"{i}\n")
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-q", "-m", "Many files"], project)
-    code, err, _ = mlops(project, "policy", "lint")
+    code, err = mlops(project, "policy", "lint")
     assert code == 0, err  # within the budget with lists of 100
-    code, out, seconds = mlops(project, "gate", "--json")
+    code, out = mlops(project, "gate", "--json")
     assert code == 3, out  # blocked: the rule's outcome is an error, it was never run
     report, _, blocked = out.partition("\nerror: blocked by ")
     assert "pairs" in blocked.split(": ", 1)[1].strip().split(", ")
@@ -96,4 +96,3 @@ def test_a_rule_cheap_on_paper_but_costly_on_the_bundle_is_an_error_not_a_hang(p
     assert result["outcome"] == "error"
     assert "rule 'pairs' condition: cost " in result["message"]
     assert "on this bundle is over the budget of 100,000; not evaluated" in result["message"]
-    assert seconds < 5
