@@ -259,6 +259,14 @@ def _landing_date(graph: CommitOrder, commit: str, fallback: str) -> str:
 
 
 def _from_approval(approval: ApprovalRecord, graph: CommitOrder) -> dict[str, Any]:
+    if approval.merge is None:
+        detail = "SSH-signed approval tag (the gate verifies its signature)"
+    else:
+        teams = f"; team {', '.join(approval.teams)}" if approval.teams else ""
+        detail = (
+            f"counted at merge {approval.merge[:8]}: {approval.state} by {approval.user} "
+            f"({approval.source}) on {approval.commit[:8]}{teams}"
+        )
     return {
         "kind": "approve",
         "date": utc_text(approval.date),
@@ -266,9 +274,9 @@ def _from_approval(approval: ApprovalRecord, graph: CommitOrder) -> dict[str, An
         "env": approval.env,
         "actor": approval.user,
         "commit": approval.commit,
-        "landed": _landed(graph, approval.commit),
+        "landed": approval.merge or _landed(graph, approval.commit),
         "ref": approval.tag,
-        "detail": "SSH-signed approval tag (the gate verifies its signature)",
+        "detail": detail,
     }
 
 
@@ -293,5 +301,11 @@ def _from_gate(note: GateNote, date: str, graph: CommitOrder) -> dict[str, Any]:
         "commit": note.commit,
         "landed": _landed(graph, note.commit),
         "ref": f"refs/notes/mlops-gate:{note.commit}",
-        "detail": note.decision if not note.branch else f"{note.decision} (branch {note.branch})",
+        "detail": _gate_detail(note),
     }
+
+
+def _gate_detail(note: GateNote) -> str:
+    detail = note.decision if not note.branch else f"{note.decision} (branch {note.branch})"
+    digest = note.data.get("bundle_digest")
+    return f"{detail}; evidence {digest}" if digest else detail

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 WAIVERS_FILE = "policies/waivers.yaml"
 GATE_REF = "refs/notes/mlops-gate"
+APPROVALS_REF = "refs/notes/mlops-approvals"
 APPROVAL_REFS = "refs/tags/approve/"
 APPROVAL_FIELDS = (
     "%(refname)",
@@ -65,7 +66,7 @@ class GateNote:
 
 @dataclass(frozen=True)
 class ApprovalRecord:
-    """An approval tag: who claims to approve which commit for which environment."""
+    """An approval: an approval tag, or one that counted when a change merged (a note)."""
 
     tag: str
     env: str
@@ -73,6 +74,10 @@ class ApprovalRecord:
     user: str
     tagger: str
     date: str
+    source: str = "ssh-signed-tag"
+    state: str = "APPROVED"
+    teams: tuple[str, ...] = ()
+    merge: str | None = None
 
 
 def utc_text(value: str) -> str:
@@ -208,6 +213,50 @@ def read_commit_dates(root: str | os.PathLike[str], commits: list[str]) -> dict[
 
 
 def read_approvals(root: str | os.PathLike[str]) -> list[ApprovalRecord]:
+    """Return the approvals recorded at merges (notes), then the approval tags not among them."""
+    noted = read_merge_approvals(root)
+    seen = {a.tag for a in noted}
+    tags = [t for t in read_approval_tags(root) if t.tag not in seen]
+    return noted + tags
+
+
+def read_merge_approvals(root: str | os.PathLike[str]) -> list[ApprovalRecord]:
+    """Return the approvals that counted, as noted on each merge (``refs/notes/mlops-approvals``).
+
+    The notes are the repository's (fetched), else its local forge's; the
+    same on every forge: GitHub reviews and local SSH-signed tags alike.
+    """
+    for place in _note_places(root):
+        found = scm.read_notes(APPROVALS_REF, place)
+        if found:
+            return [a for merge, text in sorted(found.items()) for a in _noted(merge, text)]
+    return []
+
+
+def _noted(merge: str, text: str) -> list[ApprovalRecord]:
+    try:
+        data = json.loads(text)
+        return [
+            ApprovalRecord(
+                tag=str(a.get("ref") or f"{APPROVALS_REF}:{merge}"),
+                env=str(a.get("env") or "-"),
+                commit=str(a["commit"]),
+                user=str(a["reviewer"]),
+                tagger=str(a["reviewer"]),
+                date=str(a.get("time") or ""),
+                source=str(a.get("source") or ""),
+                state=str(a.get("state") or "APPROVED"),
+                teams=tuple(str(t) for t in a.get("teams") or ()),
+                merge=merge,
+            )
+            for a in data["approvals"]
+        ]
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        log.warning("%s note of %s: not an approvals record; left out", APPROVALS_REF, merge[:12])
+        return []
+
+
+def read_approval_tags(root: str | os.PathLike[str]) -> list[ApprovalRecord]:
     """Return the approval tags ``approve/<env>/<sha>/<user>`` (signatures are the gate's job)."""
     from mlops_gitops.forge.approvals import parse_approval_ref
 

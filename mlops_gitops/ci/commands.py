@@ -15,6 +15,7 @@ from mlops_gitops.ci.train import TrainOutcome, TrainRequest, push_commit, train
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.forge import open_forge
 from mlops_gitops.forge.base import Forge, Publication, Report, Target
+from mlops_gitops.forge.records import NoteUpdate
 from mlops_gitops.reports import (
     PolicyRow,
     PrReport,
@@ -125,3 +126,44 @@ def _recorded_facts(record: Path, run_url: str | None) -> RunFacts:
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{record}: not a gate record; rerun 'mlops gate' or delete it") from exc
     return RunFacts(verdict=verdict, policies=rows, run_url=run_url)
+
+
+def ci_record_approvals(
+    root: Path, options: CiOptions, *, merge: str = "HEAD", env: Mapping[str, str] | None = None
+) -> NoteUpdate | None:
+    """Note on a merge commit the pull-request reviews that counted (an approvals note)."""
+    from mlops_gitops.ci.merged import record_pull_approvals
+
+    env = os.environ if env is None else env
+    return record_pull_approvals(root, open_forge(options.forge, root=root, env=env), merge)
+
+
+def ci_keep_records(
+    root: Path,
+    options: CiOptions,
+    *,
+    kind: str,
+    folder: str,
+    env: Mapping[str, str] | None = None,
+) -> NoteUpdate:
+    """Keep ``folder`` as the ``kind`` record noted on HEAD (never a commit to a branch)."""
+    from mlops_gitops import scm
+    from mlops_gitops.forge.records import folder_update
+
+    env = os.environ if env is None else env
+    sha = scm.git("rev-parse", "HEAD", cwd=root).strip()
+    update = folder_update(root, folder, kind, sha)
+    open_forge(options.forge, root=root, env=env).keep_notes([update])
+    return update
+
+
+def ci_restore_records(
+    root: Path, *, kind: str, folder: str, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """Fetch the forge's notes and write the latest ``kind`` record of ``folder`` into ``root``."""
+    from mlops_gitops.forge.records import fetch_notes, restore_folder
+
+    env = os.environ if env is None else env
+    token = env.get("MLOPS_GITHUB_TOKEN") or env.get("GITHUB_TOKEN")
+    fetch_notes(root, token=token)
+    return restore_folder(root, folder, kind)

@@ -8,6 +8,7 @@ adapted here to the policy engine's approvals provider.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Collection, Iterator, Sequence
@@ -133,6 +134,44 @@ def evaluate_gate(
     return outcome_of(result.decision, record=result.record, target_url=target_url)
 
 
+def replay_noted(root: str | Path, sha: str) -> Any:
+    """Replay the gate record noted on ``sha`` with the policies of the base it was judged on.
+
+    The record is the ``refs/notes/mlops-evidence`` note of ``sha`` in the
+    repository (fetched with ``mlops forge track``), else in its local forge.
+
+    Raises:
+        ForgeError: no record is noted on ``sha``.
+        PolicyError: the note is not a gate record, or a policy cannot be evaluated.
+    """
+    from mlops_gitops.forge import ForgeError
+    from mlops_gitops.forge.records import EVIDENCE_REF, read_note_text
+    from mlops_gitops.policies.gate import replay_record
+
+    work = Path(root)
+    commit = scm.git("rev-parse", "--verify", f"{sha}^{{commit}}", cwd=work).strip()
+    text = read_note_text(work, EVIDENCE_REF, commit)
+    if text is None:
+        raise ForgeError(
+            f"{commit[:12]}: no gate record is noted on it ({EVIDENCE_REF}); "
+            "fetch the notes with 'mlops forge track && git fetch'"
+        )
+    origin = f"{EVIDENCE_REF}:{commit[:12]}"
+    base = _recorded_base(text)
+    if not base or not scm.git_ok("cat-file", "-e", f"{base}^{{commit}}", cwd=work):
+        return replay_record(work, text, origin)
+    with trusted_policies(work, base):
+        return replay_record(work, text, origin)
+
+
+def _recorded_base(text: str) -> str | None:
+    try:
+        base = json.loads(text)["bundle"]["target"]["base"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None  # replay_record names what is wrong with the record
+    return str(base) if base else None
+
+
 @contextmanager
 def trusted_policies(root: Path, base: str) -> Iterator[None]:
     """Put the base revision's ``policies/`` in the work tree while the gate runs."""
@@ -185,7 +224,11 @@ def outcome_of(
         ["| rule | result | message |", "|---|---|---|"]
         + [f"| `{r.rule}` | {r.outcome} | {r.message.replace('|', '/')} |" for r in rows]
     )
-    status = GateStatus(decision.verdict, summary, details, target_url, data=decision.to_json())
+    kept = record is not None and record.is_file()
+    evidence = record.read_text(encoding="utf-8") if record is not None and kept else None
+    status = GateStatus(
+        decision.verdict, summary, details, target_url, data=decision.to_json(), evidence=evidence
+    )
     verdict = Verdict(
         decision=decision.verdict, summary=summary, bundle=decision.bundle_digest[:12]
     )

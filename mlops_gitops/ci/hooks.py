@@ -108,7 +108,8 @@ def post_receive(
     """Record the push's receipts, then queue one pipeline run per pushed branch.
 
     Deletions are not queued. When a protected branch moved, the signers that
-    verify the next push certificates are refreshed from it.
+    verify the next push certificates are refreshed from it, and the landed
+    tip gets the notes of the gate that let it in and of its approvals.
     """
     forge = LocalForge(git_dir)
     record_receipts(
@@ -118,8 +119,14 @@ def post_receive(
         protected=forge.config.protected,
         now=now,
     )
-    if any(u.ref == _protected_ref(forge) for u in updates):
+    landed = [u for u in updates if u.ref == _protected_ref(forge) and not u.deleted]
+    if landed:
         sync_signers(git_dir, forge.config.protected[0])
+    for update in landed:
+        if not update.created:
+            from mlops_gitops.ci.merged import record_landed
+
+            record_landed(Path(git_dir), update.old, update.new)
     queue = JobQueue(git_dir)
     return [
         queue.enqueue(u.ref, u.new, u.old, now=now)

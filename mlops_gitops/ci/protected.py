@@ -224,6 +224,9 @@ def _promotion_gate(
         ]
         return lines
     log.info("%s: promotion %s to %s allowed (%s)", branch, new[:12], env, outcome.status.summary)
+    from mlops_gitops.ci.merged import stash_decision
+
+    stash_decision(forge.git_dir, Target(new, branch), outcome.status)
     return []
 
 

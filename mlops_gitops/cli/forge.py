@@ -362,3 +362,7 @@ def _finish(summary: Any, decision: str, message: str, as_json: bool) -> None:
         raise GateBlocked(f"the gate blocks this change: {message}")
     if decision == "error":
         raise MlopsError(f"the gate could not decide: {message}")
+
+
+# the record commands of the group live in their own module (imported for their registration)
+from mlops_gitops.cli import records as _records  # noqa: E402,F401

@@ -55,6 +55,12 @@ def _folder(folder: Path | None) -> tuple[Path, str]:
     help="Evaluate a recorded bundle (a gate record) instead of building one.",
 )
 @click.option(
+    "--replay",
+    "replay_sha",
+    metavar="SHA",
+    help="Replay the gate record noted on this commit (refs/notes/mlops-evidence).",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the gate record (default: .mlops/gate/HEAD.json).",
@@ -68,6 +74,7 @@ def gate(
     branch: str | None,
     approvals_files: tuple[Path, ...],
     bundle_file: Path | None,
+    replay_sha: str | None,
     output: Path | None,
     now: str | None,
     as_json: bool,
@@ -78,11 +85,17 @@ def gate(
     from mlops_gitops.policies.collect import GateRequest
     from mlops_gitops.policies.gate import replay_gate, run_gate
 
-    if bundle_file is not None:
-        if environment or approvals_files or now or output:
-            raise click.UsageError(
-                "--bundle replays a record; it takes no --env, --approvals, --now or --output"
-            )
+    replaying = [x for x in (bundle_file, replay_sha) if x is not None]
+    if replaying and (environment or approvals_files or now or output or len(replaying) > 1):
+        raise click.UsageError(
+            "--bundle and --replay replay a record; "
+            "give one, without --env, --approvals, --now or --output"
+        )
+    if replay_sha is not None:
+        from mlops_gitops.ci.gate import replay_noted
+
+        result = replay_noted(_root(), replay_sha)
+    elif bundle_file is not None:
         result = replay_gate(_root(), bundle_file)
     else:
         request = GateRequest(
@@ -148,6 +161,8 @@ def _render(result: Any, as_json: bool) -> None:
         click.echo(f"expired waivers (no longer applied): {', '.join(decision.expired_waivers)}")
     if result.record is not None:
         click.echo(f"record: {result.record}")
+    if result.matches_record is True:
+        click.echo("replay: the same decision as the recorded one")
     if result.matches_record is False:
         click.echo("note: this decision differs from the recorded one (the policies changed since)")
 

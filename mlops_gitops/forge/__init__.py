@@ -75,7 +75,7 @@ def github_from_env(root: Path, env: Mapping[str, str]) -> Forge:
     """Open the GitHub forge from ``GITHUB_REPOSITORY``, ``GITHUB_TOKEN``, ``GITHUB_API_URL``."""
     from mlops_gitops.forge.github import GitHubForge
 
-    return GitHubForge.from_env(env)
+    return GitHubForge.from_env(env, clone=root)
 
 
 def find_local_remote(root: str | os.PathLike[str], remote: str = "origin") -> Path:

@@ -78,6 +78,8 @@ class GateStatus:
     details: str = ""
     target_url: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    evidence: str | None = None
+    """The gate record (bundle and decision, JSON) kept as a note beside the decision."""
 
     @property
     def state(self) -> GateState:
@@ -143,4 +145,8 @@ class Forge(Protocol):
 
     def open_issue(self, title: str, body: str, labels: Sequence[str]) -> str:
         """Open an issue (e.g. a monitoring alert); return its URL or identifier."""
+        ...
+
+    def keep_notes(self, updates: Sequence[Any]) -> None:
+        """Record ``updates`` (``records.NoteUpdate`` values) as notes in the forge's Git."""
         ...

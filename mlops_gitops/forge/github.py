@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlops_gitops.errors import DependencyMissingError
+from mlops_gitops.forge import records
 from mlops_gitops.forge.base import (
     GATE_CONTEXT,
     Approval,
@@ -82,7 +83,9 @@ class GitHubForge:
         kind: TokenKind | None = None,
         bot_login: str | None = None,
         run_url: str | None = None,
+        clone: str | os.PathLike[str] | None = None,
     ) -> None:
+        """Open ``owner/name``; ``clone`` is the checkout whose remote receives the notes."""
         try:
             import github3
         except ImportError as exc:
@@ -94,6 +97,8 @@ class GitHubForge:
         self.kind = token_kind(token, kind)
         self.bot_login = bot_login
         self.run_url = run_url
+        self.clone = clone
+        self._token = token
         self.gh = github3.GitHub()
         self.gh.session.base_url = api_url.rstrip("/")
         if self.kind == "installation":
@@ -105,7 +110,9 @@ class GitHubForge:
         self._login: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> GitHubForge:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, clone: str | os.PathLike[str] | None = None
+    ) -> GitHubForge:
         """Build the forge from the variables GitHub Actions sets (and ``MLOPS_GITHUB_*``)."""
         env = os.environ if env is None else env
         server = env.get("GITHUB_SERVER_URL", "https://github.com")
@@ -119,6 +126,7 @@ class GitHubForge:
             kind=env.get("MLOPS_GITHUB_TOKEN_KIND"),  # type: ignore[arg-type]
             bot_login=env.get("MLOPS_GITHUB_BOT_LOGIN"),
             run_url=f"{server}/{full}/actions/runs/{run}" if run else None,
+            clone=clone,
         )
 
     # --- the Forge protocol ---------------------------------------------------
@@ -145,7 +153,21 @@ class GitHubForge:
         return Publication(f"#{pull.number}", True, comment.html_url)
 
     def set_gate(self, target: Target, gate: GateStatus) -> Publication:
-        """Set the ``mlops/gate`` commit status, and a check run when the token allows it."""
+        """Set the ``mlops/gate`` status (and check run), and push the decision's notes."""
+        publication = self._set_status(target, gate)
+        if self.clone is None:
+            log.warning("no checkout to push from: the gate of %s stays off Git", target.sha[:12])
+        else:
+            self.keep_notes(records.gate_updates(target, gate))
+        return publication
+
+    def keep_notes(self, updates: Sequence[records.NoteUpdate]) -> None:
+        """Push the notes from the checkout to its ``origin`` (the token needs contents: write)."""
+        if self.clone is None:
+            raise ForgeError("github: notes are pushed from a checkout; none was given")
+        records.push_notes(self.clone, updates, token=self._token)
+
+    def _set_status(self, target: Target, gate: GateStatus) -> Publication:
         repo = self.repository()
         url = gate.target_url or self.run_url
         with _api(f"setting the {GATE_CONTEXT} status on {target.sha[:12]}"):

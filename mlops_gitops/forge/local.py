@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_gitops import scm
-from mlops_gitops.forge import approvals, issues, notes
+from mlops_gitops.forge import approvals, issues, notes, records
 from mlops_gitops.forge.base import Approval, ForgeError, GateStatus, Publication, Report, Target
 from mlops_gitops.forge.receipts import SIGNERS_FILE
 from mlops_gitops.roundtrip import write_atomic
@@ -30,7 +30,7 @@ from mlops_gitops.roundtrip import write_atomic
 log = logging.getLogger(__name__)
 
 REPORTS_REF = "refs/notes/mlops-reports"
-GATE_REF = "refs/notes/mlops-gate"
+GATE_REF = records.GATE_REF
 NOTES_REFSPEC = "+refs/notes/mlops-*:refs/notes/mlops-*"
 SIGNERS_PATH = "policies/allowed_signers"
 CONFIG_FILE = "mlops-forge.json"
@@ -173,25 +173,14 @@ class LocalForge:
         return Publication(f"{REPORTS_REF}:{target.sha}", created)
 
     def set_gate(self, target: Target, gate: GateStatus) -> Publication:
-        """Store the gate decision as the JSON note of ``target.sha``."""
-        body = {
-            "decision": gate.decision,
-            "state": gate.state,
-            "summary": gate.summary,
-            "sha": target.sha,
-            "branch": target.branch,
-            "details": gate.details,
-            "data": dict(gate.data),
-        }
-        text = json.dumps(body, indent=2, sort_keys=True) + "\n"
-        created = notes.write_note(
-            self.git_dir,
-            GATE_REF,
-            target.sha,
-            text,
-            message=f"mlops: gate {gate.decision} for {target.sha[:12]}",
-        )
+        """Store the gate decision as the JSON note of ``target.sha``, its evidence beside it."""
+        created = notes.read_note(self.git_dir, GATE_REF, target.sha) is None
+        self.keep_notes(records.gate_updates(target, gate))
         return Publication(f"{GATE_REF}:{target.sha}", created)
+
+    def keep_notes(self, updates: Sequence[records.NoteUpdate]) -> None:
+        """Write the notes into the forge itself (clients cannot push ``refs/notes/mlops-*``)."""
+        records.write_updates(self.git_dir, updates)
 
     def read_report(self, target: Target, key: str = "train") -> str | None:
         """Return the report note of ``target.sha``."""

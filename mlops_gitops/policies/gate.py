@@ -71,6 +71,19 @@ def replay_gate(root: Path, bundle_file: Path) -> GateResult:
     return GateResult(decision=evaluate(policy_set, bundle), bundle=bundle, recorded=recorded)
 
 
+def replay_record(root: Path, text: str, origin: str) -> GateResult:
+    """Evaluate the policies of ``root`` on a gate record given as text (e.g. a git note).
+
+    Raises:
+        PolicyError: the text is not a gate record of this schema.
+    """
+    bundle, recorded = parse_record(text, origin)
+    if recorded is None:
+        raise PolicyError(f"{origin}: not a gate record; expected 'bundle' and 'decision'")
+    policy_set = load_policy_set(root / POLICIES_DIR)
+    return GateResult(decision=evaluate(policy_set, bundle), bundle=bundle, recorded=recorded)
+
+
 def write_record(path: Path, bundle: EvidenceBundle, decision: PolicyDecision) -> None:
     """Write the bundle and the decision as one JSON document, atomically."""
     record = {
@@ -89,11 +102,22 @@ def read_record(path: Path) -> tuple[EvidenceBundle, dict[str, Any] | None]:
         PolicyError: the file is missing, not JSON, or not a bundle of this schema.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PolicyError(f"{path}: file not found") from exc
+    return parse_record(text, str(path))
+
+
+def parse_record(text: str, origin: str) -> tuple[EvidenceBundle, dict[str, Any] | None]:
+    """Parse a gate record (bundle and decision) or a bare bundle; ``origin`` names it in errors.
+
+    Raises:
+        PolicyError: the text is not JSON, or not a bundle of this schema.
+    """
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PolicyError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        raise PolicyError(f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
     if isinstance(data, dict) and "bundle" in data and "decision" in data:
-        return parse_bundle(data["bundle"], str(path)), data["decision"]
-    return parse_bundle(data, str(path)), None
+        return parse_bundle(data["bundle"], origin), data["decision"]
+    return parse_bundle(data, origin), None

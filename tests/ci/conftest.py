@@ -11,10 +11,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from forge.conftest import TOKENS
+from forge.emulator import GitHubEmulator
 
 TRAIN = """\
 import json, pathlib, re
@@ -172,3 +175,13 @@ def tiny(tiny_template: Path, tmp_path: Path) -> TinyForge:
     keys = {n: root / "keys" / n for n in PEOPLE}
     sign_pushes(clone, keys["ada"])
     return TinyForge(root / "forge.git", clone, tiny_template / "dvc-remote", keys)
+
+
+@pytest.fixture
+def hosted(tiny: TinyForge) -> Iterator[tuple[TinyForge, GitHubEmulator]]:
+    """The tiny project hosted by the emulator (a plain bare repository: no local-forge hooks)."""
+    for hook in ("pre-receive", "post-receive"):
+        (tiny.forge / "hooks" / hook).unlink()
+    with GitHubEmulator(tiny.forge, tokens=TOKENS) as emu:
+        yield tiny, emu
+    assert emu.schema_errors == []

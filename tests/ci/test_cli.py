@@ -178,3 +178,35 @@ def test_ci_gate_with_an_unknown_forge_fails(cli: Cli, git_repo: Path) -> None:
     result = cli("ci", "gate", "--forge", "gitea")
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: unknown forge 'gitea'; expected one of github, local"
+
+
+def test_ci_keep_records_then_restore_records_round_trips(
+    cli: Cli, git_repo: Path, remote: Path
+) -> None:
+    (git_repo / "monitoring" / "prod").mkdir(parents=True)
+    (git_repo / "monitoring" / "prod" / "state.json").write_text("{}\n")
+
+    kept = cli("ci", "keep-records", "--forge", "local", "monitoring", "monitoring/prod")
+    (git_repo / "monitoring" / "prod" / "state.json").unlink()
+    restored = cli("ci", "restore-records", "monitoring", "monitoring/prod")
+
+    assert kept.exit_code == 0, kept.stderr
+    assert kept.stdout == "kept 1 file(s) of monitoring/prod on refs/notes/mlops-monitoring\n"
+    assert restored.stdout == "restored 1 file(s) of monitoring/prod\n"
+    assert (git_repo / "monitoring" / "prod" / "state.json").read_text() == "{}\n"
+
+
+def test_ci_keep_records_refuses_an_empty_folder(cli: Cli, git_repo: Path, remote: Path) -> None:
+    result = cli("ci", "keep-records", "--forge", "local", "monitoring", "monitoring/prod")
+
+    assert result.exit_code == 1
+    assert "monitoring/prod: no file to record; run the step that writes it first" in result.stderr
+
+
+def test_ci_record_approvals_skips_a_commit_that_merged_no_pull_request(
+    cli: Cli, git_repo: Path, remote: Path
+) -> None:
+    result = cli("ci", "record-approvals", "--forge", "local")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "HEAD: not the merge of a pull request; nothing recorded\n"

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import github3
 import pytest
-from forge.conftest import TOKENS
 from forge.emulator import GitHubEmulator
 
 from mlops_gitops.ci.commands import CiOptions, ci_gate, ci_train
 
 from .conftest import TinyForge, sh
-
-
-@pytest.fixture
-def hosted(tiny: TinyForge) -> Iterator[tuple[TinyForge, GitHubEmulator]]:
-    """The tiny project hosted by the emulator (a plain bare repository: no local-forge hooks)."""
-    for hook in ("pre-receive", "post-receive"):
-        (tiny.forge / "hooks" / hook).unlink()
-    with GitHubEmulator(tiny.forge, tokens=TOKENS) as emu:
-        yield tiny, emu
-    assert emu.schema_errors == []
 
 
 def _env(

@@ -81,4 +81,21 @@ def test_gate_reruns_on_reviews_and_deploy_follows_manifest_merges() -> None:
     assert deploy["on"]["push"] == {"branches": ["main"], "paths": ["envs/**"]}
     steps = deploy["jobs"]["deploy"]["steps"]
     assert "mlops deploy --env" in steps[-2]["run"] and "--start none" in steps[-2]["run"]
-    assert "git add deploy" in steps[-1]["run"]
+    assert "mlops ci keep-records --forge github deploy deploy" in steps[-1]["run"]
+
+
+def test_bot_records_never_push_to_a_branch() -> None:
+    for name in ("deploy.yml", "monitor.yml", "approvals.yml", "gate.yml"):
+        runs = [s.get("run", "") for job in _load(name)["jobs"].values() for s in job["steps"]]
+        assert not [r for r in runs if "git push" in r or "git commit" in r], name
+    monitor = [s.get("run", "") for s in _load("monitor.yml")["jobs"]["monitor"]["steps"]]
+    assert monitor[-3:] == [
+        "mlops ci restore-records monitoring monitoring/prod",
+        "mlops monitor --env prod",
+        "mlops ci keep-records --forge github monitoring monitoring/prod",
+    ]
+    approvals = _load("approvals.yml")
+    assert approvals["on"]["push"] == {"branches": ["main"]}
+    assert approvals["jobs"]["record"]["steps"][-1]["run"] == (
+        "mlops ci record-approvals --forge github"
+    )
