@@ -74,6 +74,11 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as
     help="Compare each pin with its registration tag ('skip' is for the rendered image only, "
     "which has no Git history: its render compared them).",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Fetch, verify and load every pinned model, then exit (the serving image's build step).",
+)
 def serve(
     *,
     env: str,
@@ -89,6 +94,7 @@ def serve(
     only: tuple[str, ...],
     no_access_log: bool,
     registry_check: Literal["required", "skip"],
+    check: bool,
 ) -> None:
     """Serve the models ENV's manifest pins over REST (Open Inference Protocol v2).
 
@@ -96,6 +102,12 @@ def serve(
     token file. Reload the models with SIGHUP, POST /admin/reload, or by
     editing the manifest.
     """
+    if check:
+        from mlops_gitops.serving.image import check_models
+
+        checked = check_models(str(root), env, registry=registry_check)
+        echo_table(["model", "version", "md5"], [(c.model, c.version, c.md5) for c in checked])
+        return
     from mlops_gitops.serving import ServeOptions
     from mlops_gitops.serving import serve as run_server
 

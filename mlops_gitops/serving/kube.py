@@ -9,8 +9,8 @@
 * ``inferenceservice.yaml``: the KServe alternative, one InferenceService
   per model; a canary pins the candidate in the new revision and lets
   KServe split with ``canaryTrafficPercent`` (an A/B split stays in-process);
-* ``Dockerfile``: the serving image, with the pinned artifacts copied from
-  the DVC cache by content hash.
+* ``Dockerfile`` and ``requirements.lock``: the serving image of any project
+  of the convention (:mod:`mlops_gitops.serving.image`).
 
 Every resource is validated offline before anything is written: built-in
 kinds against the Kubernetes JSON schemas bundled with
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops.errors import DependencyMissingError
+from mlops_gitops.serving.image import render_image
 from mlops_gitops.serving.kserve import INFERENCE_SERVICE_SCHEMA, inference_services
 from mlops_gitops.serving.model import ServingError
 from mlops_gitops.serving.plan import ServingPlan, read_registered_plan
@@ -97,7 +98,11 @@ def render_plan(
         documents["inferenceservice.yaml"] = services
     checked = [validate(doc) for docs in documents.values() for doc in docs]
     folder = out_dir or root_path / DEPLOY_ROOT / env
-    files = _write(folder, documents, dockerfile(plan, root_path))
+    files = _write(
+        folder,
+        documents,
+        render_image(plan, port=PORT, token_dir=TOKEN_DIR, command=image_serve_args(plan)),
+    )
     return Rendered(folder, files, tuple(checked))
 
 
@@ -238,19 +243,6 @@ def autoscaler(plan: ServingPlan, *, name: str, namespace: str | None) -> dict[s
     }
 
 
-def dockerfile(plan: ServingPlan, root: Path) -> str:
-    """Return the Dockerfile of the serving image (artifacts copied from the DVC cache)."""
-    from importlib.resources import files
-
-    from jinja2 import Environment, StrictUndefined
-
-    text = files("mlops_gitops").joinpath("templates/serving/Dockerfile.j2").read_text("utf-8")
-    template = Environment(undefined=StrictUndefined, keep_trailing_newline=True).from_string(text)
-    md5s = sorted({v.md5 for m in plan.models for v in m.variants})
-    cache = [f".dvc/cache/files/md5/{m[:2]}/{m[2:]}" for m in md5s]
-    return template.render(env=plan.env, artifacts=cache, port=PORT, token_dir=TOKEN_DIR)
-
-
 def validate(document: dict[str, Any]) -> str:
     """Validate one resource offline; return ``Kind/name``.
 
@@ -284,7 +276,7 @@ def validate(document: dict[str, Any]) -> str:
 
 
 def _write(
-    folder: Path, documents: dict[str, list[dict[str, Any]]], docker: str
+    folder: Path, documents: dict[str, list[dict[str, Any]]], build: dict[str, str]
 ) -> tuple[Path, ...]:
     from mlops_gitops.roundtrip import dump_roundtrip
 
@@ -296,7 +288,8 @@ def _write(
         for name, docs in documents.items():
             body = "---\n".join(dump_roundtrip(doc) for doc in docs)
             (staging / name).write_text(header + body, encoding="utf-8")
-        (staging / "Dockerfile").write_text(docker, encoding="utf-8")
+        for name, text in build.items():
+            (staging / name).write_text(text, encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         folder.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, folder)
