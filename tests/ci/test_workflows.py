@@ -91,9 +91,10 @@ def test_bot_records_never_push_to_a_branch() -> None:
     monitor = [s.get("run", "") for s in _load("monitor.yml")["jobs"]["monitor"]["steps"]]
     assert monitor[-3:] == [
         "mlops ci restore-records monitoring monitoring/prod",
-        "mlops monitor --env prod",
+        monitor[-2],  # a loop over every environment with a monitoring section
         "mlops ci keep-records --forge github monitoring monitoring/prod",
     ]
+    assert 'mlops monitor --env "$env"' in monitor[-2] and "envs/*.yaml" in monitor[-2]
     approvals = _load("approvals.yml")
     assert approvals["on"]["push"] == {"branches": ["main"]}
     assert approvals["jobs"]["record"]["steps"][-1]["run"] == (

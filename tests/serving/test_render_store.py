@@ -25,9 +25,9 @@ def _render(root: Path, models: dict[str, BuiltModel], store: str) -> dict[str, 
 
 
 def test_s3_credentials_come_from_the_secret_never_the_manifest(
-    serving_root: Path, onnx_models: dict[str, BuiltModel]
+    registered_root: Path, onnx_models: dict[str, BuiltModel]
 ) -> None:
-    deployment = _render(serving_root, onnx_models, STORE)
+    deployment = _render(registered_root, onnx_models, STORE)
     pod = deployment["spec"]["template"]
     [container] = pod["spec"]["containers"]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
@@ -40,9 +40,9 @@ def test_s3_credentials_come_from_the_secret_never_the_manifest(
 
 
 def test_gcs_key_file_is_mounted_from_the_secret(
-    serving_root: Path, onnx_models: dict[str, BuiltModel]
+    registered_root: Path, onnx_models: dict[str, BuiltModel]
 ) -> None:
-    deployment = _render(serving_root, onnx_models, "    store: {url: 'gs://logs/dev'}\n")
+    deployment = _render(registered_root, onnx_models, "    store: {url: 'gs://logs/dev'}\n")
     pod = deployment["spec"]["template"]["spec"]
     [container] = pod["containers"]
     key = "/var/run/secrets/mlops-store/GOOGLE_APPLICATION_CREDENTIALS"
@@ -55,8 +55,8 @@ def test_gcs_key_file_is_mounted_from_the_secret(
 
 
 def test_a_local_log_path_renders_no_store_settings(
-    serving_root: Path, onnx_models: dict[str, BuiltModel]
+    registered_root: Path, onnx_models: dict[str, BuiltModel]
 ) -> None:
-    deployment = _render(serving_root, onnx_models, "    path: logs/predictions/dev\n")
+    deployment = _render(registered_root, onnx_models, "    path: logs/predictions/dev\n")
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert [e["name"] for e in container["env"]] == ["MLOPS_TOKEN_FILE"]
