@@ -176,10 +176,48 @@ class Autoscaling(_Strict):
         return self
 
 
-class PredictionLog(_Strict):
-    """Where the server logs predictions (for monitoring)."""
+# Storage options that carry a secret: credentials come from the environment only.
+SECRET_OPTIONS = re.compile(r"key|secret|token|password|credential|connection_string|sas", re.I)
 
-    path: str = Field(min_length=1)
+
+class Store(_Strict):
+    """The durable store of prediction logs and feedback: an fsspec URL and its options."""
+
+    url: str = Field(
+        min_length=1,
+        description="a shared path, s3://bucket/prefix, gs://bucket/prefix or az://container/prefix",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fsspec storage options without secrets, e.g. endpoint_url, client_kwargs",
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in _option_names(value):
+            if SECRET_OPTIONS.search(name):
+                raise ValueError(
+                    f"'{name}' looks like a credential; credentials come from the environment"
+                    " (a Kubernetes Secret), never from the manifest"
+                )
+        return value
+
+
+def _option_names(options: dict[str, Any]) -> list[str]:
+    names = []
+    for name, value in options.items():
+        names.append(str(name))
+        if isinstance(value, dict):
+            names += _option_names(value)
+    return names
+
+
+class PredictionLog(_Strict):
+    """Where the server logs predictions and feedback (for monitoring)."""
+
+    path: str | None = Field(default=None, min_length=1, description="a local folder")
+    store: Store | None = Field(default=None, description="a durable store; overrides path")
     max_rows_per_file: int = Field(default=10000, ge=1)
 
 

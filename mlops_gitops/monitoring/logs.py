@@ -1,48 +1,56 @@
 """Read the server's prediction logs and feedback labels for a time window.
 
-The server writes, under the manifest's ``serving.prediction_log.path``
-(default ``.mlops/predictions/<env>``), one folder per model:
+The server writes, to the manifest's ``serving.prediction_log.store`` (an
+fsspec URL, so a monitor on another machine reads what the server wrote) or
+its local ``path`` (default ``.mlops/predictions/<env>``), one folder per model:
 
-- ``<model>/part-<UTC yyyymmddTHHMMSS>-<seq>.parquet``: rotating Parquet
+- ``<model>/part-<UTC yyyymmddTHHMMSS>-<seq>[-<writer>].parquet``: rotating Parquet
   files with ``timestamp`` (UTC), ``request_id``, ``model``, ``version``,
   every input feature, ``prediction`` (int) and ``score`` (positive-class
   probability);
-- ``<model>/feedback-<UTC yyyy-mm-dd>.jsonl``: one ``{"request_id",
+- ``<model>/feedback-<UTC yyyy-mm-dd>[-…].jsonl``: one ``{"request_id",
   "label", "timestamp"}`` object per line.
 
 A part file's name is the time it was opened and it holds rows until the next
 one opens, so a window ``[start, end)`` reads the last file opened at or
-before ``start`` and every later file opened before ``end``.
+before ``start`` and every later file opened before ``end``: the folder is
+listed by name and only those files are fetched.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
+from mlops_gitops.logstore import Location, open_location
 
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_LOG_PATH = ".mlops/predictions/{env}"
 META_COLUMNS = ("timestamp", "request_id", "model", "version")
 OUTPUT_COLUMNS = ("prediction", "score")
-_PART = re.compile(r"^part-(\d{8}T\d{6})-(\d+)\.parquet$")
-_FEEDBACK = re.compile(r"^feedback-(\d{4}-\d{2}-\d{2})\.jsonl$")
+_PART = re.compile(r"^part-(\d{8}T\d{6})-(\d+)(?:-[0-9a-f]+)?\.parquet$")
+_FEEDBACK = re.compile(r"^feedback-(\d{4}-\d{2}-\d{2})(?:-\d{6}-\d+-[0-9a-f]+)?\.jsonl$")
+Folder = Path | Location
 
 
 class LogError(DataError):
     """A prediction log or feedback file cannot be read."""
 
 
-def list_parts(folder: Path, start: datetime, end: datetime) -> list[Path]:
+def _location(folder: Folder) -> Location:
+    return folder if isinstance(folder, Location) else open_location(folder)
+
+
+def list_parts(folder: Folder, start: datetime, end: datetime) -> list[PurePosixPath]:
     """Return the part files of ``folder`` that may hold rows in ``[start, end)``."""
-    opened: list[tuple[datetime, int, Path]] = []
-    for path in folder.glob("part-*.parquet") if folder.is_dir() else ():
+    opened: list[tuple[datetime, int, PurePosixPath]] = []
+    for path in _location(folder).names("part-"):
         match = _PART.match(path.name)
         if match is None:
             continue
@@ -56,7 +64,7 @@ def list_parts(folder: Path, start: datetime, end: datetime) -> list[Path]:
     return [path for when, _, path in opened[first:] if when < end]
 
 
-def _as_utc(frame: pd.DataFrame, column: str, origin: Path) -> pd.DataFrame:
+def _as_utc(frame: pd.DataFrame, column: str, origin: object) -> pd.DataFrame:
     import pandas as pd
 
     try:
@@ -66,7 +74,7 @@ def _as_utc(frame: pd.DataFrame, column: str, origin: Path) -> pd.DataFrame:
     return frame.assign(**{column: stamps})
 
 
-def read_predictions(folder: Path, start: datetime, end: datetime) -> pd.DataFrame:
+def read_predictions(folder: Folder, start: datetime, end: datetime) -> pd.DataFrame:
     """Return the logged predictions of ``folder`` with ``start <= timestamp < end``.
 
     An empty window gives an empty frame (no columns when no file matched).
@@ -76,20 +84,23 @@ def read_predictions(folder: Path, start: datetime, end: datetime) -> pd.DataFra
     """
     import pandas as pd
 
+    location = _location(folder)
     frames = []
-    for path in list_parts(folder, start, end):
+    for path in list_parts(location, start, end):
+        data = location.read_bytes(path.name)
+        origin = f"{location.url}/{path.name}"
         try:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(io.BytesIO(data))
         except (OSError, ValueError) as exc:
-            raise LogError(f"{path}: not a readable Parquet file ({exc})") from exc
-        frame = _as_utc(frame, "timestamp", path)
+            raise LogError(f"{origin}: not a readable Parquet file ({exc})") from exc
+        frame = _as_utc(frame, "timestamp", origin)
         frames.append(frame[(frame["timestamp"] >= start) & (frame["timestamp"] < end)])
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
 
 
-def read_feedback(folder: Path, start: datetime) -> pd.DataFrame:
+def read_feedback(folder: Folder, start: datetime) -> pd.DataFrame:
     """Return the feedback labels written on or after ``start``'s day, last label per request.
 
     Raises:
@@ -97,37 +108,36 @@ def read_feedback(folder: Path, start: datetime) -> pd.DataFrame:
     """
     import pandas as pd
 
+    location = _location(folder)
     records: list[dict[str, object]] = []
-    for path in sorted(folder.glob("feedback-*.jsonl")) if folder.is_dir() else ():
+    for path in location.names("feedback-"):
         match = _FEEDBACK.match(path.name)
         if match is None or match.group(1) < start.date().isoformat():
             continue
-        records.extend(_read_feedback_file(path))
+        text = location.read_bytes(path.name).decode("utf-8")
+        records.extend(_read_feedback_file(f"{location.url}/{path.name}", text))
     if not records:
         return pd.DataFrame({"request_id": pd.Series(dtype=str), "label": pd.Series(dtype=int)})
     frame = pd.DataFrame.from_records(records)
     return frame.drop_duplicates("request_id", keep="last").reset_index(drop=True)
 
 
-def _read_feedback_file(path: Path) -> list[dict[str, object]]:
+def _read_feedback_file(path: str, text: str) -> list[dict[str, object]]:
     records = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LogError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(item, dict) or "request_id" not in item or "label" not in item:
-                raise LogError(f"{path}:{number}: expected an object with 'request_id' and 'label'")
-            try:
-                label = int(item["label"])
-            except (TypeError, ValueError) as exc:
-                raise LogError(
-                    f"{path}:{number}: label must be 0 or 1, got {item['label']!r}"
-                ) from exc
-            records.append({"request_id": str(item["request_id"]), "label": label})
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LogError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(item, dict) or "request_id" not in item or "label" not in item:
+            raise LogError(f"{path}:{number}: expected an object with 'request_id' and 'label'")
+        try:
+            label = int(item["label"])
+        except (TypeError, ValueError) as exc:
+            raise LogError(f"{path}:{number}: label must be 0 or 1, got {item['label']!r}") from exc
+        records.append({"request_id": str(item["request_id"]), "label": label})
     return records
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlops_gitops.logstore import Location, log_location
 from mlops_gitops.monitoring.alerts import AlertOutcome, FiredRule, dispatch, evaluate_rules
 from mlops_gitops.monitoring.channels import ChannelContext
 from mlops_gitops.monitoring.config import (
@@ -36,7 +37,7 @@ from mlops_gitops.monitoring.history import (
     write_run,
 )
 from mlops_gitops.monitoring.indicators import operational_indicators
-from mlops_gitops.monitoring.logs import DEFAULT_LOG_PATH, read_feedback, read_predictions
+from mlops_gitops.monitoring.logs import read_feedback, read_predictions
 from mlops_gitops.monitoring.monitor import ModelMonitoring, Reference, monitor
 from mlops_gitops.monitoring.operational import (
     OperationalError,
@@ -113,12 +114,6 @@ def targets_of(manifest: Manifest) -> list[Target]:
     return targets
 
 
-def log_folder(root: Path, manifest: Manifest, env: str) -> Path:
-    """Return the environment's prediction-log folder."""
-    configured = manifest.serving.prediction_log
-    return root / (configured.path if configured else DEFAULT_LOG_PATH.format(env=env))
-
-
 def run_monitoring(
     env: str,
     *,
@@ -142,7 +137,7 @@ def run_monitoring(
     context = context or _default_context(root)
     paths = run_paths(root, config.history, env, now)
     session = _Session(
-        root, env, config, now=now, logs=log_folder(root, manifest, env), resolve=resolve
+        root, env, config, now=now, logs=log_location(manifest, env, root=root), resolve=resolve
     )
     models = [session.model_run(t, read_history(paths.history)) for t in targets_of(manifest)]
     fired = session.fired_rules(models)
@@ -229,7 +224,7 @@ class _Session:
         config: MonitoringConfig,
         *,
         now: datetime,
-        logs: Path,
+        logs: Location,
         resolve: ReferenceResolver,
     ) -> None:
         self.root, self.env, self.config, self.now, self.logs = root, env, config, now, logs
@@ -258,7 +253,7 @@ class _Session:
         return self._ops[window]
 
     def measure(self, target: Target, window: timedelta) -> ModelMonitoring:
-        folder = self.logs / target.model
+        folder = self.logs.child(target.model)
         start = self.now - window
         predictions = read_predictions(folder, start, self.now)
         if not predictions.empty and "version" in predictions.columns:
@@ -266,7 +261,7 @@ class _Session:
         feedback = read_feedback(folder, start)
         return monitor(
             self.reference(target), predictions.reset_index(drop=True), feedback, self.config,
-            window=(start, self.now), origin=str(folder),
+            window=(start, self.now), origin=folder.url,
         )  # fmt: skip
 
     def indicators(

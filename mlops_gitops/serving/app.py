@@ -44,7 +44,7 @@ from mlops_gitops.serving.model import (
 )
 from mlops_gitops.serving.modelset import ServedModel
 from mlops_gitops.serving.openapi import openapi_document
-from mlops_gitops.serving.predlog import PredictionLog
+from mlops_gitops.serving.predlog import PredictionLog, open_log_store
 from mlops_gitops.serving.state import Reloader, ServerState
 
 logger = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if state.plan.settings.prediction_log.enabled and state.predictions is None:
             state.predictions = PredictionLog(
-                state.plan.log_dir(),
+                open_log_store(state.plan),
                 state.plan.settings.prediction_log,
                 on_drop=lambda model: state.metrics.log_dropped.labels(model).inc(),
             )

@@ -109,7 +109,7 @@ def inference_services(
     A/B: KServe has no multi-way split, so the revision serves every variant
     and splits in-process by the manifest's weights.
     """
-    from mlops_gitops.serving.kube import token_volume
+    from mlops_gitops.serving.kube import serving_volumes
 
     services = []
     for model in plan.models:
@@ -122,7 +122,7 @@ def inference_services(
         }
         if namespace:
             metadata["namespace"] = namespace
-        predictor = {**_predictor(plan, model, image), "volumes": [token_volume()]}
+        predictor = {**_predictor(plan, model, image), "volumes": serving_volumes(plan)}
         services.append(
             {
                 "apiVersion": "serving.kserve.io/v1beta1",

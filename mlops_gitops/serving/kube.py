@@ -9,6 +9,11 @@
 * ``inferenceservice.yaml``: the KServe alternative, one InferenceService
   per model; a canary pins the candidate in the new revision and lets
   KServe split with ``canaryTrafficPercent`` (an A/B split stays in-process);
+* the prediction-log store (``serving.prediction_log.store``): its URL as the
+  pod annotation ``mlops-gitops/prediction-store``, its credentials as env vars
+  filled from the Secret ``mlops-prediction-store`` (``secretKeyRef``, one key
+  per variable of :data:`~mlops_gitops.logstore.CREDENTIAL_ENV`; for ``gs://``
+  the key file is mounted from it), never from the manifest;
 * ``Dockerfile`` and ``requirements.lock``: the serving image of any project
   of the convention (:mod:`mlops_gitops.serving.image`).
 
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops.errors import DependencyMissingError
+from mlops_gitops.logstore import CREDENTIAL_ENV, scheme_of
 from mlops_gitops.serving.image import render_image
 from mlops_gitops.serving.kserve import INFERENCE_SERVICE_SCHEMA, inference_services
 from mlops_gitops.serving.model import ServingError
@@ -38,6 +44,10 @@ DEPLOY_ROOT = "deploy"
 PORT = 8080
 TOKEN_SECRET = "mlops-serving-tokens"
 TOKEN_DIR = "/var/run/secrets/mlops"
+STORE_SECRET = "mlops-prediction-store"
+STORE_KEY_DIR = "/var/run/secrets/mlops-store"
+# Credentials read from a mounted file rather than a variable's value.
+_KEY_FILES = {"GOOGLE_APPLICATION_CREDENTIALS"}
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ def serve_container(
         "image": image,
         "args": args or image_serve_args(plan),
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-        "env": [{"name": "MLOPS_TOKEN_FILE", "value": f"{TOKEN_DIR}/tokens"}],
+        "env": [{"name": "MLOPS_TOKEN_FILE", "value": f"{TOKEN_DIR}/tokens"}, *store_env(plan)],
         "resources": {"requests": requests, "limits": {"memory": requests["memory"]}}
         if requests.get("memory")
         else {"requests": requests},
@@ -145,7 +155,14 @@ def serve_container(
             "periodSeconds": 10,
             "failureThreshold": 3,
         },
-        "volumeMounts": [{"name": "tokens", "mountPath": TOKEN_DIR, "readOnly": True}],
+        "volumeMounts": [
+            {"name": "tokens", "mountPath": TOKEN_DIR, "readOnly": True},
+            *(
+                [{"name": "store", "mountPath": STORE_KEY_DIR, "readOnly": True}]
+                if _store_keys(plan)
+                else []
+            ),
+        ],
     }
 
 
@@ -158,6 +175,33 @@ def image_serve_args(plan: ServingPlan) -> list[str]:
     """
     address = ["--host", "0.0.0.0", "--port", str(PORT)]
     return ["serve", "--env", plan.env, *address, "--registry-check", "skip"]
+
+
+def _store_scheme(plan: ServingPlan) -> str | None:
+    store = plan.settings.prediction_log.store
+    return scheme_of(store) if store and plan.settings.prediction_log.enabled else None
+
+
+def _store_keys(plan: ServingPlan) -> bool:
+    return bool(_KEY_FILES & set(CREDENTIAL_ENV.get(_store_scheme(plan) or "", ())))
+
+
+def store_env(plan: ServingPlan) -> list[dict[str, Any]]:
+    """Return the store's credential env vars, each taken from the store's Secret."""
+    env: list[dict[str, Any]] = []
+    for name in CREDENTIAL_ENV.get(_store_scheme(plan) or "", ()):
+        if name in _KEY_FILES:
+            env.append({"name": name, "value": f"{STORE_KEY_DIR}/{name}"})
+        else:
+            ref = {"name": STORE_SECRET, "key": name, "optional": False}
+            env.append({"name": name, "valueFrom": {"secretKeyRef": ref}})
+    return env
+
+
+def serving_volumes(plan: ServingPlan) -> list[dict[str, Any]]:
+    """Return the pod's volumes: the tokens, and the store's key file when it needs one."""
+    store = {"name": "store", "secret": {"secretName": STORE_SECRET, "optional": False}}
+    return [token_volume(), *([store] if _store_keys(plan) else [])]
 
 
 def token_volume() -> dict[str, Any]:
@@ -174,6 +218,11 @@ def deployment(
         scaling.get("min_replicas", plan.settings.replicas) if scaling else plan.settings.replicas
     )
     annotations = {
+        **(
+            {"mlops-gitops/prediction-store": plan.settings.prediction_log.store}
+            if _store_scheme(plan)
+            else {}
+        ),
         "prometheus.io/scrape": "true",
         "prometheus.io/port": str(PORT),
         "prometheus.io/path": "/metrics",
@@ -194,7 +243,7 @@ def deployment(
                 "metadata": {"labels": _labels(plan), "annotations": annotations},
                 "spec": {
                     "containers": [serve_container(plan, image=image)],
-                    "volumes": [token_volume()],
+                    "volumes": serving_volumes(plan),
                     "securityContext": {"runAsNonRoot": True, "runAsUser": 65534},
                 },
             },

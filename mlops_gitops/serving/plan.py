@@ -64,6 +64,8 @@ class PredictionLogSettings:
 
     enabled: bool = True
     path: str | None = None
+    store: str | None = None  # an fsspec URL (serving.prediction_log.store); overrides path
+    store_options: Mapping[str, object] = field(default_factory=dict)
     rotate_rows: int = 10_000
     rotate_seconds: float = 60.0
     queue_size: int = 10_000
@@ -204,7 +206,9 @@ def _settings(manifest: Manifest, env: str) -> ServingSettings:
             "target_cpu_utilization": autoscaling.target_cpu_utilization,
         },
         prediction_log=PredictionLogSettings(
-            path=log.path if log else f"{DEFAULT_LOG_ROOT}/{env}",
+            path=log.path if log and log.path else f"{DEFAULT_LOG_ROOT}/{env}",
+            store=log.store.url if log and log.store else None,
+            store_options=dict(log.store.options) if log and log.store else {},
             rotate_rows=log.max_rows_per_file if log else 10_000,
         ),
         validation=_validation(manifest, env),

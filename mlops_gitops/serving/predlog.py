@@ -1,10 +1,14 @@
 """Prediction and feedback logs, written off the request path for monitoring.
 
-Layout under the environment's log folder (``serving.prediction_log.path``,
-default ``.mlops/predictions/<env>``), one folder per model::
+Layout under the environment's log store (``serving.prediction_log.store``,
+an fsspec URL, else the local ``serving.prediction_log.path``, default
+``.mlops/predictions/<env>``), one folder per model::
 
-    <model>/part-<UTC yyyymmddTHHMMSS>-<seq>.parquet   predictions
-    <model>/feedback-<UTC yyyy-mm-dd>.jsonl            ground-truth labels
+    <model>/part-<UTC yyyymmddTHHMMSS>-<seq>-<writer>.parquet         predictions
+    <model>/feedback-<UTC yyyy-mm-dd>-<HHMMSS>-<seq>-<writer>.jsonl    ground-truth labels
+
+``<writer>`` is unique per server process, so replicas sharing a store never
+write the same name; each file is written whole (see :mod:`mlops_gitops.logstore`).
 
 Prediction columns: ``timestamp`` (UTC, microseconds), ``request_id``,
 ``model``, ``version``, every feature column as sent (numeric float64,
@@ -15,7 +19,8 @@ logged with request id ``<id>#<i>``.
 Requests append batches to a bounded queue and never wait: when
 ``queue_size`` batches are pending the batch is dropped and counted
 (``dropped``, and the ``mlops_prediction_log_dropped_total`` metric), so a
-slow disk can never slow or fail inference. Memory is bounded by
+slow disk or store can never slow or fail inference; a failed write is
+counted (``write_failures``) and logged, and its rows are lost. Memory is bounded by
 ``queue_size`` requests plus ``rotate_rows`` buffered rows per model. One
 background thread drains the queue every 0.2 s, buffers rows per model and
 writes a new part file when ``rotate_rows`` rows or ``rotate_seconds`` have
@@ -26,9 +31,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +43,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlops_gitops.logstore import Location, StoreError, open_location
 from mlops_gitops.serving.model import Rows
-from mlops_gitops.serving.plan import PredictionLogSettings
+from mlops_gitops.serving.plan import PredictionLogSettings, ServingPlan
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -68,15 +74,18 @@ class PredictionLog:
 
     def __init__(
         self,
-        root: Path,
+        root: Path | Location,
         settings: PredictionLogSettings,
         *,
         on_drop: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.root = root
+        self.root = root if isinstance(root, Location) else open_location(root)
         self.settings = settings
         self.dropped = 0
+        self.write_failures = 0
+        self._writer = uuid.uuid4().hex[:12]
+        self._feedback: deque[tuple[str, str]] = deque()
         self.written_rows = 0
         self._on_drop = on_drop
         self._clock = clock
@@ -87,7 +96,6 @@ class PredictionLog:
         self._buffered_rows: dict[str, int] = {}
         self._opened: dict[str, float] = {}
         self._seq = 0
-        self._feedback_lock = threading.Lock()
         self._wake = threading.Event()
         self._flushed = threading.Condition()
         self._flushes = 0
@@ -109,12 +117,9 @@ class PredictionLog:
         """Return how many batches wait for the writer."""
         return len(self._pending)
 
-    def record_feedback(self, model: str, request_id: str, label: object) -> Path:
-        """Append a ground-truth label for a request to the day's feedback file."""
+    def record_feedback(self, model: str, request_id: str, label: object) -> None:
+        """Queue a ground-truth label for a request; the writer stores it on its next tick."""
         now = datetime.fromtimestamp(self._clock(), UTC)
-        folder = self.root / model
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"feedback-{now:%Y-%m-%d}.jsonl"
         line = json.dumps(
             {
                 "request_id": request_id,
@@ -122,9 +127,7 @@ class PredictionLog:
                 "timestamp": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
             }
         )
-        with self._feedback_lock, path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-        return path
+        self._feedback.append((model, line))
 
     def flush(self, timeout: float = 10.0) -> None:
         """Write everything recorded so far (blocks until the writer has done so)."""
@@ -146,6 +149,7 @@ class PredictionLog:
             while self._pending:
                 self._buffer(self._pending.popleft())
             self._rotate(force=woken)
+            self._write_feedback()
             if woken:
                 with self._flushed:
                     self._flushes += 1
@@ -174,35 +178,58 @@ class PredictionLog:
         if not batches:
             return
         try:
-            path = self._write_part(model, batches)
-        except OSError:
+            url = self._write_part(model, batches)
+        except (StoreError, OSError):
+            self.write_failures += 1
             logger.exception(
                 "cannot write the prediction log of '%s'; %d batch(es) lost", model, len(batches)
             )
             return
         self.written_rows += sum(b.predictions.shape[0] for b in batches)
-        logger.debug("wrote %s", path)
+        logger.debug("wrote %s", url)
 
-    def _write_part(self, model: str, batches: list[PredictionBatch]) -> Path:
+    def _name(self, kind: str, when: str) -> str:
+        self._seq += 1
+        return f"{kind}-{when}-{self._seq:06d}-{self._writer}"
+
+    def _write_part(self, model: str, batches: list[PredictionBatch]) -> str:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = to_table(batches)
-        folder = self.root / model
-        folder.mkdir(parents=True, exist_ok=True)
+        sink = pa.BufferOutputStream()
+        pq.write_table(to_table(batches), sink)
         stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y%m%dT%H%M%S")
-        tmp = folder / f".part-{os.getpid()}-{threading.get_ident()}.tmp"
-        pq.write_table(table, tmp)
-        try:
-            while True:
-                self._seq += 1
-                final = folder / f"part-{stamp}-{self._seq:06d}.parquet"
-                try:
-                    os.link(tmp, final)  # fails if another worker took the name
-                    return final
-                except FileExistsError:
-                    continue
-        finally:
-            tmp.unlink(missing_ok=True)
+        name = self._name("part", stamp) + ".parquet"
+        return self.root.child(model).write(name, sink.getvalue().to_pybytes())
+
+    def _write_feedback(self) -> None:
+        lines: dict[str, list[str]] = {}
+        while self._feedback:
+            model, line = self._feedback.popleft()
+            lines.setdefault(model, []).append(line)
+        stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%d-%H%M%S")
+        for model, items in lines.items():
+            data = ("\n".join(items) + "\n").encode()
+            try:
+                self.root.child(model).write(self._name("feedback", stamp) + ".jsonl", data)
+            except (StoreError, OSError):
+                self.write_failures += 1
+                logger.exception("cannot write the feedback of '%s'; %d lost", model, len(items))
+
+
+def open_log_store(plan: ServingPlan) -> Location:
+    """Open the store that receives ``plan``'s prediction logs (checked reachable).
+
+    Raises:
+        StoreError: unknown scheme, missing package, or the store does not answer.
+    """
+    log = plan.settings.prediction_log
+    if log.store:
+        location = open_location(log.store, log.store_options, root=plan.root)
+    else:
+        location = open_location(plan.log_dir())
+    location.check()
+    return location
 
 
 def to_table(batches: list[PredictionBatch]) -> pa.Table:

@@ -71,6 +71,7 @@ class RunningServer:
 def build_app(root: Path, env: str, options: ServeOptions) -> Any:
     """Build the ASGI app serving ``env``'s manifest under ``root``."""
     from mlops_gitops.serving.app import create_app
+    from mlops_gitops.serving.predlog import PredictionLog, open_log_store
 
     read = read_registered_plan if options.registry_check == "required" else read_plan
 
@@ -88,6 +89,12 @@ def build_app(root: Path, env: str, options: ServeOptions) -> Any:
         max_body=options.max_body,
         threads=options.threads,
     )
+    if plan.settings.prediction_log.enabled:  # an unreachable store fails here, before serving
+        state.predictions = PredictionLog(
+            open_log_store(plan),
+            plan.settings.prediction_log,
+            on_drop=lambda model: state.metrics.log_dropped.labels(model).inc(),
+        )
     return create_app(state, watch_interval=options.watch_interval, access_log=options.access_log)
 
 
@@ -107,6 +114,7 @@ def serve(root: str | os.PathLike[str], env: str, options: ServeOptions) -> None
     Raises:
         ManifestError: the manifest is missing or not valid.
         ConfigError: the token file or TLS files cannot be read.
+        StoreError: the prediction-log store is unknown or does not answer.
     """
     from mlops_gitops.serving.accesslog import start_json_logging
 

@@ -77,3 +77,28 @@ def test_deploy_renders_reach_the_local_forge_as_notes(tiny: TinyForge, tmp_path
 
     assert written == ["deploy/prod/deployment.yaml"]
     assert (fresh / "deploy/prod/deployment.yaml").read_text() == "kind: Deployment\n"
+
+
+def test_the_monitoring_record_keeps_every_environment_of_the_workflow_loop(
+    tiny: TinyForge, tmp_path: Path
+) -> None:
+    local = {"MLOPS_FORGE_PATH": str(tiny.forge)}
+    for env_name in ("prod", "staging"):
+        folder = tiny.clone / "monitoring" / env_name
+        folder.mkdir(parents=True)
+        (folder / "history.jsonl").write_text(json.dumps({"env": env_name}) + "\n")
+
+    ci_keep_records(
+        tiny.clone, CiOptions(forge="local"), kind="monitoring", folder="monitoring", env=local
+    )
+    fresh = tmp_path / "fresh"
+    sh(f"git clone -q {tiny.forge} {fresh}", tmp_path)
+    written = ci_restore_records(fresh, kind="monitoring", folder="monitoring", env=local)
+
+    assert sorted(written) == [
+        "monitoring/prod/history.jsonl",
+        "monitoring/staging/history.jsonl",
+    ]
+    assert json.loads((fresh / "monitoring/staging/history.jsonl").read_text()) == {
+        "env": "staging"
+    }

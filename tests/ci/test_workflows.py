@@ -90,10 +90,11 @@ def test_bot_records_never_push_to_a_branch() -> None:
         assert not [r for r in runs if "git push" in r or "git commit" in r], name
     monitor = [s.get("run", "") for s in _load("monitor.yml")["jobs"]["monitor"]["steps"]]
     assert monitor[-3:] == [
-        "mlops ci restore-records monitoring monitoring/prod",
-        "mlops monitor --env prod",
-        "mlops ci keep-records --forge github monitoring monitoring/prod",
+        "mlops ci restore-records monitoring monitoring",
+        monitor[-2],  # a loop over every environment with a monitoring section
+        "if [ -d monitoring ]; then mlops ci keep-records --forge github monitoring monitoring; fi",
     ]
+    assert 'mlops monitor --env "$env"' in monitor[-2] and "envs/*.yaml" in monitor[-2]
     approvals = _load("approvals.yml")
     assert approvals["on"]["push"] == {"branches": ["main"]}
     assert approvals["jobs"]["record"]["steps"][-1]["run"] == (

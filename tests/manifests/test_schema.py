@@ -204,3 +204,16 @@ def test_an_unquoted_md5_of_digits_says_to_quote_it() -> None:
         "envs/dev.yaml:4 models.churn.artifact.md5: an unquoted md5 of digits"
     )
     assert "write it in quotes" in str(err.value)
+
+
+def test_a_log_store_takes_a_url_and_options_but_never_credentials() -> None:
+    store = "serving:\n  prediction_log:\n    store:\n      url: s3://logs/dev\n"
+    ok = parse_manifest(store + "      options: {client_kwargs: {region_name: eu-west-1}}\n", "x")
+    log = ok.serving.prediction_log
+    assert log is not None and log.store is not None and log.path is None
+    assert log.store.options == {"client_kwargs": {"region_name": "eu-west-1"}}
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(store + "      options: {client_kwargs: {aws_secret_access_key: x}}\n", "x")
+    message = str(info.value)
+    assert message.startswith("x:5 serving.prediction_log.store.options")
+    assert "'aws_secret_access_key' looks like a credential" in message

@@ -67,7 +67,7 @@ def _train_onnx(path: Path) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def _project(root: Path, hook: str) -> None:
+def _project(root: Path, hook: str, log: str = "{path: logs/dev}") -> None:
     md5 = _train_onnx(root.parent / "model.onnx")
     cache = root / ".dvc/cache/files/md5" / md5[:2] / md5[2:]
     cache.parent.mkdir(parents=True)
@@ -81,7 +81,7 @@ models:
     version: v1.0.0
     artifact: {{path: models/model.onnx, md5: {md5}}}
 serving:
-  prediction_log: {{path: logs/dev}}
+  prediction_log: {log}
 monitoring:
   alerts:
     - {{id: data-drift, indicator: drift.share, op: ">=", threshold: 0.3, priority: P2,

@@ -38,7 +38,7 @@ def test_predictions_are_logged_to_parquet_per_model(serving_root, start_server)
     parts = sorted(
         (serving_root / "logs" / "predictions" / "dev" / "credit").glob("part-*.parquet")
     )
-    assert parts and all(p.name.count("-") == 2 and "T" in p.name for p in parts)
+    assert parts and all(p.name.count("-") == 3 and "T" in p.name for p in parts)
     frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     assert list(frame.columns) == COLUMNS
     assert str(frame["timestamp"].dtype) == "datetime64[us, UTC]"
@@ -63,10 +63,10 @@ def test_feedback_is_appended_as_jsonl_by_request_id(serving_root, start_server)
         bad = client.post("/v2/models/credit/feedback", json={"label": 1})
     assert single.json() == {"recorded": 1} and many.json() == {"recorded": 2}
     assert bad.status_code == 422 and bad.json()["field"] == "body"
-    files = list(
-        (serving_root / "logs" / "predictions" / "dev" / "credit").glob("feedback-*.jsonl")
-    )
-    lines = [json.loads(line) for line in files[0].read_text().splitlines()]
+    folder = serving_root / "logs" / "predictions" / "dev" / "credit"
+    server.stop()  # stopping flushes the queued feedback
+    files = sorted(folder.glob("feedback-*.jsonl"))
+    lines = [json.loads(line) for f in files for line in f.read_text().splitlines()]
     assert [(x["request_id"], x["label"]) for x in lines] == [("req-1", 1), ("a", 0), ("b", "yes")]
     assert all(x["timestamp"].endswith("Z") for x in lines)
 
@@ -107,5 +107,27 @@ def test_log_rotates_into_several_part_files(tmp_path):
     finally:
         log.close()
     names = sorted(p.name for p in (tmp_path / "m").glob("part-*.parquet"))
-    assert names == [f"part-20260115T100000-00000{i}.parquet" for i in (1, 2, 3)]
+    writer = log._writer  # unique per process, so replicas sharing a store never collide
+    assert names == [f"part-20260115T100000-00000{i}-{writer}.parquet" for i in (1, 2, 3)]
     assert log.written_rows == 5
+
+
+def test_failed_write_is_counted_and_never_reaches_the_request(tmp_path):
+    import numpy as np
+
+    from mlops_gitops.serving.model import Feature, ModelSchema, Rows
+    from mlops_gitops.serving.plan import PredictionLogSettings
+    from mlops_gitops.serving.predlog import PredictionBatch, PredictionLog
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the log folder should be")
+    schema = ModelSchema((Feature("x", "numeric", "tensor(float)"),), ())
+    log = PredictionLog(blocked, PredictionLogSettings())
+    rows = Rows(schema, np.array([[1.0]]), {})
+    try:
+        assert log.record(PredictionBatch("m", "v1", "r", 0, rows, np.array([1]), np.array([0.5])))
+        log.record_feedback("m", "r", 1)
+        log.flush()
+    finally:
+        log.close()
+    assert log.write_failures == 2 and log.written_rows == 0
