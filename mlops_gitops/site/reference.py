@@ -21,7 +21,6 @@ API_MODULES = (
     "mlops_gitops.reports",
     "mlops_gitops.audit",
     "mlops_gitops.site",
-    "mlops_gitops.compliance",
     "mlops_gitops.errors",
 )
 
