@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import click
 from jinja2 import Environment
 
 from mlops_gitops.audit import AUDIT_KINDS, write_exports
@@ -60,7 +61,13 @@ class _Run:
 
 
 def generate_pages(
-    root: Path, staging: Path, *, now: datetime, links: Links, api: bool
+    root: Path,
+    staging: Path,
+    *,
+    now: datetime,
+    links: Links,
+    api: bool,
+    commands: click.Group | None = None,
 ) -> Generated:
     """Write every generated page of the repository at ``root`` into ``staging``."""
     data = read_site_data(root, now=now)
@@ -73,7 +80,7 @@ def generate_pages(
     _write_policies(run)
     _write_experiments(run, root)
     _write_compliance(run.out, root)
-    _write_reference(run, api=api)
+    _write_reference(run, api=api, commands=commands)
     _write_assets(run.out)
     return Generated(
         pages=len(run.out.pages),
@@ -283,11 +290,12 @@ def _write_compliance(out: pages.Output, root: Path) -> None:
     out.write("compliance.md", compliance_page(root))
 
 
-def _write_reference(run: _Run, *, api: bool) -> None:
-    commands = list_command_help()
+def _write_reference(run: _Run, *, api: bool, commands: click.Group | None) -> None:
     run.out.write(
         "reference/cli.md",
-        pages.render(run.env, "cli.md.j2", "reference/cli.md", commands=commands),
+        pages.render(
+            run.env, "cli.md.j2", "reference/cli.md", commands=list_command_help(commands)
+        ),
     )
     if api:
         text = pages.render(run.env, "api.md.j2", "reference/api.md", modules=API_MODULES)
