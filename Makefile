@@ -11,7 +11,7 @@ export DVCLIVE_NO_ANALYTICS := 1
 export NO_MKDOCS_2_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install system-deps demo test test-fast lint bench clean
+.PHONY: install system-deps demo test test-fast lint compliance bench clean
 
 $(STAMP): pyproject.toml requirements/base.in requirements/lock.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,10 +40,16 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not slow and not network"
 
 lint: $(STAMP)
-	$(BIN)/ruff check mlops_gitops tests bench
-	$(BIN)/ruff format --check mlops_gitops tests bench
+	$(BIN)/ruff check mlops_gitops tests bench tools
+	$(BIN)/ruff format --check mlops_gitops tests bench tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_code_shape.py
+
+# The compliance matrix (the repository's own tooling, not part of the package):
+# docs/compliance.md from docs/compliance.yaml, then the check of every cited proof.
+compliance: $(STAMP)
+	$(BIN)/python -m tools.compliance render
+	$(BIN)/python -m tools.compliance check
 
 # The quick benchmarks; the others (serving with wrk, registry and drift against
 # GTO and evidently in their own environments, site, forge, pipeline) are run

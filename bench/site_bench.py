@@ -377,6 +377,7 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=50, help="versions per model")
     parser.add_argument("--keep", type=Path, help="build the repository here and keep it")
     args = parser.parse_args()
+    from mlops_gitops.cli import cli
     from mlops_gitops.site import build_site
 
     workdir = Path(tempfile.mkdtemp(prefix="site-bench-"))
@@ -387,7 +388,7 @@ def main() -> None:
     print(f"built {repo} in {time.perf_counter() - started:.1f}s: {counts}")
     now = datetime(2026, 3, 1, tzinfo=UTC)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    result, git_calls = _count_git(lambda: build_site(repo, now=now))
+    result, git_calls = _count_git(lambda: build_site(repo, now=now, commands=cli))
     generated = result.generated
     cpu1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum(

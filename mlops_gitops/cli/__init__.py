@@ -27,7 +27,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("project", "init", "Scaffold a new project of the convention."),
     "demo": ("project", "demo", "Run the whole loop on the sample: pipeline to drift alert."),
     "params": ("project", "params", "Show the composed params, with Hydra overrides."),
-    "compliance": ("compliance", "compliance", "Render and check the compliance matrix."),
     "register": ("registry", "register", "Register a model version (Git tag MODEL@vX.Y.Z)."),
     "promote": ("registry", "promote", "Promote a model version into an environment."),
     "rollback": ("registry", "rollback", "Write the previous version back into an environment."),

@@ -21,6 +21,7 @@ def docs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print what was built as JSON.")
 def build(*, serve: bool, address: str, site_dir: str | None, as_json: bool) -> None:
     """Generate docs/generated/ from the repository, then run 'mkdocs build --strict'."""
+    from mlops_gitops.cli import cli
     from mlops_gitops.scm import find_root
     from mlops_gitops.site import build_site, serve_site
 
@@ -28,9 +29,9 @@ def build(*, serve: bool, address: str, site_dir: str | None, as_json: bool) -> 
     if serve:
         _show_mkdocs_log()
         click.echo(f"serving on http://{address}/ (Ctrl-C stops)", err=True)
-        serve_site(root, address=address)
+        serve_site(root, address=address, commands=cli)
         return
-    result = build_site(root, site_dir=site_dir)
+    result = build_site(root, site_dir=site_dir, commands=cli)
     if as_json:
         echo_json(result)
         return

@@ -20,7 +20,6 @@ from mlops_gitops.errors import DataError
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.drift import (
     DriftReport,
-    FeatureDrift,
     compute_drift,
     is_numeric,
     ks_pvalue,
@@ -231,10 +230,3 @@ def assess_quality(schema: InputSchema, live: pd.DataFrame) -> QualityReport:
         violation_rate=float(any_violation.mean()) if rows else 0.0,
         violations={f"{name}:{kind}": int(m.sum()) for (name, kind), m in masks.items()},
     )
-
-
-def drifted_features(result: ModelMonitoring) -> list[FeatureDrift]:
-    """Return the features that drifted, largest PSI first."""
-    if result.drift is None:
-        return []
-    return sorted((f for f in result.drift.features if f.drifted), key=lambda f: -f.psi)

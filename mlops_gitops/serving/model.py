@@ -33,11 +33,6 @@ _KINDS: dict[str, FeatureKind] = {
     "tensor(double)": "numeric",
     "tensor(string)": "categorical",
 }
-_DTYPES: dict[str, type[np.generic]] = {
-    "tensor(float)": np.float32,
-    "tensor(double)": np.float64,
-    "tensor(string)": np.object_,
-}
 _V2_TYPES = {
     "tensor(float)": "FP32",
     "tensor(double)": "FP64",
@@ -316,11 +311,6 @@ def read_schema(session: onnxruntime.InferenceSession, *, what: str) -> ModelSch
 
 def _shape(dims: list[int | str | None]) -> tuple[int, ...]:
     return tuple(d if isinstance(d, int) else -1 for d in dims)
-
-
-def dtype_of(feature: Feature) -> type[np.generic]:
-    """Return the numpy dtype ONNX Runtime expects for a feature column."""
-    return _DTYPES[feature.onnx_type]
 
 
 def describe(model: LoadedModel) -> dict[str, object]:

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
+
 from mlops_gitops.errors import DependencyMissingError, MlopsError
 from mlops_gitops.site.generate import Generated, generate_pages, swap_in
 from mlops_gitops.site.markup import Links
@@ -108,9 +110,15 @@ def _require_mkdocs() -> None:
 
 
 def generate_site(
-    root: str | os.PathLike[str] = ".", *, now: datetime | None = None
+    root: str | os.PathLike[str] = ".",
+    *,
+    now: datetime | None = None,
+    commands: click.Group | None = None,
 ) -> tuple[SiteSettings, Generated]:
-    """Regenerate the generated folder of the project at ``root`` (atomically swapped in)."""
+    """Regenerate the generated folder of the project at ``root`` (atomically swapped in).
+
+    ``commands`` is the click command tree the command-line reference documents.
+    """
     settings = read_settings(root)
     target = settings.generated
     staging = target.with_name(f".{GENERATED}.tmp")
@@ -124,6 +132,7 @@ def generate_site(
             now=now or datetime.now(UTC),
             links=Links(settings.repo_url),
             api=settings.api,
+            commands=commands,
         )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -138,6 +147,7 @@ def build_site(
     *,
     now: datetime | None = None,
     site_dir: str | os.PathLike[str] | None = None,
+    commands: click.Group | None = None,
 ) -> SiteBuild:
     """Generate the pages and run ``mkdocs build --strict``.
 
@@ -145,7 +155,7 @@ def build_site(
         SiteError: mkdocs reported a warning or an error (the first one is named).
     """
     started = time.perf_counter()
-    settings, generated = generate_site(root, now=now)
+    settings, generated = generate_site(root, now=now, commands=commands)
     middle = time.perf_counter()
     output = Path(site_dir).resolve() if site_dir else settings.site_dir
     _run_mkdocs(settings, "build", "--strict", "--site-dir", str(output))
@@ -158,13 +168,14 @@ def serve_site(
     *,
     address: str = "127.0.0.1:8000",
     now: datetime | None = None,
+    commands: click.Group | None = None,
 ) -> SiteBuild:
     """Generate the pages and serve the site on ``address`` until interrupted.
 
     mkdocs serves in this process (so stopping the process stops the server);
     it logs through the ``mkdocs`` logger, which the caller may show.
     """
-    settings, generated = generate_site(root, now=now)
+    settings, generated = generate_site(root, now=now, commands=commands)
     from mkdocs.commands.serve import serve
     from mkdocs.exceptions import MkDocsException
 

@@ -1,9 +1,11 @@
 """Reference pages generated from the code: the click command tree and the public API.
 
-The command-line reference walks :data:`mlops_gitops.cli.COMMANDS`, imports
-each command and prints the help of every command and sub-command as
-``mlops ... --help`` shows it. The API reference lists the concept
-packages for mkdocstrings, which renders their docstrings at build time.
+The command-line reference walks the click command tree its caller passes in
+(``mlops docs build`` passes the ``mlops`` group; concepts never import the
+CLI) and prints the help of every command and sub-command as
+``mlops ... --help`` shows it; without a tree the page lists no command.
+The API reference lists the concept packages for mkdocstrings, which
+renders their docstrings at build time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ API_MODULES = (
     "mlops_gitops.reports",
     "mlops_gitops.audit",
     "mlops_gitops.site",
-    "mlops_gitops.compliance",
     "mlops_gitops.errors",
 )
 
@@ -34,10 +35,10 @@ class CommandHelp:
     help: str
 
 
-def list_command_help() -> list[CommandHelp]:
-    """Return the help of ``mlops`` and of every command and sub-command, in order."""
-    from mlops_gitops.cli import cli
-
+def list_command_help(cli: click.Group | None) -> list[CommandHelp]:
+    """Return the help of ``cli`` and of every command and sub-command, in order."""
+    if cli is None:
+        return []
     root = click.Context(cli, info_name="mlops", terminal_width=100, max_content_width=100)
     found = [CommandHelp("mlops", cli.get_help(root))]
     for name in cli.list_commands(root):

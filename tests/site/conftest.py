@@ -25,6 +25,7 @@ def built_site(built_history: History, tmp_path_factory: pytest.TempPathFactory)
     """A copy of the history repository with its site built (read-only): (History, SiteBuild)."""
     from datetime import UTC, datetime
 
+    from mlops_gitops.cli import cli
     from mlops_gitops.site import build_site
 
     copy = tmp_path_factory.mktemp("site") / "repo"
@@ -37,7 +38,7 @@ def built_site(built_history: History, tmp_path_factory: pytest.TempPathFactory)
         built_history.waiver_commit,
         built_history.blocked_head,
     )
-    return history, build_site(copy, now=datetime(2026, 1, 25, tzinfo=UTC))
+    return history, build_site(copy, now=datetime(2026, 1, 25, tzinfo=UTC), commands=cli)
 
 
 @pytest.fixture

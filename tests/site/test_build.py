@@ -102,7 +102,7 @@ def test_policies_page_lists_rules_with_tests_and_splits_waivers_by_expiry(built
 def test_compliance_page_is_rendered_from_the_data_file(history_repo: History):
     from pathlib import Path
 
-    from mlops_gitops.compliance import load_matrix, render_markdown
+    from mlops_gitops.site.compliance import load_matrix, render_markdown
 
     data = Path(__file__).parents[2] / "docs" / "compliance.yaml"
     (history_repo.path / "docs" / "compliance.yaml").write_text(data.read_text())

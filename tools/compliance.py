@@ -1,8 +1,13 @@
-"""The compliance matrix: every requirement of the RFP, how it is met, and its proof.
+"""The repository's compliance matrix: render docs/compliance.md and check its proofs.
 
-Reads ``docs/compliance.yaml`` (the data file) and renders
-``docs/compliance.md``. :func:`check_matrix` reports rows that claim a proof
-that is not there:
+The project's own documentation tooling, not part of the installed package::
+
+    python -m tools.compliance render [--check]   # docs/compliance.yaml -> docs/compliance.md
+    python -m tools.compliance check [--json]     # every claim cites tests that exist and fit
+
+Run from the repository root. The data model and the page come from
+:mod:`mlops_gitops.site.compliance` (the site shows the same page).
+:func:`check_matrix` reports rows that claim a proof that is not there:
 
 * a ``yes`` or ``partial`` row that cites no test;
 * a cited test (file, or ``file::name``) that does not exist;
@@ -23,93 +28,22 @@ every concept its ``how`` names, at least one test under ``tests/C/``.
 from __future__ import annotations
 
 import ast
+import json
 import re
-from collections import Counter
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import NoReturn
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import click
 
-from mlops_gitops.errors import ConfigError
-from mlops_gitops.roundtrip import load_roundtrip
+from mlops_gitops.errors import MlopsError, format_chain
+from mlops_gitops.roundtrip import write_atomic
+from mlops_gitops.site.compliance import MATRIX_FILE, Matrix, load_matrix, render_markdown
 
-MATRIX_FILE = Path("docs/compliance.yaml")
 MARKDOWN_FILE = Path("docs/compliance.md")
-Status = Literal["yes", "partial", "planned", "no"]
 _SPAN = re.compile(r"`([^`]+)`")
 _MODULE = re.compile(r"\bmlops_gitops[./]([A-Za-z_]\w*)")
 _WORD = re.compile(r"[A-Za-z_]\w*")
-
-
-class Requirement(BaseModel):
-    """One row of the matrix."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    area: str
-    requirement: str
-    status: Status
-    how: str = ""
-    tests: tuple[str, ...] = ()
-
-
-class Matrix(BaseModel):
-    """The whole matrix, in the order of the RFP."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    requirements: tuple[Requirement, ...]
-
-
-def load_matrix(path: Path = MATRIX_FILE) -> Matrix:
-    """Read and validate the matrix data file.
-
-    Raises:
-        ConfigError: the file is malformed; the message names the row and field.
-    """
-    data = load_roundtrip(path)
-    try:
-        matrix = Matrix.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{path} {loc}: {err['msg']}") from exc
-    dupes = [k for k, n in Counter(r.id for r in matrix.requirements).items() if n > 1]
-    if dupes:
-        raise ConfigError(f"{path}: duplicate requirement ids {', '.join(dupes)}")
-    return matrix
-
-
-def render_markdown(matrix: Matrix) -> str:
-    """Return the Markdown page of the matrix."""
-    counts = Counter(r.status for r in matrix.requirements)
-    total = len(matrix.requirements)
-    lines = [
-        "# Compliance matrix",
-        "",
-        "<!-- generated from docs/compliance.yaml by `mlops compliance render`; do not edit -->",
-        "",
-        f"{total} requirements: "
-        + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("yes", "partial", "planned", "no"))
-        + ".",
-        "",
-    ]
-    area = None
-    for row in matrix.requirements:
-        if row.area != area:
-            area = row.area
-            lines += [
-                "",
-                f"## {area}",
-                "",
-                "| ID | Requirement | Status | How | Proved by |",
-                "|---|---|---|---|---|",
-            ]
-        tests = "<br>".join(f"`{t}`" for t in row.tests) or "—"
-        how = row.how.replace("|", "\\|") or "—"
-        lines.append(f"| {row.id} | {row.requirement} | {row.status} | {how} | {tests} |")
-    return "\n".join(lines) + "\n"
 
 
 def check_matrix(matrix: Matrix, root: Path = Path(".")) -> list[str]:
@@ -178,3 +112,56 @@ def _test_names(path: Path) -> set[str]:
         for node in ast.walk(tree)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def compliance() -> None:
+    """Render and check the compliance matrix (docs/compliance.yaml)."""
+
+
+@compliance.command("render")
+@click.option("--check", is_flag=True, help="Fail when docs/compliance.md is out of date.")
+def render(check: bool) -> None:
+    """Write docs/compliance.md from docs/compliance.yaml."""
+    text = render_markdown(load_matrix())
+    if check:
+        current = MARKDOWN_FILE.read_text(encoding="utf-8") if MARKDOWN_FILE.exists() else ""
+        if current != text:
+            raise MlopsError(
+                f"{MARKDOWN_FILE} is out of date; run 'python -m tools.compliance render'"
+            )
+        click.echo(f"{MARKDOWN_FILE} is up to date")
+        return
+    write_atomic(MARKDOWN_FILE, text)
+    click.echo(f"wrote {MARKDOWN_FILE}")
+
+
+@compliance.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def check_cmd(as_json: bool) -> None:
+    """Check that every row's cited tests exist and test the modules its 'how' names."""
+    problems = check_matrix(load_matrix(), Path("."))
+    if as_json:
+        click.echo(json.dumps({"problems": problems}, indent=2))
+    else:
+        for line in problems:
+            click.echo(line)
+    if problems:
+        raise MlopsError(f"{len(problems)} unproven claim(s) in {MATRIX_FILE}")
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the command; a problem is one ``error:`` line on stderr and exit code 1."""
+    try:
+        compliance.main(args=argv, prog_name="python -m tools.compliance", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except MlopsError as exc:
+        click.echo(f"error: {format_chain(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
