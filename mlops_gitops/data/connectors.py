@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 
@@ -26,6 +25,7 @@ from mlops_gitops.data.sample import generate_sample
 from mlops_gitops.data.settings import DataSettings
 from mlops_gitops.errors import ConfigError, DataError
 from mlops_gitops.params import parse_section
+from mlops_gitops.plugins import PluginPoint, instance
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,15 @@ BUILTIN_CONNECTORS: dict[str, type[Connector]] = {
 }
 
 
+CONNECTORS: PluginPoint[Connector] = PluginPoint(
+    ENTRY_POINT_GROUP, "connector", Connector, BUILTIN_CONNECTORS, ConfigError, instance
+)
+
+
 def list_connectors() -> dict[str, str]:
     """Return every connector name with where it comes from (built-in or the entry point)."""
-    found = {name: "built-in" for name in BUILTIN_CONNECTORS}
-    for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(point.name, point.value)
-    return dict(sorted(found.items()))
+    found = CONNECTORS.names()
+    return {name: "built-in" if name in BUILTIN_CONNECTORS else found[name] for name in found}
 
 
 def find_connector(name: str) -> Connector:
@@ -104,22 +107,7 @@ def find_connector(name: str) -> Connector:
     Raises:
         ConfigError: no connector has that name, or the plug-in cannot be loaded.
     """
-    if name in BUILTIN_CONNECTORS:
-        return BUILTIN_CONNECTORS[name]()
-    for point in metadata.entry_points(group=ENTRY_POINT_GROUP, name=name):
-        try:
-            connector = point.load()()
-        except (ImportError, AttributeError, TypeError, ValueError) as exc:
-            where = f"data.format: connector '{name}' ({point.value})"
-            raise ConfigError(f"{where} failed to load") from exc
-        if not isinstance(connector, Connector):
-            raise ConfigError(f"data.format: connector '{name}' ({point.value}) has no read method")
-        return connector
-    known = ", ".join(list_connectors())
-    raise ConfigError(
-        f"data.format: unknown connector '{name}' (known: {known}); "
-        "install the plug-in that provides it or pick one of these"
-    )
+    return CONNECTORS.load(name, where="data.format")
 
 
 def connector_name(settings: DataSettings) -> str:

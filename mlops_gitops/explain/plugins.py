@@ -1,9 +1,9 @@
 """The explainer plug-in point: attribution methods by name, extensible by entry points.
 
 An explainer turns rows into :class:`Attributions` (one contribution per
-feature and row). The built-ins are ``shap`` and ``lime``; a package adds
-its own by declaring an entry point in the group ``mlops_gitops.explainers``
-whose object is an explainer class (or instance)::
+feature and row). The built-ins are ``shap`` and ``lime``
+(:data:`BUILTIN_EXPLAINERS`); a package adds its own by declaring an entry
+point in the group ``mlops_gitops.explainers`` whose object is an explainer class (or instance)::
 
     [project.entry-points."mlops_gitops.explainers"]
     anchors = "my_package.explainers:AnchorsExplainer"
@@ -15,10 +15,10 @@ passes ``--method anchors`` to ``mlops explain``.
 from __future__ import annotations
 
 import logging
-from importlib import metadata
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from mlops_gitops.errors import ConfigError
+from mlops_gitops.plugins import PluginPoint, instance
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,51 +50,29 @@ class Explainer(Protocol):
         ...
 
 
-def builtin_explainers() -> dict[str, Explainer]:
-    """Return the explainers shipped with the toolkit, by name."""
-    from mlops_gitops.explain.attribution import ShapExplainer
-    from mlops_gitops.explain.local import LimeExplainer
-
-    return {"shap": ShapExplainer(), "lime": LimeExplainer()}
+BUILTIN_EXPLAINERS: dict[str, str] = {
+    "shap": "mlops_gitops.explain.attribution:ShapExplainer",
+    "lime": "mlops_gitops.explain.local:LimeExplainer",
+}
+EXPLAINERS: PluginPoint[Explainer] = PluginPoint(
+    ENTRY_POINT_GROUP, "explainer", Explainer, BUILTIN_EXPLAINERS, ConfigError, instance
+)
 
 
 def list_explainers() -> dict[str, Explainer]:
-    """Return every explainer: the built-ins, then those of installed entry points.
+    """Return every explainer: the built-ins and those of installed entry points.
 
     Raises:
         ConfigError: an entry point cannot be loaded or is not an explainer.
     """
-    explainers = builtin_explainers()
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name in explainers and entry.value.startswith("mlops_gitops."):
-            continue  # a built-in declared in our own pyproject.toml
-        try:
-            loaded = entry.load()
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(
-                f"explainer plug-in '{entry.name}' ({entry.value}) cannot be loaded"
-            ) from exc
-        explainer = loaded() if isinstance(loaded, type) else loaded
-        if not isinstance(explainer, Explainer):
-            raise ConfigError(
-                f"explainer plug-in '{entry.name}' ({entry.value}): expected an object with "
-                "'name' and 'attribute(model, rows, *, background, settings)'"
-            )
-        explainers[entry.name] = explainer
-    return explainers
+    return {name: EXPLAINERS.load(name) for name in EXPLAINERS.names()}
 
 
 def find_explainer(name: str) -> Explainer:
     """Return the explainer called ``name``.
 
     Raises:
-        ConfigError: no explainer has that name; the message lists the known ones.
+        ConfigError: no explainer has that name (the message lists the known ones),
+            or its plug-in cannot be loaded or is not an explainer.
     """
-    explainers = list_explainers()
-    if name not in explainers:
-        raise ConfigError(
-            f"explain.explainers: unknown explainer '{name}' "
-            f"(known: {', '.join(sorted(explainers))}); "
-            f"install a plug-in that declares it in the '{ENTRY_POINT_GROUP}' entry-point group"
-        )
-    return explainers[name]
+    return EXPLAINERS.load(name, where="explain.explainers")

@@ -10,10 +10,9 @@ through the ``mlops_gitops.forges`` entry-point group.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from importlib import import_module
-from importlib.metadata import entry_points
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from mlops_gitops import scm
@@ -27,12 +26,26 @@ from mlops_gitops.forge.base import (
     Report,
     Target,
 )
+from mlops_gitops.plugins import PluginPoint
+
+
+@runtime_checkable
+class ForgeFactory(Protocol):
+    """Opens a forge for the repository at ``root`` from environment variables."""
+
+    def __call__(self, root: Path, env: Mapping[str, str], /) -> Forge:
+        """Return the forge."""
+        ...
+
 
 # name -> "module:attribute" of a factory ``(root, env) -> Forge``
 FORGES: dict[str, str] = {
     "local": "mlops_gitops.forge:local_from_env",
     "github": "mlops_gitops.forge:github_from_env",
 }
+BACKENDS: PluginPoint[ForgeFactory] = PluginPoint(
+    "mlops_gitops.forges", "forge", ForgeFactory, FORGES, ForgeError
+)
 
 
 def open_forge(
@@ -44,7 +57,8 @@ def open_forge(
     """Return the forge ``name`` (default: ``MLOPS_FORGE``, else github in Actions, else local).
 
     Raises:
-        ForgeError: the name is unknown or the forge is not configured.
+        ForgeError: the name is unknown, its plug-in cannot be loaded, or the forge is
+            not configured.
     """
     env = os.environ if env is None else env
     chosen = (
@@ -52,15 +66,7 @@ def open_forge(
         or env.get("MLOPS_FORGE")
         or ("github" if env.get("GITHUB_ACTIONS") == "true" else "local")
     )
-    factories = dict(FORGES)
-    factories.update({ep.name: ep.value for ep in entry_points(group="mlops_gitops.forges")})
-    if chosen not in factories:
-        raise ForgeError(
-            f"unknown forge '{chosen}'; expected one of {', '.join(sorted(factories))}"
-        )
-    module, _, attr = factories[chosen].partition(":")
-    factory: Callable[[Path, Mapping[str, str]], Forge] = getattr(import_module(module), attr)
-    return factory(Path(root), env)
+    return BACKENDS.load(chosen)(Path(root), env)
 
 
 def local_from_env(root: Path, env: Mapping[str, str]) -> Forge:

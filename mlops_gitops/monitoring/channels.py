@@ -25,14 +25,14 @@ import json
 import smtplib
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
-from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from mlops_gitops.errors import MlopsError
 from mlops_gitops.monitoring.config import ChannelConfig
+from mlops_gitops.plugins import PluginPoint
 
 ENTRY_POINT_GROUP = "mlops_gitops.alert_channels"
 SIGNATURE_HEADER = "X-Mlops-Signature"
@@ -111,7 +111,15 @@ class ChannelContext:
     forge: IssueTracker | None = None
 
 
-ChannelFactory = Callable[[str, ChannelConfig, ChannelContext], AlertChannel]
+@runtime_checkable
+class ChannelFactory(Protocol):
+    """Makes the channel ``name`` of the manifest (a channel class is one)."""
+
+    def __call__(
+        self, name: str, config: ChannelConfig, context: ChannelContext, /
+    ) -> AlertChannel:
+        """Return the channel."""
+        ...
 
 
 def sign_body(secret: str, body: bytes) -> str:
@@ -256,25 +264,22 @@ CHANNEL_TYPES: dict[str, ChannelFactory] = {
 }
 
 
+CHANNELS: PluginPoint[ChannelFactory] = PluginPoint(
+    ENTRY_POINT_GROUP, "channel type", ChannelFactory, CHANNEL_TYPES, ChannelError
+)
+
+
 def channel_types() -> dict[str, ChannelFactory]:
     """Return the built-in channel types plus those of installed plug-ins."""
-    found = dict(CHANNEL_TYPES)
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(entry.name, entry.load())
-    return found
+    return {name: CHANNELS.load(name) for name in CHANNELS.names()}
 
 
 def build_channel(name: str, config: ChannelConfig, context: ChannelContext) -> AlertChannel:
     """Return the channel ``name`` of the manifest.
 
     Raises:
-        ChannelError: the channel's type is neither built in nor an installed plug-in.
+        ChannelError: the channel's type is neither built in nor an installed plug-in,
+            or its plug-in cannot be loaded.
     """
-    types = channel_types()
-    factory = types.get(config.type)
-    if factory is None:
-        known = ", ".join(sorted(types))
-        raise ChannelError(
-            f"monitoring.channels.{name}.type: unknown type {config.type!r} (known: {known})"
-        )
+    factory = CHANNELS.load(config.type, where=f"monitoring.channels.{name}.type")
     return factory(name, config, context)

@@ -15,10 +15,11 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from mlops_gitops.plugins import PluginPoint, instance
 from mlops_gitops.policies.engine import (
     Activation,
     Expression,
@@ -115,6 +116,7 @@ class Check(Protocol):
         ...
 
 
+@runtime_checkable
 class RuleKind(Protocol):
     """Compiles the condition of one kind of rule."""
 
@@ -168,20 +170,22 @@ def probe(reads: tuple[FieldPath, ...], rule: Rule, run: Callable[[Activation], 
 
 
 RULE_KINDS: dict[str, RuleKind] = {"cel": CelKind()}
+"""The rule kinds by name: the built-ins, then each plug-in kind once it has been loaded."""
+KINDS: PluginPoint[RuleKind] = PluginPoint(
+    ENTRY_POINT_GROUP, "rule kind", RuleKind, dict(RULE_KINDS), PolicyError, instance
+)
 
 
 def find_rule_kind(name: str) -> RuleKind:
-    """Return the rule kind ``name``: built in, or from the ``mlops_gitops.rules`` entry points."""
-    if name in RULE_KINDS:
-        return RULE_KINDS[name]
-    from importlib.metadata import entry_points
+    """Return the rule kind ``name``: built in, or from the ``mlops_gitops.rules`` entry points.
 
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name == name:
-            kind: RuleKind = entry.load()()
-            RULE_KINDS[name] = kind
-            return kind
-    raise PolicyError(f"unknown rule kind '{name}'; known kinds: {', '.join(sorted(RULE_KINDS))}")
+    Raises:
+        PolicyError: no kind has that name, or its plug-in cannot be loaded.
+    """
+    kind = RULE_KINDS.get(name)
+    if kind is None:
+        kind = RULE_KINDS[name] = KINDS.load(name)
+    return kind
 
 
 def check_variables(reads: tuple[FieldPath, ...], rule: Rule, spot: Spot) -> None:

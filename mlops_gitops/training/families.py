@@ -2,22 +2,22 @@
 
 A family fits a model on prepared frames, loads it back from
 ``models/trained/`` and exports it to ONNX. Built-in families are
-``sklearn`` and ``lightning``; others register under the entry-point group
-``mlops_gitops.model_families`` (``name = "package.module:FamilyClass"``).
+``sklearn`` and ``lightning`` (:data:`BUILTIN_FAMILIES`); others register
+under the entry-point group ``mlops_gitops.model_families``
+(``name = "package.module:FamilyClass"``), loaded by :mod:`mlops_gitops.plugins`.
 A family module is imported only when it is used, so choosing ``sklearn``
 never imports torch or Lightning.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from mlops_gitops.errors import ConfigError, MlopsError
+from mlops_gitops.plugins import PluginPoint, instance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,40 +81,19 @@ class ModelFamily(Protocol):
 
 def list_families() -> dict[str, str]:
     """Return every known family: name -> ``module:attribute``, plug-ins included."""
-    found = dict(BUILTIN_FAMILIES)
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found[entry.name] = entry.value
-    return dict(sorted(found.items()))
+    return FAMILIES.names()
 
 
 def load_family(name: str) -> ModelFamily:
     """Import and return the family called ``name``.
 
     Raises:
-        ConfigError: no family has that name.
-        TrainingError: the family's module cannot be imported.
+        ConfigError: no family has that name, its module cannot be imported, or
+            it does not implement :class:`ModelFamily`.
     """
-    families = list_families()
-    if name not in families:
-        known = ", ".join(families)
-        raise ConfigError(
-            f"params.yaml model.family: '{name}' is not a model family (known: {known}); "
-            f"pick one of them or install the plug-in that provides it"
-        )
-    module_name, _, attr = families[name].partition(":")
-    try:
-        family_cls = getattr(importlib.import_module(module_name), attr)
-    except ImportError as exc:
-        raise TrainingError(
-            f"model family '{name}' cannot be imported from {families[name]}; "
-            "install the package that provides it (pip install 'mlops-gitops[train]')"
-        ) from exc
-    except AttributeError as exc:
-        raise TrainingError(f"model family '{name}': {families[name]} does not exist") from exc
-    family = family_cls()
-    if not isinstance(family, ModelFamily):
-        raise TrainingError(
-            f"model family '{name}': {families[name]} does not implement fit() and load() "
-            "of mlops_gitops.training.ModelFamily"
-        )
-    return family
+    return FAMILIES.load(name, where="params.yaml model.family")
+
+
+FAMILIES: PluginPoint[ModelFamily] = PluginPoint(
+    ENTRY_POINT_GROUP, "model family", ModelFamily, BUILTIN_FAMILIES, ConfigError, instance
+)

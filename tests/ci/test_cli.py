@@ -177,7 +177,7 @@ def test_ci_train_on_github_without_a_token_fails(
 def test_ci_gate_with_an_unknown_forge_fails(cli: Cli, git_repo: Path) -> None:
     result = cli("ci", "gate", "--forge", "gitea")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: unknown forge 'gitea'; expected one of github, local"
+    assert result.stderr.strip() == "error: unknown forge 'gitea'; known: github, local"
 
 
 def test_ci_keep_records_then_restore_records_round_trips(

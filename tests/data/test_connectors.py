@@ -101,7 +101,7 @@ def test_unknown_scheme_is_a_data_error():
 
 
 def test_unknown_connector_lists_the_known_ones():
-    with pytest.raises(ConfigError, match=r"unknown connector 'sql' \(known: csv, parquet, sample"):
+    with pytest.raises(ConfigError, match=r"unknown connector 'sql'; known: csv, parquet, sample"):
         read_dataset({"source": "db://x", "format": "sql"})
 
 

@@ -117,7 +117,9 @@ def test_forge_issue_channel_without_forge_fails() -> None:
 
 
 def test_unknown_channel_type_names_the_known_ones() -> None:
-    with pytest.raises(ChannelError, match=r"monitoring.channels.x.type: unknown type 'pager'"):
+    with pytest.raises(
+        ChannelError, match=r"monitoring.channels.x.type: unknown channel type 'pager'; known: "
+    ):
         build_channel("x", ChannelConfig(type="pager"), ChannelContext())
 
 

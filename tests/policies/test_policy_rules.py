@@ -138,7 +138,7 @@ def test_duplicate_ids_across_files(tmp_path):
 
 def test_unknown_rule_kind(tmp_path):
     text = RULE.format(condition="true") + "    kind: rego\n"
-    assert load_error(tmp_path, text) == "unknown rule kind 'rego'; known kinds: cel"
+    assert load_error(tmp_path, text) == "unknown rule kind 'rego'; known: cel"
 
 
 class AlwaysKind:

@@ -105,7 +105,7 @@ def test_unknown_family_is_a_config_error_naming_the_known_ones():
     with pytest.raises(ConfigError) as info:
         load_family("xgboost")
     message = str(info.value)
-    assert message.startswith("params.yaml model.family: 'xgboost' is not a model family")
+    assert message.startswith("params.yaml model.family: unknown model family 'xgboost'")
     assert "known: lightning, sklearn" in message and "\n" not in message
 
 
