@@ -69,7 +69,8 @@ def render_markdown(matrix: Matrix) -> str:
     lines = [
         "# Compliance matrix",
         "",
-        "<!-- generated from docs/compliance.yaml by `python -m tools.compliance render`; do not edit -->",
+        "<!-- generated from docs/compliance.yaml by `python -m tools.compliance render`;"
+        " do not edit -->",
         "",
         f"{total} requirements: "
         + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("yes", "partial", "planned", "no"))
