@@ -38,7 +38,7 @@ ERROR_DESCRIBERS: dict[str, str] = {
     "mlops_gitops/training/artifact.py": "not yet ported (issue 14 item 2)",
     "mlops_gitops/policies/approvals.py": "not yet ported (issue 14 item 2)",
     "mlops_gitops/policies/bundle.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/compliance.py": "not yet ported (issue 14 item 2)",
+    "mlops_gitops/site/compliance.py": "not yet ported (issue 14 item 2)",
 }
 
 
