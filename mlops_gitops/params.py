@@ -111,17 +111,9 @@ def load_section(
 
 
 def _check_yaml(path: Path) -> None:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from mlops_gitops.documents import read_yaml
 
-    try:
-        YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: not valid YAML ({exc.problem})") from exc
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML") from exc
+    read_yaml(path)
 
 
 def parse_section(
@@ -136,27 +128,8 @@ def parse_section(
         ConfigError: the first invalid field, named ``params.yaml WHERE.FIELD``,
             with what was expected and the value found.
     """
-    from pydantic import ValidationError
+    from mlops_gitops.documents import PARAMS, validate
 
     if isinstance(value, model):
         return value
-    try:
-        return model.model_validate(dict(value))
-    except ValidationError as exc:
-        raise ConfigError(_describe_error(exc, where)) from exc
-
-
-def _describe_error(exc: Any, where: str) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in (where, *first["loc"]))
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        detail = "unknown key; check its spelling against the documented params"
-    elif kind == "value_error":
-        detail = str(first["msg"]).removeprefix("Value error, ")
-    else:
-        value = first.get("input")
-        shown = "" if kind == "missing" or isinstance(value, Mapping) else f" (got {value!r})"
-        detail = f"{str(first['msg'])[:1].lower()}{str(first['msg'])[1:]}{shown}"
-    more = exc.error_count() - 1
-    return f"{PARAMS_FILE} {field}: {detail}" + (f" (and {more} more errors)" if more else "")
+    return validate(model, dict(value), PARAMS_FILE, prefix=(where,), wording=PARAMS)

@@ -16,47 +16,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mlops_gitops.documents import parse_yaml_roundtrip as parse_roundtrip
+from mlops_gitops.documents import read_text, yaml_roundtrip
 from mlops_gitops.errors import ConfigError
 
-WIDTH = 4096
-
-
-def yaml_roundtrip() -> Any:
-    """Return a ruamel ``YAML`` configured for byte-preserving round trips."""
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = WIDTH
-    return yaml
-
-
-def parse_roundtrip(text: str, origin: str, *, error: type[ConfigError] = ConfigError) -> Any:
-    """Parse YAML text into ruamel's commented containers (they keep line numbers).
-
-    Raises:
-        ConfigError (or ``error``): the text is not valid YAML; the message names ``origin:LINE``.
-    """
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    try:
-        return yaml_roundtrip().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise error(f"{origin}{line}: not valid YAML ({exc.problem or exc.context})") from exc
-    except YAMLError as exc:
-        raise error(f"{origin}: not valid YAML ({exc})") from exc
+# The reader lives with the other document readers (mlops_gitops.documents); the
+# editors import it from here with the writer.
+__all__ = [
+    "dump_roundtrip",
+    "load_roundtrip",
+    "modify_yaml",
+    "parse_roundtrip",
+    "write_atomic",
+    "yaml_roundtrip",
+]
 
 
 def load_roundtrip(path: Path, *, error: type[ConfigError] = ConfigError) -> Any:
     """Read ``path`` with :func:`parse_roundtrip`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise error(f"{path}: file not found") from exc
-    return parse_roundtrip(text, str(path), error=error)
+    return parse_roundtrip(read_text(path, error=error), str(path), error=error)
 
 
 def dump_roundtrip(data: Any) -> str:

@@ -48,7 +48,7 @@ _RESOLVERS = (
 )
 
 
-class FastYamlError(Exception):
+class FastYamlError(ValueError):
     """The fast reader cannot read this document; use the round-trip parser."""
 
 

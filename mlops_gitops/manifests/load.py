@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from mlops_gitops import scm
+from mlops_gitops.documents import read_text, validate_yaml
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.manifests.conventions import ENVIRONMENTS_FILE, ENVS_DIR, manifest_path
-from mlops_gitops.manifests.fastyaml import FastYamlError, load_fast
+from mlops_gitops.manifests.fastyaml import load_fast
 from mlops_gitops.manifests.schema import Environments, Manifest
-from mlops_gitops.roundtrip import parse_roundtrip
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -108,10 +108,7 @@ def _blob_text(blob: bytes | None, rel: str, rev: str) -> str:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ManifestError(f"{path}: file not found") from exc
+    return read_text(path, error=ManifestError)
 
 
 def _read_at(root: Path, rel: str, rev: str | None) -> str:
@@ -122,63 +119,4 @@ def _read_at(root: Path, rel: str, rev: str | None) -> str:
 
 
 def _validate(model: type[M], text: str, origin: str) -> M:
-    try:  # the fast reader first; any doubt goes to the round-trip parser below
-        return model.model_validate(_empty_as_mapping(load_fast(text)))
-    except (FastYamlError, ValidationError):
-        pass
-    data = parse_roundtrip(text, origin, error=ManifestError)
-    try:
-        return model.model_validate(_empty_as_mapping(data))
-    except ValidationError as exc:
-        raise ManifestError(describe_error(exc, data, origin)) from exc
-
-
-def _empty_as_mapping(data: Any) -> Any:
-    return {} if data is None else data
-
-
-def describe_error(exc: ValidationError, data: Any, origin: str) -> str:
-    """Turn the first pydantic error into ``origin:LINE field: reason``."""
-    error = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in error["loc"]]
-    line, path = locate(data, loc)
-    field = ".".join(path) or "(top level)"
-    reason = str(error["msg"])
-    reason = reason.removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        reason = "unknown field; remove it or check its spelling"
-    elif error["type"] == "missing":
-        reason = "required field is missing"
-    return f"{origin}:{line} {field}: {reason[:1].lower()}{reason[1:]}"
-
-
-def locate(data: Any, loc: list[str]) -> tuple[int, list[str]]:
-    """Return the 1-based line of the node at ``loc`` and the part of ``loc`` that exists.
-
-    Parts of a pydantic location that are not keys of the document (the
-    tag of a discriminated union) are skipped.
-    """
-    line = 1
-    node = data
-    path: list[str] = []
-    for part in loc:
-        found = _child(node, part)
-        if found is None:
-            if isinstance(node, dict) and part not in {"direct", "canary", "ab", "[key]"}:
-                path.append(part)
-            continue
-        node, line = found
-        path.append(part)
-    return line, path
-
-
-def _child(node: Any, part: str) -> tuple[Any, int] | None:
-    if isinstance(node, dict) and part in node:
-        lc = getattr(node, "lc", None)
-        line = lc.key(part)[0] + 1 if lc is not None else 1
-        return node[part], line
-    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-        lc = getattr(node, "lc", None)
-        line = lc.item(int(part))[0] + 1 if lc is not None else 1
-        return node[int(part)], line
-    return None
+    return validate_yaml(model, text, origin, error=ManifestError, fast=load_fast)

@@ -32,7 +32,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -42,10 +42,10 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    ValidationError,
     model_validator,
 )
 
+from mlops_gitops.documents import SECTION, RoundTripLines, validate
 from mlops_gitops.errors import ConfigError
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
@@ -335,34 +335,12 @@ def load_monitoring_config(
         MonitoringConfigError: one line, e.g.
             ``envs/prod.yaml:31 monitoring.alerts.0.priority: input should be 'P1', ...``.
     """
-    try:
-        return MonitoringConfig.model_validate(dict(data or {}))
-    except ValidationError as exc:
-        raise MonitoringConfigError(describe_validation_error(exc, origin, data)) from exc
-
-
-def line_of(document: object, path: Sequence[str | int]) -> int | None:
-    """Return the 1-based line of ``path`` in a ruamel round-trip document, if it knows it."""
-    line = None
-    node = document
-    for key in path:
-        try:
-            lc = node.lc  # type: ignore[attr-defined]  # ruamel CommentedMap/CommentedSeq
-            line = (lc.key(key) if isinstance(node, Mapping) else lc.item(key))[0] + 1
-            node = node[key]  # type: ignore[index]  # a mapping or a sequence, checked by lc
-        except (AttributeError, KeyError, IndexError, TypeError):
-            break
-    return line
-
-
-def describe_validation_error(exc: ValidationError, origin: str, document: object = None) -> str:
-    """Return the first error of ``exc`` as ``origin[:LINE] monitoring.PATH: message``."""
-    first = exc.errors()[0]
-    path = ".".join(str(p) for p in first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    message = message[:1].lower() + message[1:]
-    where = f"monitoring.{path}" if path else "monitoring"
-    line = line_of(document, first["loc"]) if document is not None else None
-    place = f"{origin}:{line}" if line else origin
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{place} {where}: {message}{more}".rstrip(".")
+    return validate(
+        MonitoringConfig,
+        dict(data or {}),
+        origin,
+        error=MonitoringConfigError,
+        lines=RoundTripLines(data),
+        prefix=("monitoring",),
+        wording=SECTION,
+    )
