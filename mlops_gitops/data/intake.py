@@ -20,6 +20,7 @@ from pathlib import Path
 
 from mlops_gitops.data.connectors import connector_name, read_dataset, write_parquet
 from mlops_gitops.data.settings import DataSettings
+from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.quality import (
     PiiAction,
@@ -62,7 +63,6 @@ def ingest(
         ConfigError: a params section is invalid, or hashing has no salt.
         DataError: the source cannot be read, or lacks a declared PII column.
     """
-    from mlops_gitops.stage import write_json
 
     settings = parse_section(DataSettings, data, "data")
     schema_settings = parse_section(SchemaSettings, schema, "schema")

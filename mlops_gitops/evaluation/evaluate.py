@@ -26,6 +26,7 @@ from mlops_gitops.evaluation.plots import (
     roc_points,
     write_plots,
 )
+from mlops_gitops.outputs import write_json
 
 if TYPE_CHECKING:
     import numpy as np
@@ -75,7 +76,6 @@ def evaluate_model(
     """
 
     from mlops_gitops.params import parse_section
-    from mlops_gitops.stage import write_json
     from mlops_gitops.training import load_model
     from mlops_gitops.training.features import label_array, read_frame
 

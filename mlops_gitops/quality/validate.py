@@ -22,6 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from mlops_gitops.errors import DataError
+from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.quality.report import (
     MAX_EXAMPLES,
@@ -122,7 +123,6 @@ def validate_dataset(
             (the report is written first and says why).
         DataError: a file is missing or invalid.
     """
-    from mlops_gitops.stage import write_json
 
     frame = _read(Path(path))
     if pii_report is None:

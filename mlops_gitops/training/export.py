@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_gitops import __version__
+from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.training.artifact import LoadedModel, ModelMeta, load_model
 from mlops_gitops.training.families import TrainingError
@@ -77,7 +78,6 @@ def export_model(
         ExportError: the graph breaks the contract or differs from the model by
             more than ``export.tolerance`` (then no ONNX file is left behind).
     """
-    from mlops_gitops.stage import write_json
 
     params = parse_section(ExportSection, settings, "export")
     target = Path(onnx_path)
