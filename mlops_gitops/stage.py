@@ -1,7 +1,8 @@
 """The shared entry point of the pipeline's stage scripts (``stages/*.py``).
 
 A stage script is a thin shell, like a CLI command: it loads its params
-sections, calls ONE library function with the paths named in ``dvc.yaml``,
+sections, calls ONE library function with keywords only (the paths named in
+``dvc.yaml``, each under the name of what it is, then the params it needs),
 and leaves everything else to this module::
 
     from mlops_gitops import stage
@@ -10,7 +11,12 @@ and leaves everything else to this module::
 
     def main() -> None:
         params = stage.load_sections("data", "schema")
-        validate_dataset("data/raw/dataset.parquet", "reports/validation.json", **params)
+        validate_dataset(
+            raw="data/raw/dataset.parquet",
+            validation_report="reports/validation.json",
+            data=params["data"],
+            schema=params["schema"],
+        )
 
 
     if __name__ == "__main__":

@@ -47,13 +47,13 @@ class IngestResult:
 
 
 def ingest(
-    out: str | os.PathLike[str],
     *,
+    raw: str | os.PathLike[str],
+    pii_report: str | os.PathLike[str],
     data: DataSettings | Mapping[str, object],
     schema: SchemaSettings | Mapping[str, object],
-    pii_report: str | os.PathLike[str],
 ) -> IngestResult:
-    """Read the source, check and protect its PII columns in memory, then write ``out``.
+    """Read the source, check and protect its PII columns in memory, then write ``raw``.
 
     The PII checks' outcome is written to ``pii_report``; a failed check does
     not stop ingest (the protected table holds no PII): the validate stage
@@ -74,7 +74,7 @@ def ingest(
     checked = validate_frame(frame, data=keys, schema=schema_settings, dataset=source, part="pii")
     protected = protect_pii(frame, schema_settings.pii, action, salt=salt)
     report = write_json(pii_report, checked.model_dump(mode="json"))
-    path = write_parquet(protected, out)
+    path = write_parquet(protected, raw)
     if checked.passed:
         log.info("PII columns checked and %s: %s", action, ", ".join(schema_settings.pii) or "none")
     else:

@@ -64,14 +64,14 @@ class EquivalenceCheck:
 
 
 def export_model(
-    model_dir: str | os.PathLike[str],
-    test_path: str | os.PathLike[str],
-    onnx_path: str | os.PathLike[str],
-    metrics_path: str | os.PathLike[str],
     *,
+    trained: str | os.PathLike[str],
+    test: str | os.PathLike[str],
+    model: str | os.PathLike[str],
+    metrics: str | os.PathLike[str],
     settings: Mapping[str, object],
 ) -> EquivalenceCheck:
-    """Export ``model_dir`` to ``onnx_path`` after checking it on ``test_path``.
+    """Export ``trained`` to the ONNX file ``model`` after checking it on ``test``.
 
     Raises:
         ConfigError: the ``export`` section is invalid.
@@ -80,12 +80,12 @@ def export_model(
     """
 
     params = parse_section(ExportSection, settings, "export")
-    target = Path(onnx_path)
+    target = Path(model)
     target.unlink(missing_ok=True)
-    loaded = load_model(model_dir)
+    loaded = load_model(trained)
     proto = build_onnx(loaded, opset=params.opset)
-    check = check_equivalence(proto, loaded, read_frame(test_path))
-    write_json(metrics_path, check.as_metrics())
+    check = check_equivalence(proto, loaded, read_frame(test))
+    write_json(metrics, check.as_metrics())
     if not check.max_abs_diff <= params.tolerance:
         raise ExportError(
             f"ONNX probabilities differ from the {loaded.meta.family} model by "
