@@ -57,17 +57,19 @@ def in_process(rows: int, runs: int, work: Path) -> dict[str, float]:
     return {
         "parquet write+read (I/O floor)": best_of(runs, io_floor),
         "ingest (generate + PII checks + PII drop + write)": best_of(
-            runs, lambda: ingest(raw, data=data, schema=schema, pii_report=pii_report)
+            runs, lambda: ingest(raw=raw, data=data, schema=schema, pii_report=pii_report)
         ),
         "validate (pandera + report)": best_of(
             runs,
-            lambda: validate_dataset(raw, report, data=data, schema=schema, pii_report=pii_report),
+            lambda: validate_dataset(
+                raw=raw, validation_report=report, data=data, schema=schema, pii_report=pii_report
+            ),
         ),
         "prepare (split + write)": best_of(
             runs,
             lambda: prepare_dataset(
-                raw,
-                work / "prepared",
+                raw=raw,
+                prepared_dir=work / "prepared",
                 data=data,
                 prepare=sections["prepare"],
                 validation_report=report,

@@ -1,7 +1,8 @@
 """The shared entry point of the pipeline's stage scripts (``stages/*.py``).
 
 A stage script is a thin shell, like a CLI command: it loads its params
-sections, calls ONE library function with the paths named in ``dvc.yaml``,
+sections, calls ONE library function with keywords only (the paths named in
+``dvc.yaml``, each under the name of what it is, then the params it needs),
 and leaves everything else to this module::
 
     from mlops_gitops import stage
@@ -10,7 +11,12 @@ and leaves everything else to this module::
 
     def main() -> None:
         params = stage.load_sections("data", "schema")
-        validate_dataset("data/raw/dataset.parquet", "reports/validation.json", **params)
+        validate_dataset(
+            raw="data/raw/dataset.parquet",
+            validation_report="reports/validation.json",
+            data=params["data"],
+            schema=params["schema"],
+        )
 
 
     if __name__ == "__main__":
@@ -26,23 +32,19 @@ The API (small and stable):
   exit code and never calls ``sys.exit`` itself.
 - :func:`load_sections` composes ``params.yaml`` once (through
   :mod:`mlops_gitops.params`) and returns the named sections.
-- :func:`prepare_outputs` makes the parent folders of output paths and
-  removes stale copies, so a failed run leaves no old output behind.
-- :func:`write_json` writes a metrics or report file atomically (temporary
-  file, then ``os.replace``), with stable formatting.
+
+The library functions the stages call write their own outputs through
+:mod:`mlops_gitops.outputs` (stale copies cleared, JSON written atomically).
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
-import math
 import os
-import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -135,61 +137,6 @@ def load_sections(*names: str, root: str | os.PathLike[str] = ".") -> dict[str, 
             )
         sections[name] = section
     return sections
-
-
-def prepare_outputs(*paths: str | os.PathLike[str]) -> list[Path]:
-    """Create the parent folders of ``paths`` and remove what is already there.
-
-    Returns the paths as :class:`Path` objects, in order.
-    """
-    prepared: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        prepared.append(path)
-    return prepared
-
-
-def write_json(path: str | os.PathLike[str], value: Mapping[str, object]) -> Path:
-    """Write ``value`` as JSON to ``path`` atomically and return the path.
-
-    The file is indented by 2 with a trailing newline, keys in insertion
-    order. NaN and infinities are written as ``null`` (JSON has no such
-    numbers and DVC cannot read them).
-
-    Raises:
-        MlopsError: ``value`` holds something JSON cannot represent.
-    """
-    target = Path(path)
-    try:
-        text = json.dumps(_finite(value), indent=2, allow_nan=False, ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
-        raise MlopsError(f"{target}: cannot write as JSON ({exc})") from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A plain open() keeps the usual permissions (umask), unlike mkstemp's 0600.
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(text + "\n", encoding="utf-8")
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
-    return target
-
-
-def _finite(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # a numpy scalar
-        return _finite(value.item())
-    return value
 
 
 def _stage_name(main: Callable[[], object]) -> str:

@@ -1,17 +1,13 @@
-"""The shared stage entry point: exit codes, one-line errors, params, atomic JSON."""
+"""The shared stage entry point: exit codes, one-line errors, params."""
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mlops_gitops import stage
-from mlops_gitops.errors import ConfigError, DataError, GateBlocked, MlopsError
+from mlops_gitops.errors import ConfigError, DataError, GateBlocked
 
 
 def test_run_stage_returns_zero_on_success():
@@ -70,36 +66,6 @@ def test_load_sections_refuses_scalar_section(tmp_path):
     (tmp_path / "params.yaml").write_text("data: 3\n")
     with pytest.raises(ConfigError, match="data: expected a mapping, got int"):
         stage.load_sections("data", root=tmp_path)
-
-
-def test_prepare_outputs_makes_parents_and_removes_stale(tmp_path):
-    stale = tmp_path / "models" / "trained"
-    stale.mkdir(parents=True)
-    (stale / "old.bin").write_text("x")
-    old_file = tmp_path / "metrics" / "m.json"
-    old_file.parent.mkdir()
-    old_file.write_text("{}")
-    new = tmp_path / "plots" / "deep" / "roc.json"
-    paths = stage.prepare_outputs(stale, old_file, new)
-    assert paths == [stale, old_file, new]
-    assert not stale.exists() and not old_file.exists()
-    assert new.parent.is_dir()
-
-
-def test_write_json_is_atomic_and_stable(tmp_path: Path):
-    target = tmp_path / "metrics" / "evaluate.json"
-    values = {"auc": np.float64(0.75), "n": np.int64(3), "bad": math.nan, "per": [1.5, math.inf]}
-    assert stage.write_json(target, values) == target
-    text = target.read_text()
-    assert text.endswith("}\n")
-    assert json.loads(text) == {"auc": 0.75, "n": 3, "bad": None, "per": [1.5, None]}
-    assert [p.name for p in target.parent.iterdir()] == ["evaluate.json"]
-
-
-def test_write_json_refuses_unserialisable_value(tmp_path):
-    with pytest.raises(MlopsError, match="cannot write as JSON"):
-        stage.write_json(tmp_path / "x.json", {"a": object()})
-    assert not (tmp_path / "x.json").exists()
 
 
 def test_run_stage_restores_logging_configuration():

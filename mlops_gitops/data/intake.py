@@ -20,6 +20,7 @@ from pathlib import Path
 
 from mlops_gitops.data.connectors import connector_name, read_dataset, write_parquet
 from mlops_gitops.data.settings import DataSettings
+from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.quality import (
     PiiAction,
@@ -46,13 +47,13 @@ class IngestResult:
 
 
 def ingest(
-    out: str | os.PathLike[str],
     *,
+    raw: str | os.PathLike[str],
+    pii_report: str | os.PathLike[str],
     data: DataSettings | Mapping[str, object],
     schema: SchemaSettings | Mapping[str, object],
-    pii_report: str | os.PathLike[str],
 ) -> IngestResult:
-    """Read the source, check and protect its PII columns in memory, then write ``out``.
+    """Read the source, check and protect its PII columns in memory, then write ``raw``.
 
     The PII checks' outcome is written to ``pii_report``; a failed check does
     not stop ingest (the protected table holds no PII): the validate stage
@@ -62,7 +63,6 @@ def ingest(
         ConfigError: a params section is invalid, or hashing has no salt.
         DataError: the source cannot be read, or lacks a declared PII column.
     """
-    from mlops_gitops.stage import write_json
 
     settings = parse_section(DataSettings, data, "data")
     schema_settings = parse_section(SchemaSettings, schema, "schema")
@@ -74,7 +74,7 @@ def ingest(
     checked = validate_frame(frame, data=keys, schema=schema_settings, dataset=source, part="pii")
     protected = protect_pii(frame, schema_settings.pii, action, salt=salt)
     report = write_json(pii_report, checked.model_dump(mode="json"))
-    path = write_parquet(protected, out)
+    path = write_parquet(protected, raw)
     if checked.passed:
         log.info("PII columns checked and %s: %s", action, ", ".join(schema_settings.pii) or "none")
     else:

@@ -36,14 +36,14 @@ class PrepareResult:
 
 
 def prepare_dataset(
-    raw: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
     *,
+    raw: str | os.PathLike[str],
+    prepared_dir: str | os.PathLike[str],
+    validation_report: str | os.PathLike[str] | None = None,
     data: DataSettings | Mapping[str, object],
     prepare: PrepareSettings | Mapping[str, object],
-    validation_report: str | os.PathLike[str] | None = None,
 ) -> PrepareResult:
-    """Split the protected table ``raw`` and write ``OUT_DIR/{train,valid,test}.parquet``.
+    """Split the protected table ``raw`` and write ``PREPARED_DIR/{train,valid,test}.parquet``.
 
     Raises:
         DataError: the raw file or the report is missing, or the report says
@@ -56,7 +56,7 @@ def prepare_dataset(
         _check_report(Path(validation_report))
     frame = _numeric_as_float(read_parquet(raw), keep=(data_settings.label,))
     split = split_dataset(frame, data_settings.label, settings=settings.split)
-    paths = _write_split(split, Path(out_dir))
+    paths = _write_split(split, Path(prepared_dir))
     rows = {name: len(part) for name, part in split.items()}
     log.info("split %s", ", ".join(f"{name} {count}" for name, count in rows.items()))
     return PrepareResult(paths=paths, rows=rows)

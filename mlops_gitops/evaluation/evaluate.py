@@ -26,6 +26,7 @@ from mlops_gitops.evaluation.plots import (
     roc_points,
     write_plots,
 )
+from mlops_gitops.outputs import write_json
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,15 +59,15 @@ class Evaluation:
 
 
 def evaluate_model(
-    model_dir: str | os.PathLike[str],
-    test_path: str | os.PathLike[str],
     *,
-    metrics_path: str | os.PathLike[str],
+    trained: str | os.PathLike[str],
+    test: str | os.PathLike[str],
+    metrics: str | os.PathLike[str],
     plots_dir: str | os.PathLike[str],
     settings: Mapping[str, object],
     label: str,
 ) -> Evaluation:
-    """Score the model in ``model_dir`` on ``test_path`` and write metrics and plots.
+    """Score the model in ``trained`` on ``test`` and write ``metrics`` and plots.
 
     Raises:
         ConfigError: the ``evaluate`` section is invalid.
@@ -75,18 +76,15 @@ def evaluate_model(
     """
 
     from mlops_gitops.params import parse_section
-    from mlops_gitops.stage import write_json
     from mlops_gitops.training import load_model
     from mlops_gitops.training.features import label_array, read_frame
 
     params = parse_section(EvaluateSection, settings, "evaluate")
-    frame = read_frame(test_path)
-    _check_frame(
-        [str(c) for c in frame.columns], params.slices, rows=len(frame), origin=str(test_path)
-    )
-    labels = label_array(frame, label, origin=str(test_path))
-    proba = load_model(model_dir).predict_proba(frame)[:, 1]
-    metrics: dict[str, object] = {
+    frame = read_frame(test)
+    _check_frame([str(c) for c in frame.columns], params.slices, rows=len(frame), origin=str(test))
+    labels = label_array(frame, label, origin=str(test))
+    proba = load_model(trained).predict_proba(frame)[:, 1]
+    values: dict[str, object] = {
         **classification_metrics(labels, proba, threshold=params.threshold),
         "rows": len(frame),
         "threshold": params.threshold,
@@ -94,10 +92,10 @@ def evaluate_model(
             frame, labels, proba, columns=params.slices, threshold=params.threshold
         ),
     }
-    write_json(metrics_path, metrics)
+    write_json(metrics, values)
     written = write_plots(plots_dir, _plots(labels, proba, params))
-    log.info("test set (%d rows): roc_auc %.4f", len(frame), metrics["roc_auc"])
-    return Evaluation(metrics=metrics, plots=written)
+    log.info("test set (%d rows): roc_auc %.4f", len(frame), values["roc_auc"])
+    return Evaluation(metrics=values, plots=written)
 
 
 def _plots(

@@ -70,19 +70,30 @@ class Explanations:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def explain_model(
-    paths: ExplainPaths | Mapping[str, str],
+# One keyword per path of the stage's dvc.yaml entry (the stage calling convention).
+def explain_model(  # noqa: PLR0913
     *,
+    model: str = ExplainPaths.model,
+    trained: str = ExplainPaths.trained,
+    train: str = ExplainPaths.train,
+    test: str = ExplainPaths.test,
+    metrics: str = ExplainPaths.metrics,
+    fairness: str = ExplainPaths.fairness,
+    importance_plot: str = ExplainPaths.importance_plot,
+    report_dir: str = ExplainPaths.report_dir,
     settings: ExplainSettings | Mapping[str, object],
     label: str,
     sensitive: Sequence[str],
     threshold: float = 0.5,
     rules: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Explanations:
-    """Explain the model of ``paths`` and write the stage's metrics, plots and report.
+    """Explain the ONNX ``model`` and write the stage's metrics, plots and report.
+
+    The paths are the stage's inputs (the ONNX file, the trained-model folder,
+    the prepared splits) and outputs (see :mod:`mlops_gitops.explain.report`);
+    each defaults to its :class:`ExplainPaths` field, as named in ``dvc.yaml``.
 
     Args:
-        paths: the stage's inputs and outputs (an :class:`ExplainPaths` or its fields).
         settings: the ``explain`` params section.
         label: the label column (``data.label``).
         sensitive: the sensitive attributes (``schema.sensitive``).
@@ -96,13 +107,17 @@ def explain_model(
     """
     from mlops_gitops.explain.report import write_outputs
 
-    where = paths if isinstance(paths, ExplainPaths) else ExplainPaths(**paths)
+    where = ExplainPaths(
+        model=model, trained=trained, train=train, test=test, metrics=metrics,
+        fairness=fairness, importance_plot=importance_plot, report_dir=report_dir,
+    )  # fmt: skip
     config = parse_settings(settings)
-    train, test = _read_split(where.train, label), _read_split(where.test, label)
-    model = load_model(where.model, train, trained_dir=where.trained, rules=rules)
+    train_rows, test_rows = _read_split(where.train, label), _read_split(where.test, label)
+    loaded = load_model(where.model, train_rows, trained_dir=where.trained, rules=rules)
     explanations = compute_explanations(
-        model, train, test, settings=config, label=label, sensitive=sensitive, threshold=threshold
-    )
+        loaded, train_rows, test_rows,
+        settings=config, label=label, sensitive=sensitive, threshold=threshold,
+    )  # fmt: skip
     write_outputs(explanations, where)
     return explanations
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_gitops.explain.narrative import display, render_template
+from mlops_gitops.outputs import prepare_outputs, write_json
 from mlops_gitops.roundtrip import write_atomic
-from mlops_gitops.stage import prepare_outputs, write_json
 
 if TYPE_CHECKING:
     from mlops_gitops.explain.analysis import ExplainPaths, Explanations

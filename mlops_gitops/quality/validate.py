@@ -22,6 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from mlops_gitops.errors import DataError
+from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.quality.report import (
     MAX_EXAMPLES,
@@ -103,18 +104,18 @@ def validate_protected(
 
 
 def validate_dataset(
-    path: str | os.PathLike[str],
-    report: str | os.PathLike[str],
     *,
+    raw: str | os.PathLike[str],
+    validation_report: str | os.PathLike[str],
+    pii_report: str | os.PathLike[str] | None = None,
     data: Mapping[str, object],
     schema: SchemaSettings | Mapping[str, object],
-    pii_report: str | os.PathLike[str] | None = None,
 ) -> ValidationReport:
-    """Validate the Parquet file at ``path``, write the report to ``report``.
+    """Validate the Parquet file ``raw``, write the report to ``validation_report``.
 
-    With ``pii_report`` (what ingest wrote), ``path`` is the protected table
+    With ``pii_report`` (what ingest wrote), ``raw`` is the protected table
     and the PII columns' outcome comes from that report
-    (:func:`validate_protected`); without it every column of ``path`` is
+    (:func:`validate_protected`); without it every column of ``raw`` is
     checked as it is.
 
     Raises:
@@ -122,17 +123,16 @@ def validate_dataset(
             (the report is written first and says why).
         DataError: a file is missing or invalid.
     """
-    from mlops_gitops.stage import write_json
 
-    frame = _read(Path(path))
+    frame = _read(Path(raw))
     if pii_report is None:
-        result = validate_frame(frame, data=data, schema=schema, dataset=str(path))
+        result = validate_frame(frame, data=data, schema=schema, dataset=str(raw))
     else:
         pii = read_report(pii_report)
-        result = validate_protected(frame, pii, data=data, schema=schema, dataset=str(path))
-    write_json(report, result.model_dump(mode="json"))
+        result = validate_protected(frame, pii, data=data, schema=schema, dataset=str(raw))
+    write_json(validation_report, result.model_dump(mode="json"))
     if result.blocking:
-        raise ValidationFailed(f"{result.reason}; see {report}")
+        raise ValidationFailed(f"{result.reason}; see {validation_report}")
     if not result.passed:
         log.warning("%s (not blocking: schema.fail_on_error is false)", result.reason)
     else:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
+from mlops_gitops.outputs import write_json
 from mlops_gitops.training.families import FittedModel, TrainingError, load_family
 from mlops_gitops.training.features import MISSING_CATEGORY, Feature, feature_frame
 
@@ -65,7 +66,6 @@ class LoadedModel:
 
 def save_model(folder: Path, model: FittedModel, meta: ModelMeta) -> Path:
     """Write ``model`` and ``meta.json`` to ``folder``, replacing what was there."""
-    from mlops_gitops.stage import write_json
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))

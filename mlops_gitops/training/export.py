@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_gitops import __version__
+from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.training.artifact import LoadedModel, ModelMeta, load_model
 from mlops_gitops.training.families import TrainingError
@@ -63,29 +64,28 @@ class EquivalenceCheck:
 
 
 def export_model(
-    model_dir: str | os.PathLike[str],
-    test_path: str | os.PathLike[str],
-    onnx_path: str | os.PathLike[str],
-    metrics_path: str | os.PathLike[str],
     *,
+    trained: str | os.PathLike[str],
+    test: str | os.PathLike[str],
+    model: str | os.PathLike[str],
+    metrics: str | os.PathLike[str],
     settings: Mapping[str, object],
 ) -> EquivalenceCheck:
-    """Export ``model_dir`` to ``onnx_path`` after checking it on ``test_path``.
+    """Export ``trained`` to the ONNX file ``model`` after checking it on ``test``.
 
     Raises:
         ConfigError: the ``export`` section is invalid.
         ExportError: the graph breaks the contract or differs from the model by
             more than ``export.tolerance`` (then no ONNX file is left behind).
     """
-    from mlops_gitops.stage import write_json
 
     params = parse_section(ExportSection, settings, "export")
-    target = Path(onnx_path)
+    target = Path(model)
     target.unlink(missing_ok=True)
-    loaded = load_model(model_dir)
+    loaded = load_model(trained)
     proto = build_onnx(loaded, opset=params.opset)
-    check = check_equivalence(proto, loaded, read_frame(test_path))
-    write_json(metrics_path, check.as_metrics())
+    check = check_equivalence(proto, loaded, read_frame(test))
+    write_json(metrics, check.as_metrics())
     if not check.max_abs_diff <= params.tolerance:
         raise ExportError(
             f"ONNX probabilities differ from the {loaded.meta.family} model by "

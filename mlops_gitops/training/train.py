@@ -28,17 +28,17 @@ log = logging.getLogger(__name__)
 
 
 def train_model(
-    train_path: str | os.PathLike[str],
-    valid_path: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
     *,
+    train: str | os.PathLike[str],
+    valid: str | os.PathLike[str],
+    trained: str | os.PathLike[str],
+    live_dir: str | os.PathLike[str] = "dvclive",
     settings: Mapping[str, object],
     label: str,
     id_column: str | None = None,
     pii: Sequence[str] = (),
-    live_dir: str | os.PathLike[str] = "dvclive",
 ) -> ModelMeta | None:
-    """Fit the family of ``settings`` (the ``model`` section) and save it to ``out_dir``.
+    """Fit the family of ``settings`` (the ``model`` section) and save it to ``trained``.
 
     Returns the model's metadata, or None in the processes of a distributed
     run that do not save (only global rank zero writes).
@@ -50,7 +50,7 @@ def train_model(
     """
     section = parse_section(ModelSection, settings, "model")
     excluded = {label, *pii, *section.features.exclude, *([id_column] if id_column else [])}
-    data = _training_data(Path(train_path), Path(valid_path), label=label, exclude=excluded)
+    data = _training_data(Path(train), Path(valid), label=label, exclude=excluded)
     family = load_family(section.family)
     log.info(
         "training %s on %d rows (%d features), validating on %d rows",
@@ -70,10 +70,10 @@ def train_model(
         seed=section.seed,
         params=_recorded_params(section),
         rows={"train": len(data.train), "valid": len(data.valid)},
-        train_data_md5=_md5(Path(train_path)),
+        train_data_md5=_md5(Path(train)),
     )
-    save_model(Path(out_dir), fitted, meta)
-    log.info("saved the %s model to %s", section.family, out_dir)
+    save_model(Path(trained), fitted, meta)
+    log.info("saved the %s model to %s", section.family, trained)
     return meta
 
 

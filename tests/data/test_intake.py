@@ -21,7 +21,7 @@ def run_ingest(tmp_path, sections, data=None, **schema):
     out = tmp_path / "data" / "raw" / "dataset.parquet"
     report = tmp_path / "reports" / "pii_validation.json"
     result = ingest(
-        out,
+        raw=out,
         data={**sections["data"], **(data or SAMPLE)},
         schema={**sections["schema"], **schema},
         pii_report=report,

@@ -28,7 +28,7 @@ def sections_of(sections):
 
 def run_prepare(raw, sections, tmp_path):
     out = tmp_path / "data" / "prepared"
-    result = prepare_dataset(raw, out, **sections_of(sections))
+    result = prepare_dataset(raw=raw, prepared_dir=out, **sections_of(sections))
     return result, {name: pd.read_parquet(path) for name, path in result.paths.items()}
 
 
@@ -49,7 +49,7 @@ def test_no_raw_pii_value_appears_in_any_prepared_file(
     raw = tmp_path / "data" / "raw" / "dataset.parquet"
     schema = {**sections["schema"], "pii_action": action}
     data = {**sections["data"], "source": str(tmp_path / "source.parquet")}
-    ingest(raw, data=data, schema=schema, pii_report=tmp_path / "reports" / "pii.json")
+    ingest(raw=raw, data=data, schema=schema, pii_report=tmp_path / "reports" / "pii.json")
     run_prepare(raw, sections, tmp_path)
     values = collect_pii_values(small_sample, PII)
     assert find_pii_leaks(values, [tmp_path / "source.parquet"]), "the search finds raw PII"
@@ -78,15 +78,20 @@ def test_prepare_refuses_data_that_failed_blocking_validation(raw, sections, tmp
     report.parent.mkdir()
     report.write_text(json.dumps({"passed": False, "blocking": True, "reason": "income dtype"}))
     with pytest.raises(DataError, match="failed validation: income dtype"):
-        prepare_dataset(raw, tmp_path / "out", validation_report=report, **sections_of(sections))
+        prepare_dataset(
+            raw=raw,
+            prepared_dir=tmp_path / "out",
+            validation_report=report,
+            **sections_of(sections),
+        )
     assert not (tmp_path / "out").exists()
 
 
 def test_prepare_needs_the_validation_report(raw, sections, tmp_path):
     with pytest.raises(DataError, match=r"validation\.json: not found; run the validate stage"):
         prepare_dataset(
-            raw,
-            tmp_path / "out",
+            raw=raw,
+            prepared_dir=tmp_path / "out",
             validation_report=tmp_path / "validation.json",
             **sections_of(sections),
         )
@@ -94,4 +99,8 @@ def test_prepare_needs_the_validation_report(raw, sections, tmp_path):
 
 def test_missing_raw_file_names_it(tmp_path, sections):
     with pytest.raises(DataError, match=r"dataset\.parquet: file not found"):
-        prepare_dataset(tmp_path / "dataset.parquet", tmp_path / "out", **sections_of(sections))
+        prepare_dataset(
+            raw=tmp_path / "dataset.parquet",
+            prepared_dir=tmp_path / "out",
+            **sections_of(sections),
+        )

@@ -38,9 +38,9 @@ def trained(tmp_path_factory):
     for name, seed in (("train", 1), ("valid", 2), ("test", 3)):
         _frame(300 if name == "train" else 120, seed).to_parquet(folder / f"{name}.parquet")
     train_model(
-        folder / "train.parquet",
-        folder / "valid.parquet",
-        folder / "trained",
+        train=folder / "train.parquet",
+        valid=folder / "valid.parquet",
+        trained=folder / "trained",
         settings={
             "name": "m",
             "family": "sklearn",
@@ -56,9 +56,9 @@ def trained(tmp_path_factory):
 
 def _evaluate(folder, out, **settings):
     return evaluate_model(
-        folder / "trained",
-        folder / "test.parquet",
-        metrics_path=out / "metrics" / "evaluate.json",
+        trained=folder / "trained",
+        test=folder / "test.parquet",
+        metrics=out / "metrics" / "evaluate.json",
         plots_dir=out / "plots",
         settings={"threshold": 0.5, "slices": ["sex", "age_band"], **settings},
         label="default",

@@ -65,16 +65,22 @@ def build(folder: Path, family: str) -> TinyModel:
     train, valid, test = write_split(folder)
     trained = folder / "models" / "trained"
     train_model(
-        train,
-        valid,
-        trained,
+        train=train,
+        valid=valid,
+        trained=trained,
         settings=model_settings(family),
         label=LABEL,
         id_column=ID_COLUMN,
         live_dir=folder / "dvclive",
     )
     onnx = folder / "models" / "model.onnx"
-    export_model(trained, test, onnx, folder / "metrics" / "export.json", settings={"opset": 17})
+    export_model(
+        trained=trained,
+        test=test,
+        model=onnx,
+        metrics=folder / "metrics" / "export.json",
+        settings={"opset": 17},
+    )
     return TinyModel(onnx, trained, pd.read_parquet(train), pd.read_parquet(test), folder)
 
 

@@ -37,7 +37,6 @@ def explained(tree_model):
     os.chdir(tree_model.folder)
     try:
         result = explain_model(
-            {},
             settings=SETTINGS,
             label="default",
             sensitive=["sex", "age_band"],
@@ -92,4 +91,4 @@ def test_stage_fails_clearly_without_the_prepared_split(tmp_path, monkeypatch):
     with pytest.raises(
         DataError, match=r"^data/prepared/train.parquet: not found; run the stages before"
     ):
-        explain_model({}, settings={}, label="default", sensitive=[])
+        explain_model(settings={}, label="default", sensitive=[])

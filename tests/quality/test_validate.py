@@ -121,7 +121,9 @@ def test_validate_dataset_writes_report_then_raises_one_line_reason(
     frame.to_parquet(raw)
     report_path = tmp_path / "reports" / "validation.json"
     with pytest.raises(ValidationFailed) as info:
-        validate_dataset(raw, report_path, **{k: sections[k] for k in ("data", "schema")})
+        validate_dataset(
+            raw=raw, validation_report=report_path, **{k: sections[k] for k in ("data", "schema")}
+        )
     message = str(info.value)
     assert "\n" not in message
     assert "income dtype: expected float64" in message and "see " in message
@@ -137,7 +139,9 @@ def test_non_blocking_failure_writes_report_and_returns(tmp_path, small_sample, 
     raw = tmp_path / "dataset.parquet"
     small_sample.assign(region="atlantis").to_parquet(raw)
     schema = {**sections["schema"], "fail_on_error": False}
-    result = validate_dataset(raw, tmp_path / "v.json", data=sections["data"], schema=schema)
+    result = validate_dataset(
+        raw=raw, validation_report=tmp_path / "v.json", data=sections["data"], schema=schema
+    )
     assert not result.passed and not result.blocking
     assert json.loads((tmp_path / "v.json").read_text())["passed"] is False
 
@@ -145,7 +149,12 @@ def test_non_blocking_failure_writes_report_and_returns(tmp_path, small_sample, 
 def test_report_format_is_documented_fields(tmp_path, small_sample, sections):
     raw = tmp_path / "dataset.parquet"
     small_sample.to_parquet(raw)
-    validate_dataset(raw, tmp_path / "v.json", data=sections["data"], schema=sections["schema"])
+    validate_dataset(
+        raw=raw,
+        validation_report=tmp_path / "v.json",
+        data=sections["data"],
+        schema=sections["schema"],
+    )
     report = json.loads((tmp_path / "v.json").read_text())
     assert list(report) == [
         "version", "dataset", "passed", "blocking", "rows", "columns", "checks", "failures",
@@ -161,9 +170,11 @@ def test_report_format_is_documented_fields(tmp_path, small_sample, sections):
 
 def test_missing_raw_file_is_a_data_error(tmp_path, sections):
     with pytest.raises(DataError, match=r"dataset\.parquet: not found; run the ingest stage"):
-        validate_dataset(tmp_path / "dataset.parquet", tmp_path / "v.json", **{
-            k: sections[k] for k in ("data", "schema")
-        })  # fmt: skip
+        validate_dataset(
+            raw=tmp_path / "dataset.parquet",
+            validation_report=tmp_path / "v.json",
+            **{k: sections[k] for k in ("data", "schema")},
+        )
 
 
 def test_invalid_column_rule_names_the_field(small_sample, sections):
@@ -229,8 +240,8 @@ def test_validate_dataset_merges_the_pii_report_that_ingest_wrote(tmp_path, smal
         ValidationFailed, match=r"phone nullable: expected no missing values, 1 fail"
     ):
         validate_dataset(
-            tmp_path / "dataset.parquet",
-            tmp_path / "validation.json",
+            raw=tmp_path / "dataset.parquet",
+            validation_report=tmp_path / "validation.json",
             pii_report=tmp_path / "pii.json",
             **{k: sections[k] for k in ("data", "schema")},
         )
@@ -256,8 +267,8 @@ def test_unreadable_pii_report_names_the_file(tmp_path, small_sample, sections):
     ):
         with pytest.raises(DataError, match=rf"{report.name}: {message}"):
             validate_dataset(
-                tmp_path / "dataset.parquet",
-                tmp_path / "v.json",
+                raw=tmp_path / "dataset.parquet",
+                validation_report=tmp_path / "v.json",
                 pii_report=report,
                 **{k: sections[k] for k in ("data", "schema")},
             )

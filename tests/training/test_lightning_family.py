@@ -20,9 +20,9 @@ def _train(split, folder, **lightning):
     settings = model_settings("lightning")
     settings["lightning"] = {**settings["lightning"], **lightning}
     return train_model(
-        split.train,
-        split.valid,
-        folder / "trained",
+        train=split.train,
+        valid=split.valid,
+        trained=folder / "trained",
         settings=settings,
         label=LABEL,
         id_column=ID_COLUMN,
@@ -42,10 +42,10 @@ def trained(split, tmp_path_factory):
 @pytest.mark.slow
 def test_lightning_model_exports_to_one_onnx_graph_that_matches_it(split, trained, tmp_path):
     check = export_model(
-        trained / "trained",
-        split.test,
-        tmp_path / "model.onnx",
-        tmp_path / "export.json",
+        trained=trained / "trained",
+        test=split.test,
+        model=tmp_path / "model.onnx",
+        metrics=tmp_path / "export.json",
         settings={"opset": 18, "tolerance": 1e-4},
     )
     assert check.max_abs_diff <= 1e-4 and check.label_agreement == 1.0
@@ -108,8 +108,8 @@ settings = {
     "lightning": {"hidden": [8], "max_epochs": 1, "batch_size": 64,
                   "accelerator": "cpu", "devices": 2, "strategy": "ddp"},
 }
-meta = train_model(train, valid, out + "/trained", settings=settings, label="default",
-                   id_column="customer_id", live_dir=out + "/dvclive")
+meta = train_model(train=train, valid=valid, trained=out + "/trained", settings=settings,
+                   label="default", id_column="customer_id", live_dir=out + "/dvclive")
 print("saved" if meta is not None else "not saved")
 """
 

@@ -20,9 +20,9 @@ def sklearn_model(split, tmp_path_factory):
     """A trained sklearn model folder."""
     folder = tmp_path_factory.mktemp("sk") / "trained"
     train_model(
-        split.train,
-        split.valid,
-        folder,
+        train=split.train,
+        valid=split.valid,
+        trained=folder,
         settings=model_settings("sklearn"),
         label=LABEL,
         id_column=ID_COLUMN,
@@ -34,10 +34,10 @@ def sklearn_model(split, tmp_path_factory):
 
 def _export(model, split, folder, tolerance=1e-4):
     return export_model(
-        model,
-        split.test,
-        folder / "model.onnx",
-        folder / "export.json",
+        trained=model,
+        test=split.test,
+        model=folder / "model.onnx",
+        metrics=folder / "export.json",
         settings={"opset": 18, "tolerance": tolerance},
     )
 
@@ -111,9 +111,9 @@ def test_export_writes_the_configured_opset_and_metadata(sklearn_model, split, t
 def test_invalid_export_params_name_the_field(tmp_path):
     with pytest.raises(Exception, match=r"params.yaml export.tolerance: input should be greater"):
         export_model(
-            tmp_path,
-            tmp_path / "t.parquet",
-            tmp_path / "m.onnx",
-            tmp_path / "e.json",
+            trained=tmp_path,
+            test=tmp_path / "t.parquet",
+            model=tmp_path / "m.onnx",
+            metrics=tmp_path / "e.json",
             settings={"tolerance": -1},
         )

@@ -18,9 +18,9 @@ from mlops_gitops.training import export_model, load_model, read_meta, train_mod
 
 def _train(split, folder, **overrides):
     return train_model(
-        split.train,
-        split.valid,
-        folder / "trained",
+        train=split.train,
+        valid=split.valid,
+        trained=folder / "trained",
         settings=model_settings("sklearn", **overrides),
         label=LABEL,
         id_column=ID_COLUMN,
@@ -33,10 +33,10 @@ def _train(split, folder, **overrides):
 def test_sklearn_model_exports_to_onnx_that_matches_it(split, tmp_path):
     meta = _train(split, tmp_path)
     check = export_model(
-        tmp_path / "trained",
-        split.test,
-        tmp_path / "model.onnx",
-        tmp_path / "metrics" / "export.json",
+        trained=tmp_path / "trained",
+        test=split.test,
+        model=tmp_path / "model.onnx",
+        metrics=tmp_path / "metrics" / "export.json",
         settings={"opset": 18, "tolerance": 1e-4},
     )
     assert check.max_abs_diff <= 1e-4 and check.label_agreement == 1.0
@@ -99,9 +99,10 @@ def test_sklearn_path_never_imports_torch_or_lightning(split, tmp_path):
     code = (
         "import sys\n"
         "from mlops_gitops.training import train_model, export_model\n"
-        f"train_model({str(split.train)!r}, {str(split.valid)!r}, {model!r},"
+        f"train_model(train={str(split.train)!r}, valid={str(split.valid)!r}, trained={model!r},"
         f" settings={settings!r}, label='default', live_dir={live!r})\n"
-        f"export_model({model!r}, {str(split.test)!r}, {onnx_path!r}, {metrics!r}, settings={{}})\n"
+        f"export_model(trained={model!r}, test={str(split.test)!r}, model={onnx_path!r},"
+        f" metrics={metrics!r}, settings={{}})\n"
         "print(','.join(m for m in ('torch', 'lightning') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,9 +7,9 @@ from mlops_gitops.evaluation import evaluate_model
 def main() -> None:
     params = stage.load_sections("data", "evaluate")
     evaluate_model(
-        "models/trained",
-        "data/prepared/test.parquet",
-        metrics_path="metrics/evaluate.json",
+        trained="models/trained",
+        test="data/prepared/test.parquet",
+        metrics="metrics/evaluate.json",
         plots_dir="plots",
         settings=params["evaluate"],
         label=params["data"]["label"],

@@ -7,10 +7,10 @@ from mlops_gitops.training import export_model
 def main() -> None:
     params = stage.load_sections("export")
     export_model(
-        "models/trained",
-        "data/prepared/test.parquet",
-        "models/model.onnx",
-        "metrics/export.json",
+        trained="models/trained",
+        test="data/prepared/test.parquet",
+        model="models/model.onnx",
+        metrics="metrics/export.json",
         settings=params["export"],
     )
 

@@ -8,7 +8,12 @@ from mlops_gitops.data import ingest
 
 def main() -> None:
     params = stage.load_sections("data", "schema")
-    ingest("data/raw/dataset.parquet", pii_report="reports/pii_validation.json", **params)
+    ingest(
+        raw="data/raw/dataset.parquet",
+        pii_report="reports/pii_validation.json",
+        data=params["data"],
+        schema=params["schema"],
+    )
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ from mlops_gitops.data import prepare_dataset
 def main() -> None:
     params = stage.load_sections("data", "prepare")
     prepare_dataset(
-        "data/raw/dataset.parquet",
-        "data/prepared",
+        raw="data/raw/dataset.parquet",
+        prepared_dir="data/prepared",
         validation_report="reports/validation.json",
-        **params,
+        data=params["data"],
+        prepare=params["prepare"],
     )
 
 

@@ -7,14 +7,14 @@ from mlops_gitops.training import train_model
 def main() -> None:
     params = stage.load_sections("data", "schema", "model")
     train_model(
-        "data/prepared/train.parquet",
-        "data/prepared/valid.parquet",
-        "models/trained",
+        train="data/prepared/train.parquet",
+        valid="data/prepared/valid.parquet",
+        trained="models/trained",
+        live_dir="dvclive",
         settings=params["model"],
         label=params["data"]["label"],
         id_column=params["data"]["id_column"],
         pii=params["schema"]["pii"],
-        live_dir="dvclive",
     )
 
 

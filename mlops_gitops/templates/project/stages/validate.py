@@ -9,10 +9,11 @@ from mlops_gitops.quality import validate_dataset
 def main() -> None:
     params = stage.load_sections("data", "schema")
     validate_dataset(
-        "data/raw/dataset.parquet",
-        "reports/validation.json",
+        raw="data/raw/dataset.parquet",
+        validation_report="reports/validation.json",
         pii_report="reports/pii_validation.json",
-        **params,
+        data=params["data"],
+        schema=params["schema"],
     )
 
 
