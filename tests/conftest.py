@@ -11,10 +11,8 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +23,18 @@ from click.testing import CliRunner
 from mlops_gitops import stage
 from mlops_gitops.data import generate_sample
 from mlops_gitops.project import template_root
+from tests.helpers import DEMO_LOG, CliResult, gen_tree, run
+from tests.helpers.repos import add_dvc, build_repo_template, copy_repo
 
 if TYPE_CHECKING:
     from mlops_gitops.demo import DemoResult
+
+pytest_plugins = (  # fixtures shared by several test folders
+    "tests.helpers.history_repo",
+    "tests.helpers.model_repo",
+    "tests.helpers.serving",
+    "tests.helpers.tiny_forge",
+)
 
 PINNED_DATE = "2026-01-15T10:00:00+00:00"
 SMALL_SAMPLE = 600
@@ -69,30 +76,6 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     os.environ.update(saved)
 
 
-def run(cmd: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
-    """Run a command in ``cwd``, failing the test with its output when it fails."""
-    proc = subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
-
-
-def gen_tree(root: Path, tree: Mapping[str, str | bytes], commit: str | None = None) -> None:
-    """Write ``tree`` (path -> content) under ``root``; commit it when ``commit`` is a message."""
-    for rel, content in tree.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    if commit is not None:
-        run(["git", "add", "-A"], root)
-        run(["git", "commit", "-q", "-m", commit], root)
-
-
 @pytest.fixture
 def gen(tmp_path: Path) -> Callable[..., None]:
     """``gen(tree, commit=None, root=tmp_path)``: write files and optionally commit them."""
@@ -105,24 +88,27 @@ def gen(tmp_path: Path) -> Callable[..., None]:
     return _gen
 
 
+@pytest.fixture(scope="session")
+def repo_template(isolated_env: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The initialised repositories (``git``, ``dvc``, ``dvc-with-remote``) that tests copy."""
+    return build_repo_template(tmp_path_factory.mktemp("repo-template"))
+
+
 @pytest.fixture
-def git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def git_repo(repo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A real git repository with one commit, as the current folder."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    run(["git", "init", "-q", "-b", "main"], repo)
+    repo = copy_repo(repo_template, tmp_path / "repo", "git")
     gen_tree(repo, {"README.md": "# test\n"}, commit="Initial commit")
     monkeypatch.chdir(repo)
     return repo
 
 
 @pytest.fixture
-def dvc_repo(git_repo: Path) -> Path:
-    """``git_repo`` plus ``dvc init`` and a local DVC remote folder (``../dvc-remote``)."""
+def dvc_repo(git_repo: Path, repo_template: Path) -> Path:
+    """``git_repo`` made a DVC repository with a local DVC remote folder (``../dvc-remote``)."""
     remote = git_repo.parent / "dvc-remote"
     remote.mkdir()
-    run(["dvc", "init", "-q"], git_repo)
-    run(["dvc", "remote", "add", "-d", "local", str(remote)], git_repo)
+    add_dvc(repo_template, git_repo, "dvc-with-remote")
     run(["git", "add", "-A"], git_repo)
     run(["git", "commit", "-q", "-m", "Initialise DVC"], git_repo)
     return git_repo
@@ -202,9 +188,6 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoRe
     return DemoResult(**fields)
 
 
-DEMO_LOG = "demo-output.log"
-
-
 @contextlib.contextmanager
 def _output_to(path: Path) -> Iterator[None]:
     """Send this process's stdout, stderr (and its children's) and log records to ``path``."""
@@ -246,15 +229,6 @@ def project(reference_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     monkeypatch.chdir(tmp_path / "project")
     return tmp_path / "project"
-
-
-@dataclass(frozen=True)
-class CliResult:
-    """The outcome of one CLI call: exit code, stdout and stderr apart."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture

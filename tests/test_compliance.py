@@ -12,7 +12,7 @@ import pytest
 
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.site.compliance import load_matrix, render_markdown
-from tests.conftest import CliResult
+from tests.helpers import CliResult
 from tools.compliance import check_matrix, named_concepts
 
 ROOT = Path(__file__).resolve().parents[1]

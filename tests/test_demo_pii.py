@@ -21,7 +21,7 @@ import pytest
 from mlops_gitops import stage
 from mlops_gitops.data import generate_later_period, generate_sample
 from mlops_gitops.quality import PiiSearch, collect_pii_values, find_pii_leaks
-from tests.conftest import DEMO_LOG
+from tests.helpers import DEMO_LOG
 
 pytestmark = pytest.mark.slow
 

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import github3
 import pytest
-from forge.conftest import TOKENS
-from forge.emulator import GitHubEmulator
+from forge.emulator import TOKENS, GitHubEmulator
 
 from mlops_gitops.project import template_root
-
-from .conftest import TinyForge, sh
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TinyForge
 
 HOST = ["-P", "self-hosted=-self-hosted", "-P", "linux=-self-hosted", "-P", "x64=-self-hosted"]
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from forge.emulator import GitHubEmulator
 
 from mlops_gitops.ci.commands import CiOptions, ci_keep_records, ci_restore_records
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TinyForge
 
-from .conftest import TinyForge, sh
 from .test_github_e2e import _env
 from .test_notes_e2e import protect_main
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import TinyForge, sh
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TinyForge
 
 Cli = Callable[..., Any]
 

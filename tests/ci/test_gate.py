@@ -7,8 +7,7 @@ from typing import Any
 
 from mlops_gitops.ci.gate import ForgeApprovals, trusted_policies
 from mlops_gitops.forge.base import Approval
-
-from .conftest import sh
+from tests.helpers import sh
 
 
 def test_the_base_policies_apply_while_the_gate_runs(git_repo: Path, gen: Any) -> None:

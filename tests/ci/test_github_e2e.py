@@ -10,8 +10,8 @@ import pytest
 from forge.emulator import GitHubEmulator
 
 from mlops_gitops.ci.commands import CiOptions, ci_gate, ci_train
-
-from .conftest import TinyForge, sh
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TinyForge
 
 
 def _env(

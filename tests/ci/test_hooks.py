@@ -10,8 +10,7 @@ from mlops_gitops.ci import RefUpdate, parse_updates, post_receive, pre_receive
 from mlops_gitops.ci.deploy import changed_environments
 from mlops_gitops.forge.base import ZERO_SHA
 from mlops_gitops.forge.local import init_forge
-
-from .conftest import sh
+from tests.helpers import sh
 
 
 @pytest.fixture

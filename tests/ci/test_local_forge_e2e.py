@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mlops_gitops.ci import RunnerSettings, run_runner
-
-from .conftest import TinyForge, sh
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TinyForge
 
 
 def _push_param_change(tiny: TinyForge, lr: str) -> str:

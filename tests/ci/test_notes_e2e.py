@@ -25,8 +25,9 @@ from mlops_gitops.forge.protection import (
     render_branch_protection,
     render_rulesets,
 )
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TinyForge
 
-from .conftest import TinyForge, sh
 from .test_github_e2e import _env, _pull, _review
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from mlops_gitops.ci import run_runner
 from mlops_gitops.forge.local import init_forge
-
-from .conftest import sh
+from tests.helpers import sh
 
 
 @pytest.mark.slow

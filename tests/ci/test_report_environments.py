@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mlops_gitops.reports import build_pr_context, render_pr_markdown
-
-from .conftest import TinyForge, sh
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TinyForge
 
 
 @pytest.mark.slow

@@ -7,10 +7,7 @@ import json
 import pytest
 
 from mlops_gitops.project import init_project
-from tests.site.conftest import built_history, history_repo
 from tests.site.history import History
-
-__all__ = ["built_history", "history_repo"]  # the shared repository, as fixtures of this module
 
 
 def test_docs_build_generates_and_builds_the_site(history_repo: History, cli):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult, gen_tree
-from tests.monitoring.conftest import make_frame, write_log
+from tests.helpers import CliResult, gen_tree
+from tests.helpers.monitoring import make_frame, write_log
 from tests.monitoring.oip_fake import fake_oip_server
 from tests.monitoring.test_reference import _registered_project
 

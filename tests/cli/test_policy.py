@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from mlops_gitops.project import template_root
-from tests.conftest import gen_tree, run
+from tests.helpers import gen_tree, run
 
 DVC_YAML = """\
 stages:

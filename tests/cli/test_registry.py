@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.registry import conftest as shared
-from tests.registry.conftest import ModelRepo, git, land
+from tests.helpers import git
+from tests.helpers.model_repo import ModelRepo, land
 
 # the tiny DVC project of the registry tests, as fixtures of this module
-built_model_repo = shared.built_model_repo
-model_repo = shared.model_repo
-registered = shared.registered
-deploy = shared.deploy
 
 DAY1 = "2026-02-01T10:00:00+00:00"
 DAY2 = "2026-02-02T10:00:00+00:00"

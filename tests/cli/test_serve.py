@@ -1,7 +1,5 @@
 """The serving commands: serve, predict, export-edge, render k8s, deploy."""
 
-# ruff: noqa: F811 - the shared serving fixtures are imported, then requested by name
-
 from __future__ import annotations
 
 import json
@@ -16,17 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.serving.conftest import (  # fixtures shared with tests/serving
-    ROW,
-    TOKENS,
-    manifest_text,
-    onnx_models,  # noqa: F401
-    registered_pair,  # noqa: F401
-    registered_root,  # noqa: F401
-    serving_root,  # noqa: F401
-    v2_body,
-    wait_until,
-)
+from tests.helpers.serving import ROW, TOKENS, manifest_text, v2_body, wait_until
 
 pytestmark = pytest.mark.slow
 

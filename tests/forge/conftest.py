@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .emulator import GitHubEmulator, Identity
+from tests.helpers import sh_stdout as sh
 
-TOKENS = {
-    "ghp_ada": Identity("ada", 11),
-    "ghp_bob": Identity("bob", 12),
-    "ghp_carol": Identity("carol", 13),
-    "ghp_alice": Identity("alice", 14),
-    "ghs_actions": Identity("github-actions[bot]", 41898282, "installation"),
-}
-
-
-def sh(cmd: str, cwd: Path) -> str:
-    """Run a shell command line, failing the test with its output."""
-    proc = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        pytest.fail(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
+from .emulator import TOKENS, GitHubEmulator
 
 
 @pytest.fixture
@@ -59,12 +44,3 @@ def ssh_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         sh(f"ssh-keygen -q -t ed25519 -N '' -C {name} -f {name}", folder)
         keys[name] = folder / name
     return keys
-
-
-def signers_text(keys: dict[str, Path], *names: str) -> str:
-    """Return an allowed_signers file for ``names`` (principal NAME@acme)."""
-    lines = ["# principals allowed to sign approvals"]
-    for name in names:
-        public = keys[name].with_suffix(".pub").read_text().split()
-        lines.append(f'{name}@acme namespaces="git" {public[0]} {public[1]}')
-    return "\n".join(lines) + "\n"

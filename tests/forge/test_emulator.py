@@ -82,7 +82,7 @@ def test_git_data_api_writes_into_the_real_repository(emulator: GitHubEmulator) 
 
 
 def test_enterprise_prefix_is_served(hosted: tuple) -> None:  # type: ignore[type-arg]
-    from .conftest import TOKENS
+    from .emulator import TOKENS
 
     with GitHubEmulator(hosted[0], tokens=TOKENS, prefix="/api/v3") as emu:
         gh = _client(emu, "ghp_ada")

@@ -9,8 +9,8 @@ import pytest
 
 from mlops_gitops.forge import ForgeError, GateStatus, Report, Target
 from mlops_gitops.forge.github import COMMENT_LIMIT, GitHubForge
+from tests.helpers import sh_stdout as sh
 
-from .conftest import sh
 from .emulator import GitHubEmulator
 
 
@@ -151,7 +151,7 @@ def test_unknown_repository_is_a_one_line_error(emulator: GitHubEmulator) -> Non
 
 
 def test_enterprise_server_api_url_is_used_as_given(hosted: tuple[Path, Path]) -> None:
-    from .conftest import TOKENS
+    from .emulator import TOKENS
 
     with GitHubEmulator(hosted[0], tokens=TOKENS, prefix="/api/v3") as emu:
         forge = GitHubForge.from_env(

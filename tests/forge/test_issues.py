@@ -13,8 +13,8 @@ from mlops_gitops.forge import ForgeError
 from mlops_gitops.forge.github import GitHubForge
 from mlops_gitops.forge.issues import ISSUES_REF, list_issues, open_issue
 from mlops_gitops.forge.local import LocalForge, init_forge, track_notes
+from tests.helpers import sh_stdout as sh
 
-from .conftest import sh
 from .emulator import GitHubEmulator
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)

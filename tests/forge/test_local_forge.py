@@ -9,8 +9,8 @@ import pytest
 from mlops_gitops.forge import ForgeError, GateStatus, Report, Target, find_local_remote
 from mlops_gitops.forge.approvals import sign_approval
 from mlops_gitops.forge.local import LocalForge, init_forge, track_notes
-
-from .conftest import sh, signers_text
+from tests.helpers import sh_stdout as sh
+from tests.helpers.signing import signers_text
 
 
 def _target(bare: Path, branch: str = "feature") -> Target:

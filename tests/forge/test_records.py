@@ -8,8 +8,7 @@ import pytest
 
 from mlops_gitops.forge import ForgeError
 from mlops_gitops.forge.records import NoteUpdate, push_notes
-
-from .conftest import sh
+from tests.helpers import sh_stdout as sh
 
 REF = "refs/notes/mlops-gate"
 

@@ -25,7 +25,7 @@ from mlops_gitops.monitoring.channels import (
 )
 from mlops_gitops.monitoring.config import ChannelConfig, MonitoringConfig, RetryConfig
 from mlops_gitops.monitoring.receiver import AlertReceiver
-from tests.monitoring.conftest import NOW, SmtpSink
+from tests.helpers.monitoring import NOW, SmtpSink
 
 ALERT = Alert(
     rule="data-drift", env="prod", model="credit-default", version="v1.0.0", priority="P2",
@@ -209,8 +209,8 @@ def test_forge_issue_channel_opens_a_github_issue_through_the_forge_backend(
     tmp_path: Path,
 ) -> None:
     from mlops_gitops.monitoring.run import ForgeIssues
-    from tests.conftest import run
     from tests.forge.emulator import GitHubEmulator, Identity
+    from tests.helpers import run
 
     bare = tmp_path / "hosted.git"
     run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], tmp_path)
@@ -234,7 +234,7 @@ def test_forge_issue_channel_commits_an_issue_to_the_local_forge(
     git_repo: Path, cli: Callable[..., Any]
 ) -> None:
     from mlops_gitops.monitoring.run import ForgeIssues
-    from tests.conftest import run
+    from tests.helpers import run
 
     forge = git_repo.parent / "forge.git"
     assert cli("forge", "init", str(forge)).exit_code == 0

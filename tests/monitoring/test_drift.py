@@ -20,7 +20,7 @@ from mlops_gitops.monitoring.drift import (
     quantile_edges,
     sorted_values,
 )
-from tests.monitoring.conftest import make_frame
+from tests.helpers.monitoring import make_frame
 
 RNG = np.random.default_rng(7)
 CASES = {

@@ -16,7 +16,7 @@ from mlops_gitops.monitoring.operational import (
     histogram_quantile,
     read_operational,
 )
-from tests.monitoring.conftest import NOW
+from tests.helpers.monitoring import NOW
 
 METRICS = """\
 # TYPE mlops_requests_total counter

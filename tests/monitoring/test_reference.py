@@ -18,8 +18,8 @@ from mlops_gitops.monitoring.reference import (
     pick_reference_path,
     resolve_reference,
 )
-from tests.conftest import gen_tree
-from tests.monitoring.conftest import make_frame
+from tests.helpers import gen_tree
+from tests.helpers.monitoring import make_frame
 
 DVC_YAML = """\
 stages:

@@ -13,7 +13,7 @@ from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.monitor import Reference
 from mlops_gitops.monitoring.receiver import AlertReceiver
 from mlops_gitops.monitoring.run import run_monitoring
-from tests.monitoring.conftest import NOW, make_frame, write_feedback, write_log
+from tests.helpers.monitoring import NOW, make_frame, write_feedback, write_log
 
 MD5 = "0123456789abcdef0123456789abcdef"
 

@@ -10,7 +10,7 @@ from mlops_gitops.monitoring.validation import (
     validate_batch,
     validate_row,
 )
-from tests.monitoring.conftest import make_frame
+from tests.helpers.monitoring import make_frame
 
 
 def _schema() -> InputSchema:

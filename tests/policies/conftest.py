@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 
 from mlops_gitops.project import template_root
+from tests.helpers import git
+from tests.helpers.repos import copy_repo
 
 PREPARE = """\
 import json, pathlib, yaml
@@ -105,21 +107,6 @@ def dvc(repo: Path, *args: str) -> None:
     subprocess.run([f"{bin_dir}/dvc", *args], cwd=repo, check=True, capture_output=True, env=env)
 
 
-def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    """Run git in ``repo``; fail the test with its stderr on error."""
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"git {' '.join(args)} failed: {proc.stderr}")
-    return proc.stdout
-
-
 def dated(date: str) -> dict[str, str]:
     """Git environment that dates a commit at ``date``."""
     return {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
@@ -149,12 +136,10 @@ def _train(repo: Path, *, rows: int, roc_auc: float, accuracy: float, date: str)
     git(repo, "commit", "-q", "-m", f"Train on {rows} rows", env=dated(date))
 
 
-def _build(repo: Path) -> None:
+def _build(repo: Path, template: Path) -> None:
     from mlops_gitops.registry import register
 
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
-    dvc(repo, "init", "-q")
+    copy_repo(template, repo)
     dvc(repo, "config", "core.analytics", "false")
     shutil.copytree(template_root() / "envs", repo / "envs")
     shutil.copytree(template_root() / "policies", repo / "policies")
@@ -177,10 +162,10 @@ def _build(repo: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_gate_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built_gate_repo(tmp_path_factory: pytest.TempPathFactory, repo_template: Path) -> Path:
     """The project, built once per session."""
     repo = tmp_path_factory.mktemp("gate") / "repo"
-    _build(repo)
+    _build(repo, repo_template)
     return repo
 
 

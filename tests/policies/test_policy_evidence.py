@@ -13,7 +13,7 @@ from mlops_gitops.policies.promotion import params_tree
 from mlops_gitops.policies.snapshots import Pipeline, onnx_evidence, pick_model
 from mlops_gitops.policies.source import PolicyError
 from mlops_gitops.project import template_root
-from tests.conftest import gen_tree, run
+from tests.helpers import gen_tree, run
 
 NOW = datetime(2026, 1, 15, 10, tzinfo=UTC)
 DVC_YAML = """\

@@ -1,7 +1,5 @@
 """The pins evidence: manifest pins at the head commit against the registration tags."""
 
-# ruff: noqa: F811 - the registry fixtures are imported, then requested by name
-
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -12,13 +10,7 @@ from mlops_gitops.policies.pins import collect_pins
 from mlops_gitops.policies.rules import load_policy_set
 from mlops_gitops.project import template_root
 from mlops_gitops.registry import find_version
-from tests.registry.conftest import (  # fixtures shared with tests/registry
-    built_model_repo,  # noqa: F401
-    deploy,  # noqa: F401
-    git,
-    model_repo,  # noqa: F401
-    registered,  # noqa: F401
-)
+from tests.helpers import git
 
 NOW = datetime(2026, 2, 5, tzinfo=UTC)
 

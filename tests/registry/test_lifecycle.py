@@ -18,7 +18,8 @@ from mlops_gitops.registry import (
     retire,
     verify,
 )
-from tests.registry.conftest import ModelRepo, git
+from tests.helpers import git
+from tests.helpers.model_repo import ModelRepo
 
 DAY1 = "2026-02-01T10:00:00+00:00"
 DAY2 = "2026-02-02T10:00:00+00:00"

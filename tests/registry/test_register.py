@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from mlops_gitops.registry import RegistryError, list_versions, read_tags, register
-from tests.registry.conftest import ModelRepo, git
+from tests.helpers import git
+from tests.helpers.model_repo import ModelRepo
 
 
 def test_register_tags_the_commit_with_lineage_metadata(model_repo: ModelRepo) -> None:

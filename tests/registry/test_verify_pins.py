@@ -9,7 +9,8 @@ import pytest
 from mlops_gitops.manifests import read_environments
 from mlops_gitops.registry import PinCheck, RegistryError, check_pins, compare_pins, verify
 from mlops_gitops.registry.versions import format_message, parse_metadata
-from tests.registry.conftest import ModelRepo, git
+from tests.helpers import git
+from tests.helpers.model_repo import ModelRepo
 
 DAYS = ("2026-02-01T10:00:00+00:00", "2026-02-02T10:00:00+00:00", "2026-02-04T10:00:00+00:00")
 

@@ -7,8 +7,6 @@ edit uncommitted rendered a Dockerfile copying it. Each attack runs the real
 registered with one model and a second, valid model sits in the cache.
 """
 
-# ruff: noqa: F811 - the shared serving fixtures are imported, then requested by name
-
 from __future__ import annotations
 
 import os
@@ -20,17 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import run
-from tests.serving.conftest import (  # fixtures shared with tests/serving
-    ROW,
-    TOKENS,
-    BuiltModel,
-    cache_model,
-    onnx_models,  # noqa: F401
-    registered_root,  # noqa: F401
-    v2_body,
-    wait_until,
-)
+from tests.helpers import run
+from tests.helpers.serving import ROW, TOKENS, BuiltModel, cache_model, v2_body, wait_until
 
 pytestmark = pytest.mark.slow
 

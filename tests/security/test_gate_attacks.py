@@ -14,15 +14,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from ci.conftest import TinyForge, sh, sign_pushes, tiny, tiny_template
 
 from mlops_gitops.forge import GateStatus, Target
 from mlops_gitops.forge.approvals import approval_tag_name, sign_approval
 from mlops_gitops.forge.local import LocalForge, init_forge
 from mlops_gitops.forge.receipts import read_receipts
 from mlops_gitops.registry.graph import parse_time
-
-__all__ = ["tiny", "tiny_template"]  # the tiny forge's fixtures, shared with tests/ci
+from tests.helpers import sh
+from tests.helpers.repos import add_dvc
+from tests.helpers.tiny_forge import TinyForge, sign_pushes
 
 pytestmark = pytest.mark.slow
 
@@ -263,7 +263,7 @@ SOAK_FILES = {
 
 
 def test_soak_time_is_measured_from_the_forges_landing_not_the_commit_date(
-    tmp_path: Path,
+    tmp_path: Path, repo_template: Path
 ) -> None:
     """Every commit here carries the suite's pinned 2026-01-15 date, months before the push."""
     from mlops_gitops.registry import RegistryError, load_state, register, serving_intervals, status
@@ -275,7 +275,8 @@ def test_soak_time_is_measured_from_the_forges_landing_not_the_commit_date(
     for rel, text in SOAK_FILES.items():
         (clone / rel).parent.mkdir(parents=True, exist_ok=True)
         (clone / rel).write_text(text)
-    sh("dvc init -q && dvc repro -q && git add -A && git commit -qm project", clone)
+    add_dvc(repo_template, clone)
+    sh("dvc repro -q && git add -A && git commit -qm project", clone)
     sh("git push -q origin main", clone)
     register(clone, "m", version="v1.0.0", check_remote=False)
     sh("git push -q origin --tags", clone)

@@ -18,14 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
-from ci.conftest import TRAIN, TinyForge, sh, tiny, tiny_template
 
 from mlops_gitops.ci import RunnerSettings, prepare_work_tree, run_runner
 from mlops_gitops.forge import ForgeError
 from mlops_gitops.forge.processes import ProcessGroup, list_members
 from mlops_gitops.forge.queue import JobQueue
-
-__all__ = ["tiny", "tiny_template"]  # the tiny forge's fixtures, shared with tests/ci
+from tests.helpers import sh
+from tests.helpers.tiny_forge import TRAIN, TinyForge
 
 MOVE_MAIN = """
 import os, subprocess

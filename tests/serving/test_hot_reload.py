@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from tests.serving.conftest import ROW, manifest_text, v2_body, wait_until
+from tests.helpers.serving import ROW, manifest_text, v2_body, wait_until
 
 pytestmark = pytest.mark.slow
 

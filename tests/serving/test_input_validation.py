@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.serving.conftest import ROW, v2_body
+from tests.helpers.serving import ROW, v2_body
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 from mlops_gitops import pipeline
 from mlops_gitops.errors import PipelineError
 from mlops_gitops.serving import ModelPlan, ServingError, ServingPlan, Variant, load_model_set
-from tests.conftest import run
+from tests.helpers import run
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,7 @@ def test_versions_with_different_inputs_cannot_share_traffic(serving_root, onnx_
         node.input[:] = ["renamed" if i == "age" else i for i in node.input]
     path = tmp_path / "other.onnx"
     onnx.save(other, path)
-    from tests.serving.conftest import BuiltModel, cache_model
+    from tests.helpers.serving import BuiltModel, cache_model
 
     digest = __import__("hashlib").md5(path.read_bytes()).hexdigest()
     cache_model(serving_root, BuiltModel(path, digest))

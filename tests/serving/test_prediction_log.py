@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.serving.conftest import ROW, v2_body
+from tests.helpers.serving import ROW, v2_body
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from mlops_gitops.serving.kube import render_k8s
-from tests.serving.conftest import BuiltModel, manifest_text
+from tests.helpers.serving import BuiltModel, manifest_text
 
 pytestmark = pytest.mark.slow  # builds ONNX models
 

@@ -129,7 +129,7 @@ def _step(image: Image, op: str, rest: str) -> None:  # noqa: C901, PLR0912
 
 def _pin_trained_model(project: Path) -> str:
     from mlops_gitops.registry import register
-    from tests.conftest import run
+    from tests.helpers import run
 
     run(["git", "commit", "-q", "--allow-empty", "-am", "Use this copy's DVC remote"], project)
     register(project, "credit-default", version="v1.0.0", check_remote=False)

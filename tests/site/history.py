@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_gitops.project import render_template_file, template_root
+from tests.helpers import git
+from tests.helpers.repos import copy_repo
 
 DVC_YAML = """\
 stages:
@@ -138,14 +140,6 @@ class History:
     rollback: str
     waiver_commit: str
     blocked_head: str
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo``; raise with its stderr on failure."""
-    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr}")
-    return proc.stdout
 
 
 @contextmanager
@@ -271,8 +265,6 @@ def _land(repo: Path, branch: str, number: int) -> str:
 
 
 def _scaffold(repo: Path) -> None:
-    git(repo, "init", "-q", "-b", "main")
-    subprocess.run(["dvc", "init", "-q"], cwd=repo, check=True, capture_output=True)
     shutil.copytree(template_root() / "envs", repo / "envs")
     shutil.copytree(template_root() / "policies", repo / "policies")
     shutil.copytree(template_root() / "docs", repo / "docs")
@@ -285,12 +277,11 @@ def _scaffold(repo: Path) -> None:
     (repo / "dvc.yaml").write_text(DVC_YAML)
 
 
-def build_history(dest: Path) -> History:
-    """Build the repository under ``dest/repo`` and return what it holds."""
+def build_history(dest: Path, template: Path) -> History:
+    """Build the repository under ``dest/repo`` from the repository ``template``."""
     from mlops_gitops import registry
 
-    repo = dest / "repo"
-    repo.mkdir(parents=True)
+    repo = copy_repo(template, dest / "repo")
     with dated("2026-01-05T09:00:00+00:00"):
         _scaffold(repo)
         _commit(repo, "Scaffold the credit project")

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from .server import ApiError, GitHubEmulator
 from .state import Identity
+from .tokens import TOKENS
 
-__all__ = ["ApiError", "GitHubEmulator", "Identity"]
+__all__ = ["TOKENS", "ApiError", "GitHubEmulator", "Identity"]

@@ -1,4 +1,6 @@
-"""A tiny real DVC project with two models, trained at three commits and pushed.
+"""Fixtures: a tiny real DVC project with two models, trained at three commits and pushed.
+
+Shared by the registry, policy and CLI tests.
 
 Built once per session (``dvc repro`` and ``dvc push`` are slow) and copied
 into each test with its local DVC remote; the remote URL in ``.dvc/config``
@@ -16,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from mlops_gitops.project import template_root
+from tests.helpers import git
+from tests.helpers.repos import copy_repo
 
 TRAIN = """\
 import json, pathlib, yaml
@@ -78,33 +82,12 @@ class ModelRepo:
     revs: tuple[str, str, str]
 
 
-def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    """Run git in ``repo`` and return its stdout (fails the test on error)."""
-    import os
-
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"git {' '.join(args)} failed: {proc.stderr}")
-    return proc.stdout
-
-
-def _build(dest: Path) -> tuple[str, str, str]:
-    repo = dest / "repo"
-    repo.mkdir()
+def _build(dest: Path, template: Path) -> tuple[str, str, str]:
+    repo = copy_repo(template, dest / "repo", "dvc-with-remote")  # remote ../dvc-remote, from .dvc/
 
     def run(*cmd: str) -> None:
         subprocess.run(cmd, cwd=repo, check=True, capture_output=True)
 
-    run("git", "init", "-q", "-b", "main")
-    run("dvc", "init", "-q")
-    run("dvc", "remote", "add", "-d", "local", "../dvc-remote")  # stored relative to .dvc/
     (dest / "dvc-remote").mkdir()
     shutil.copytree(template_root() / "envs", repo / "envs")
     (repo / "prepare.py").write_text(PREPARE)
@@ -122,9 +105,11 @@ def _build(dest: Path) -> tuple[str, str, str]:
 
 
 @pytest.fixture(scope="session")
-def built_model_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[str, str, str]]:
+def built_model_repo(
+    tmp_path_factory: pytest.TempPathFactory, repo_template: Path
+) -> tuple[Path, tuple[str, str, str]]:
     dest = tmp_path_factory.mktemp("model-repo")
-    return dest, _build(dest)
+    return dest, _build(dest, repo_template)
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.helpers import gen_tree, run
+
 FEATURES = ("age", "income", "region")
 
 
@@ -269,7 +271,6 @@ def registered_root(dvc_repo: Path, onnx_models: dict[str, BuiltModel]) -> Path:
     import pandas as pd
 
     from mlops_gitops.registry import register
-    from tests.conftest import gen_tree, run
 
     root = dvc_repo
     rng = np.random.default_rng(5)
@@ -328,7 +329,6 @@ def registered_pair(registered_root: Path, onnx_models: dict[str, BuiltModel]) -
     (the canary and A/B manifests of :func:`manifest_text`).
     """
     from mlops_gitops.registry import register
-    from tests.conftest import run
 
     root = registered_root
     v1, v2 = onnx_models["v1"], onnx_models["v2"]
