@@ -20,6 +20,7 @@ from mlops_gitops.audit.events import (
 from mlops_gitops.audit.export import (
     EXPORT_SCHEMA,
     event_json,
+    export_document,
     read_export,
     render_csv,
     render_json,
@@ -34,6 +35,7 @@ __all__ = [
     "AuditEvent",
     "collect_events",
     "event_json",
+    "export_document",
     "list_events",
     "read_export",
     "render_csv",

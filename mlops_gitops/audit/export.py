@@ -33,8 +33,12 @@ def render_csv(events: Sequence[AuditEvent]) -> str:
 
 def render_json(events: Sequence[AuditEvent]) -> str:
     """Return the events as a JSON document: the export schema and the events."""
-    document = {"schema": EXPORT_SCHEMA, "events": [event_json(e) for e in events]}
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(export_document(events), indent=2) + "\n"
+
+
+def export_document(events: Sequence[AuditEvent]) -> dict[str, Any]:
+    """Return the JSON export of the events as a value: the export schema and the events."""
+    return {"schema": EXPORT_SCHEMA, "events": [event_json(e) for e in events]}
 
 
 def event_json(event: AuditEvent) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops import scm
+from mlops_gitops.errors import GateBlocked, MlopsError
 from mlops_gitops.forge.base import Approval as ForgeApproval
 from mlops_gitops.forge.base import Forge, GateStatus, Target
 from mlops_gitops.reports.context import PolicyRow, Verdict
@@ -253,3 +254,16 @@ def error_outcome(message: str, *, target_url: str | None = None) -> GateOutcome
     status = GateStatus("error", f"the gate could not decide: {message}"[:300], message, target_url)
     verdict = Verdict(decision="error", summary=status.summary)
     return GateOutcome(None, status, verdict, [], None)
+
+
+def raise_for_status(status: GateStatus) -> None:
+    """Raise when the gate's status is not a success (after the caller has shown it).
+
+    Raises:
+        GateBlocked: the gate blocks the change (exit 3).
+        MlopsError: the gate could not decide.
+    """
+    if status.decision == "block":
+        raise GateBlocked(f"the gate blocks this change: {status.summary}")
+    if status.decision == "error":
+        raise MlopsError(f"the gate could not decide: {status.summary}")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from mlops_gitops import scm
 from mlops_gitops.ci.protected import Push, check_protected
+from mlops_gitops.errors import GateBlocked
 from mlops_gitops.forge.approvals import APPROVAL_PREFIX, check_approval, parse_approval_ref
 from mlops_gitops.forge.base import ZERO_SHA
 from mlops_gitops.forge.local import LocalForge, sync_signers
@@ -72,17 +73,32 @@ class HookOutcome:
     lines: list[str]
     refused: bool = False
 
+    def raise_if_refused(self) -> None:
+        """Raise :class:`GateBlocked` when the hook refuses the push (its lines say why)."""
+        if self.refused:
+            raise GateBlocked(
+                f"push refused by the mlops gate ({len(self.lines)} problem(s) above)"
+            )
+
 
 def run_hook(
-    name: str, text: str, environ: Mapping[str, str], *, now: datetime | None = None
+    name: str,
+    text: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> HookOutcome:
     """Run the server-side hook ``name`` on its standard input ``text`` and environment.
+
+    ``environ`` defaults to a copy of this process's environment, the one git
+    gives the hook.
 
     git runs hooks with ``GIT_DIR`` set; the hook's own git calls name the
     repository instead. The push's quarantine stays visible
     (``GIT_OBJECT_DIRECTORY``); dropping its marker lets the gate's scratch
     repository set its own refs (the forge's refs are never touched).
     """
+    environ = dict(os.environ) if environ is None else environ
     git_dir = Path(environ.get("GIT_DIR", ".")).resolve()
     os.environ.pop("GIT_DIR", None)
     os.environ.pop("GIT_QUARANTINE_PATH", None)

@@ -22,40 +22,48 @@ from mlops_gitops.errors import (
     format_chain,
 )
 
-# name -> (module under mlops_gitops.cli, attribute, one-line help)
+# noun -> (module under mlops_gitops.cli, attribute, one-line help): ``mlops NOUN VERB``
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "init": ("project", "init", "Scaffold a new project of the convention."),
-    "demo": ("project", "demo", "Run the whole loop on the sample: pipeline to drift alert."),
-    "params": ("project", "params", "Show the composed params, with Hydra overrides."),
-    "register": ("registry", "register", "Register a model version (Git tag MODEL@vX.Y.Z)."),
-    "promote": ("registry", "promote", "Promote a model version into an environment."),
-    "rollback": ("registry", "rollback", "Write the previous version back into an environment."),
-    "status": ("registry", "status", "Show what runs in each environment, since when."),
-    "registry": ("registry", "registry", "List model versions and their history."),
-    "deprecate": ("registry", "deprecate", "Deprecate a model version."),
-    "retire": ("registry", "retire", "Archive a model version no environment runs."),
-    "verify": ("registry", "verify", "Check pinned artifacts against registry and DVC remote."),
-    "gc": ("registry", "gc", "Collect DVC garbage, keeping every registered version."),
-    "monitor": ("monitor", "monitor", "Monitor drift, performance and health; send alerts."),
-    "explain": ("explain", "explain", "Explain one decision: contributions and counterfactual."),
-    "gate": ("policy", "gate", "Evaluate the policies on a change: pass, warn or block."),
-    "policy": ("policy", "policy", "Test, lint and document the policy rules."),
-    "forge": ("forge", "forge", "The local forge: init, hooks, approvals, notes, queue."),
-    "runner": ("forge", "runner", "Train the local forge's queued pushes one at a time."),
-    "report": ("forge", "report", "Render (and publish) the PR report of the change."),
-    "ci": ("forge", "ci", "What the workflows run: train, gate, changed environments."),
-    "serve": ("serve", "serve", "Serve an environment's models over REST (inference v2)."),
-    "predict": ("serve", "predict", "Score a CSV or Parquet file with a pinned model."),
-    "export-edge": ("serve", "export_edge", "Export a version (ONNX + int8) for edge devices."),
-    "render": ("serve", "render", "Render Kubernetes/KServe resources and a Dockerfile."),
-    "deploy": ("serve", "deploy", "Verify, render and start or reload an environment."),
     "audit": ("audit", "audit", "Show the audit history; export it as CSV or JSON."),
+    "ci": ("ci", "ci", "What the workflows run: train, gate, report, changed environments."),
     "docs": ("docs", "docs", "Build (or serve) the documentation site from the repository."),
+    "forge": ("forge", "forge", "The local forge: init, hooks, approvals, notes, queue, train."),
+    "monitoring": ("monitor", "monitor", "Monitor drift, performance and health; send alerts."),
+    "policy": ("policy", "policy", "Evaluate the gate; test, lint and document the policies."),
+    "project": ("project", "project", "Scaffold a project, run the demo loop, show the params."),
+    "registry": ("registry", "registry", "Register, promote, roll back and list model versions."),
+    "serving": ("serve", "serving", "Serve, score, explain, export, render and deploy models."),
+}
+
+# the earlier top-level forms -> the command they name; each runs exactly that command
+# (the same click object), so no script breaks. Help lists them under "Aliases".
+ALIASES: dict[str, tuple[str, ...]] = {
+    "init": ("project", "init"),
+    "demo": ("project", "demo"),
+    "params": ("project", "params"),
+    "register": ("registry", "register"),
+    "promote": ("registry", "promote"),
+    "rollback": ("registry", "rollback"),
+    "status": ("registry", "status"),
+    "deprecate": ("registry", "deprecate"),
+    "retire": ("registry", "retire"),
+    "verify": ("registry", "verify"),
+    "gc": ("registry", "gc"),
+    "gate": ("policy", "gate"),
+    "monitor": ("monitoring",),
+    "explain": ("serving", "explain"),
+    "serve": ("serving", "serve"),
+    "predict": ("serving", "predict"),
+    "export-edge": ("serving", "export-edge"),
+    "render": ("serving", "render"),
+    "deploy": ("serving", "deploy"),
+    "runner": ("forge", "train"),
+    "report": ("ci", "report"),
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose sub-commands are imported on first use."""
+    """A group whose sub-commands are imported on first use; aliases resolve to them."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*COMMANDS, *self.commands])
@@ -63,6 +71,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
+        if cmd_name in ALIASES:
+            return resolve_alias(cmd_name)
         if cmd_name not in COMMANDS:
             return None
         module_name, attr, _ = COMMANDS[cmd_name]
@@ -75,6 +85,21 @@ class LazyGroup(click.Group):
         rows += [(n, c.get_short_help_str()) for n, c in sorted(self.commands.items())]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+        aliases = [(name, f"= mlops {' '.join(ALIASES[name])}") for name in sorted(ALIASES)]
+        with formatter.section("Aliases (the earlier forms, still working)"):
+            formatter.write_dl(aliases)
+
+
+def resolve_alias(name: str) -> click.Command:
+    """Return the command the alias ``name`` stands for (``gate`` is ``policy gate``)."""
+    noun, *verbs = ALIASES[name]
+    command = cli.get_command(click.Context(cli), noun)
+    for verb in verbs:
+        group = command if isinstance(command, click.Group) else None
+        command = None if group is None else group.get_command(click.Context(group), verb)
+    if command is None:  # a mistake in ALIASES, which tests/cli/test_aliases.py catches
+        raise LookupError(f"alias {name}: no command 'mlops {' '.join(ALIASES[name])}'")
+    return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

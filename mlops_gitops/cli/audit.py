@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from mlops_gitops.cli.output import echo_table
+from mlops_gitops.cli.options import find_project_root, json_option
+from mlops_gitops.cli.output import echo_json, echo_table
 
 KIND_HELP = "Only events of this kind (repeatable): register, promote, rollback, gate, ..."
 
@@ -24,9 +25,7 @@ KIND_HELP = "Only events of this kind (repeatable): register, promote, rollback,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the events to this CSV file.",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the events as JSON (the export format)."
-)
+@json_option("Print the events as JSON (the export format).")
 def audit(
     *,
     model: str | None,
@@ -39,16 +38,15 @@ def audit(
     as_json: bool,
 ) -> None:
     """Show every registration, promotion, rollback, waiver, approval and gate decision."""
-    from mlops_gitops.audit import list_events, render_csv, render_json
+    from mlops_gitops.audit import export_document, list_events, render_csv
     from mlops_gitops.roundtrip import write_atomic
-    from mlops_gitops.scm import find_root
 
-    root = find_root(".")
+    root = find_project_root()
     events = list_events(root, model=model, env=env, kinds=kinds, since=since, until=until, at=at)
     if csv_file is not None:
         write_atomic(csv_file, render_csv(events))
     if as_json:
-        click.echo(render_json(events), nl=False)
+        echo_json(export_document(events))
         return
     rows = [
         (e.seq, e.date[:16].replace("T", " "), e.kind, e.summary, e.actor, (e.commit or "")[:8])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mlops_gitops.cli.options import find_project_root, json_option
 from mlops_gitops.cli.output import echo_json
 
 
@@ -18,14 +19,13 @@ def docs() -> None:
     "--address", default="127.0.0.1:8000", show_default=True, help="Where --serve listens."
 )
 @click.option("--site-dir", help="Where the built site goes (default: site_dir of mkdocs.yml).")
-@click.option("--json", "as_json", is_flag=True, help="Print what was built as JSON.")
+@json_option("Print what was built as JSON.")
 def build(*, serve: bool, address: str, site_dir: str | None, as_json: bool) -> None:
     """Generate docs/generated/ from the repository, then run 'mkdocs build --strict'."""
     from mlops_gitops.cli import cli
-    from mlops_gitops.scm import find_root
     from mlops_gitops.site import build_site, serve_site
 
-    root = find_root(".")
+    root = find_project_root()
     if serve:
         _show_mkdocs_log()
         click.echo(f"serving on http://{address}/ (Ctrl-C stops)", err=True)

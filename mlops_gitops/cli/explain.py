@@ -1,4 +1,4 @@
-"""``mlops explain``: why a model version decided as it did on one row."""
+"""``mlops serving explain`` (also ``mlops explain``): why a model version decided as it did."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from mlops_gitops.cli.options import JSON_OPTION
 from mlops_gitops.cli.output import echo_json, echo_table
 
 
@@ -31,7 +32,7 @@ from mlops_gitops.cli.output import echo_json, echo_table
 @click.option(
     "--counterfactual", is_flag=True, help="Also find the smallest change that flips the decision."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@JSON_OPTION
 def explain(
     *,
     model: str,

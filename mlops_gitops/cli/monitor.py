@@ -1,4 +1,7 @@
-"""``mlops monitor``: monitoring runs, the traffic replayer and a local alert receiver."""
+"""``mlops monitoring run|replay|receiver`` (``mlops monitor`` is an alias of the group).
+
+Monitoring runs, the traffic replayer and a local alert receiver.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from mlops_gitops.cli.options import ROOT_OPTION, json_option
 from mlops_gitops.cli.output import echo_json, echo_table
 
 if TYPE_CHECKING:
@@ -15,16 +19,11 @@ if TYPE_CHECKING:
 
 
 def _run_options(function: Any) -> Any:
-    function = click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")(
-        function
-    )
+    function = json_option("Print the run as JSON.")(function)
     function = click.option(
         "--no-write", is_flag=True, help="Measure and alert, but write nothing to the history."
     )(function)
-    function = click.option(
-        "--root", type=click.Path(file_okay=False, path_type=Path), default=".",
-        help="The project's root folder.",
-    )(function)  # fmt: skip
+    function = ROOT_OPTION(function)
     function = click.option(
         "--window", help="Window to monitor, e.g. 24h (default: the manifest's)."
     )(function)
@@ -45,7 +44,7 @@ def monitor(
 ) -> None:
     """Monitor an environment: drift, performance, health score and alerts.
 
-    `mlops monitor --env prod` is `mlops monitor run --env prod`.
+    `mlops monitoring --env prod` is `mlops monitoring run --env prod`.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -121,8 +120,8 @@ def _render(run: MonitoringRun) -> None:
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--batch", type=int, default=50, show_default=True, help="Rows per request.")
 @click.option("--token-env", help="Environment variable holding the server's bearer token.")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@ROOT_OPTION
+@json_option()
 def replay(
     *,
     env: str | None,

@@ -1,7 +1,13 @@
-"""Rendering helpers shared by the command modules: JSON and text tables."""
+"""Rendering shared by the command modules: the one JSON renderer, and text tables.
+
+Every ``--json`` output is :func:`echo_json`: indented by two spaces, keys in
+their order, dataclasses, pydantic models, paths and sets converted on the
+way (the encoder's ``default`` hook, so that large lists stay fast).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -10,13 +16,27 @@ import click
 
 
 def echo_json(value: Any) -> None:
-    """Print ``value`` as indented JSON (dataclasses and pydantic models included)."""
-    click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=False, default=str))
+    """Print ``value`` as JSON (dataclasses and pydantic models included)."""
+    click.echo(render_json(value))
+
+
+def render_json(value: Any) -> str:
+    """Return ``value`` as the JSON text :func:`echo_json` prints (no final newline)."""
+    return json.dumps(value, indent=2, default=_encode)
+
+
+def _encode(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    return str(value)
 
 
 def to_jsonable(value: Any) -> Any:
     """Turn dataclasses, pydantic models, paths and tuples into JSON types."""
-    import dataclasses
     from pathlib import PurePath
 
     if hasattr(value, "model_dump"):

@@ -1,4 +1,4 @@
-"""``mlops gate`` and ``mlops policy test|lint|schema``.
+"""``mlops policy gate|test|lint|schema`` (``mlops gate`` is an alias of ``policy gate``).
 
 Thin commands over :mod:`mlops_gitops.policies`.
 """
@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
+from mlops_gitops.cli.options import JSON_OPTION, find_project_root
 from mlops_gitops.cli.output import echo_json, echo_table
 
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 POLICIES_OPTION = click.option(
     "--policies",
     "folder",
@@ -21,16 +21,10 @@ POLICIES_OPTION = click.option(
 )
 
 
-def _root() -> Path:
-    from mlops_gitops.scm import find_root
-
-    return find_root(".")
-
-
 def _folder(folder: Path | None) -> tuple[Path, str]:
     if folder is not None:
         return folder, str(folder).rstrip("/")
-    return _root() / "policies", "policies"
+    return find_project_root() / "policies", "policies"
 
 
 @click.command()
@@ -94,12 +88,12 @@ def gate(
     if replay_sha is not None:
         from mlops_gitops.ci.gate import replay_noted
 
-        result = replay_noted(_root(), replay_sha)
+        result = replay_noted(find_project_root(), replay_sha)
     elif bundle_file is not None:
-        result = replay_gate(_root(), bundle_file)
+        result = replay_gate(find_project_root(), bundle_file)
     else:
         request = GateRequest(
-            root=_root(),
+            root=find_project_root(),
             environment=environment,
             base=base,
             branch=branch or None,
@@ -169,7 +163,10 @@ def _render(result: Any, as_json: bool) -> None:
 
 @click.group()
 def policy() -> None:
-    """Test, lint and document the policy rules of policies/."""
+    """Evaluate the gate; test, lint and document the policy rules of policies/."""
+
+
+policy.add_command(gate)
 
 
 @policy.command("test")

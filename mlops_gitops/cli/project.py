@@ -1,4 +1,4 @@
-"""``mlops init``, ``mlops demo`` and ``mlops params``."""
+"""``mlops project init|demo|params`` (``mlops init``, ``demo`` and ``params`` are aliases)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from mlops_gitops.cli.options import JSON_OPTION
 from mlops_gitops.cli.output import echo_json
 
 
@@ -15,7 +16,7 @@ from mlops_gitops.cli.output import echo_json
     "--remote", type=click.Path(file_okay=False, path_type=Path), help="DVC remote folder."
 )
 @click.option("--name", help="Project name (default: the folder name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@JSON_OPTION
 def init(directory: Path, remote: Path | None, name: str | None, as_json: bool) -> None:
     """Scaffold a new project of the convention in DIRECTORY."""
     from mlops_gitops.project import init_project
@@ -37,7 +38,7 @@ def init(directory: Path, remote: Path | None, name: str | None, as_json: bool) 
     is_flag=True,
     help="Stop after the pipeline (no registry, serving, monitoring).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@JSON_OPTION
 def demo(directory: Path, rows: int | None, pipeline_only: bool, as_json: bool) -> None:
     """Run the whole loop in DIRECTORY: pipeline, registry, serving, drift alert."""
     from mlops_gitops.demo import run_demo
@@ -59,3 +60,12 @@ def params(overrides: tuple[str, ...], section: str | None) -> None:
     composed = load_params(".", overrides)
     check_params(composed)
     echo_json(load_section(section, ".", overrides) if section else composed)
+
+
+@click.group()
+def project() -> None:
+    """The project: scaffold one, run the demo loop on it, show its composed params."""
+
+
+for _command in (init, demo, params):
+    project.add_command(_command)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
+from mlops_gitops.cli.options import find_project_root, json_option
 from mlops_gitops.cli.output import echo_json, echo_table
 
 
@@ -32,7 +31,7 @@ from mlops_gitops.cli.output import echo_json, echo_table
     is_flag=True,
     help="Put the branch protection and rulesets on $GITHUB_REPOSITORY (administration: write).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print CODEOWNERS and the API payloads.")
+@json_option("Print CODEOWNERS and the API payloads.")
 def protection(
     *,
     org: str,
@@ -47,9 +46,8 @@ def protection(
     from mlops_gitops.access import check_codeowners, render_protection, write_codeowners
     from mlops_gitops.forge.github import GitHubForge
     from mlops_gitops.forge.protection import CODEOWNERS_PATH, apply_protection
-    from mlops_gitops.scm import find_root
 
-    root: Path = find_root(".")
+    root = find_project_root()
     rendered = render_protection(root, org=org, branch=branch, app_id=app_id)
     written = write_codeowners(root, rendered) if write else None
     if check:

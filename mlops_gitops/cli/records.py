@@ -1,14 +1,15 @@
 """``mlops ci record-approvals|keep-records|restore-records``: records kept as git notes.
 
 Thin commands over :mod:`mlops_gitops.ci.commands`; registered on the ``ci``
-group of :mod:`mlops_gitops.cli.forge`.
+group of :mod:`mlops_gitops.cli.ci`.
 """
 
 from __future__ import annotations
 
 import click
 
-from mlops_gitops.cli.forge import FORGE_OPTION, JSON_OPTION, _root, ci
+from mlops_gitops.cli.ci import ci
+from mlops_gitops.cli.options import FORGE_OPTION, JSON_OPTION, find_project_root
 from mlops_gitops.cli.output import echo_json
 
 KIND_ARGUMENT = click.argument("kind", type=click.Choice(["monitoring", "deploy"]))
@@ -24,7 +25,7 @@ def ci_record_approvals(*, forge_name: str | None, merge: str, as_json: bool) ->
     from mlops_gitops.ci.commands import CiOptions
     from mlops_gitops.ci.commands import ci_record_approvals as record
 
-    update = record(_root(), CiOptions(forge=forge_name), merge=merge)
+    update = record(find_project_root(), CiOptions(forge=forge_name), merge=merge)
     if as_json:
         echo_json({"note": dict(update.notes) if update else None})
     elif update is None:
@@ -42,7 +43,7 @@ def ci_keep_records(*, forge_name: str | None, kind: str, folder: str) -> None:
     from mlops_gitops.ci.commands import CiOptions
     from mlops_gitops.ci.commands import ci_keep_records as keep
 
-    update = keep(_root(), CiOptions(forge=forge_name), kind=kind, folder=folder)
+    update = keep(find_project_root(), CiOptions(forge=forge_name), kind=kind, folder=folder)
     click.echo(f"kept {len(update.files)} file(s) of {folder} on {update.ref}")
 
 
@@ -53,5 +54,5 @@ def ci_restore_records(*, kind: str, folder: str) -> None:
     """Fetch the forge's notes and write the latest KIND record of FOLDER into the work tree."""
     from mlops_gitops.ci.commands import ci_restore_records as restore
 
-    written = restore(_root(), kind=kind, folder=folder)
+    written = restore(find_project_root(), kind=kind, folder=folder)
     click.echo(f"restored {len(written)} file(s) of {folder}")

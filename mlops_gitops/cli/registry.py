@@ -1,37 +1,17 @@
-"""``mlops register``, ``promote``, ``rollback``, ``status``, ``registry list|history``,
-``deprecate``, ``retire``, ``verify`` and ``gc``: thin commands over :mod:`mlops_gitops.registry`.
+"""``mlops registry register|promote|rollback|status|list|history|deprecate|retire|verify|gc``.
+
+Thin commands over :mod:`mlops_gitops.registry`; the earlier top-level forms
+(``mlops promote``, ...) are aliases of these (:data:`mlops_gitops.cli.ALIASES`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
-from mlops_gitops.cli.output import echo_table
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-AT_OPTION = click.option("--at", help="Answer for a past date (YYYY-MM-DD[THH:MM]) or revision.")
-
-
-def echo_json(value: Any) -> None:
-    """Print ``value`` as compact JSON with the C encoder (10,000 versions in milliseconds)."""
-    import json
-
-    click.echo(json.dumps(value, separators=(",", ":"), default=_encode))
-
-
-def _encode(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: getattr(value, name) for name in value.__dataclass_fields__}
-    return str(value)
-
-
-def _root() -> Path:
-    from mlops_gitops.scm import find_root
-
-    return find_root(".")
+from mlops_gitops.cli.options import AT_OPTION, JSON_OPTION, find_project_root
+from mlops_gitops.cli.output import echo_json, echo_table
 
 
 def _short(commit: str | None) -> str:
@@ -50,7 +30,7 @@ def register(*, model: str, version: str | None, bump: Any, rev: str, as_json: b
     """Register MODEL (an artifact of dvc.yaml) as a new version: a Git tag MODEL@vX.Y.Z."""
     from mlops_gitops.registry import register as register_version
 
-    result = register_version(_root(), model, version=version, bump=bump, rev=rev)
+    result = register_version(find_project_root(), model, version=version, bump=bump, rev=rev)
     if as_json:
         echo_json(result)
         return
@@ -87,11 +67,12 @@ def promote(
         if (complete and abort) or version is not None or canary is not None:
             raise click.UsageError("use --complete or --abort alone, without VERSION or --canary")
         finish = registry.complete_canary if complete else registry.abort_canary
-        _echo_promotion(finish(_root(), model, env=env), as_json)
+        _echo_promotion(finish(find_project_root(), model, env=env), as_json)
         return
     if version is None:
         raise click.UsageError("VERSION is required (or --complete / --abort for a canary)")
-    _echo_promotion(registry.promote(_root(), model, version, to=env, canary=canary), as_json)
+    promoted = registry.promote(find_project_root(), model, version, to=env, canary=canary)
+    _echo_promotion(promoted, as_json)
 
 
 @click.command()
@@ -103,7 +84,8 @@ def rollback(env: str, model: str | None, version: str | None, as_json: bool) ->
     """Write the previous (or named) version back into ENV as a new commit on a new branch."""
     from mlops_gitops.registry import rollback as rollback_version
 
-    _echo_promotion(rollback_version(_root(), env=env, model=model, to=version), as_json)
+    rolled_back = rollback_version(find_project_root(), env=env, model=model, to=version)
+    _echo_promotion(rolled_back, as_json)
 
 
 def _echo_promotion(result: Any, as_json: bool) -> None:
@@ -123,7 +105,7 @@ def status(env: str | None, at: str | None, as_json: bool) -> None:
     """Show what runs in each environment, since when, brought by which commit and author."""
     from mlops_gitops.registry import status as read_status
 
-    rows = read_status(_root(), env, at=at)
+    rows = read_status(find_project_root(), env, at=at)
     if as_json:
         echo_json(rows)
         return
@@ -148,7 +130,7 @@ def status(env: str | None, at: str | None, as_json: bool) -> None:
 
 @click.group()
 def registry() -> None:
-    """Read the model registry: versions, lifecycle states and history."""
+    """The model registry: register, promote and roll back versions; read their history."""
 
 
 @registry.command("list")
@@ -160,7 +142,7 @@ def list_command(model: str | None, metadata: bool, at: str | None, as_json: boo
     """List registered versions (of MODEL) with their lifecycle state."""
     from mlops_gitops.registry import list_versions
 
-    versions = list_versions(_root(), model, at=at, with_metadata=metadata)
+    versions = list_versions(find_project_root(), model, at=at, with_metadata=metadata)
     if as_json:
         echo_json(versions)
         return
@@ -190,7 +172,7 @@ def history_command(model: str, env: str | None, at: str | None, as_json: bool) 
     """Show every event of MODEL (registration, promotion, rollback, deprecation) in order."""
     from mlops_gitops.registry import history
 
-    events = history(_root(), model, env=env, at=at)
+    events = history(find_project_root(), model, env=env, at=at)
     if as_json:
         echo_json(events)
         return
@@ -220,7 +202,7 @@ def deprecate(model: str, version: str, reason: str, as_json: bool) -> None:
     """Deprecate MODEL VERSION: it may no longer be promoted (tag MODEL@VERSION!)."""
     from mlops_gitops.registry import deprecate as deprecate_version
 
-    tag = deprecate_version(_root(), model, version, reason=reason)
+    tag = deprecate_version(find_project_root(), model, version, reason=reason)
     if as_json:
         echo_json(tag)
         return
@@ -236,7 +218,7 @@ def retire(model: str, version: str, reason: str, as_json: bool) -> None:
     """Archive MODEL VERSION (tag MODEL@VERSION!archived); refused while an environment runs it."""
     from mlops_gitops.registry import retire as retire_version
 
-    tag = retire_version(_root(), model, version, reason=reason)
+    tag = retire_version(find_project_root(), model, version, reason=reason)
     if as_json:
         echo_json(tag)
         return
@@ -252,7 +234,7 @@ def verify(ctx: click.Context, env: str | None, remote: str | None, as_json: boo
     """Check each pinned artifact: registered, same hash, tag in place, intact in the remote."""
     from mlops_gitops.registry import verify as verify_pins
 
-    report = verify_pins(_root(), env=env, remote=remote)
+    report = verify_pins(find_project_root(), env=env, remote=remote)
     if as_json:
         echo_json({"ok": report.ok, "findings": report.findings})
     else:
@@ -277,9 +259,13 @@ def gc(cloud: bool, remote: str | None, dry: bool, as_json: bool) -> None:
     """Collect DVC garbage safely: every registered version's artifacts are kept."""
     from mlops_gitops.registry import gc as collect
 
-    result = collect(_root(), cloud=cloud, remote=remote, dry=dry)
+    result = collect(find_project_root(), cloud=cloud, remote=remote, dry=dry)
     if as_json:
         echo_json(result)
         return
     click.echo(result.output.rstrip() or "nothing to collect")
     click.echo(f"kept the artifacts of {result.kept_versions} registered versions")
+
+
+for _command in (register, promote, rollback, status, deprecate, retire, verify, gc):
+    registry.add_command(_command)

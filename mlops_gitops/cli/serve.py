@@ -1,4 +1,9 @@
-"""``mlops serve``, ``predict``, ``export-edge``, ``render k8s`` and ``deploy``."""
+"""``mlops serving serve|predict|explain|export-edge|render k8s|deploy``.
+
+The earlier top-level forms (``mlops serve``, ``mlops predict``, ...) are
+aliases of these (:data:`mlops_gitops.cli.ALIASES`); ``explain`` lives in
+:mod:`mlops_gitops.cli.explain`.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,14 @@ from typing import Any, Literal
 
 import click
 
+from mlops_gitops.cli.explain import explain
+from mlops_gitops.cli.options import ENV_OPTION, JSON_OPTION, ROOT_OPTION
 from mlops_gitops.cli.output import echo_json, echo_table
-
-ROOT = click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    show_default=True,
-    help="The project repository.",
-)
-ENV = click.option("--env", "env", required=True, help="The environment (envs/ENV.yaml).")
-JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
 @click.command("serve")
-@ENV
-@ROOT
+@ENV_OPTION
+@ROOT_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option(
@@ -128,7 +125,7 @@ def serve(
 
 
 @click.command("predict")
-@ENV
+@ENV_OPTION
 @click.option("--model", required=True, help="The model name in the manifest.")
 @click.option("--input", "source", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "target", required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -142,8 +139,8 @@ def serve(
     show_default=True,
     help="Keep the non-feature input columns, or every column.",
 )
-@ROOT
-@JSON
+@ROOT_OPTION
+@JSON_OPTION
 def predict(
     *,
     env: str,
@@ -227,8 +224,8 @@ class _Progress:
     help="Default: the version's registered test set.",
 )
 @click.option("--label", default=None, help="Default: the version's data.label parameter.")
-@ROOT
-@JSON
+@ROOT_OPTION
+@JSON_OPTION
 def export_edge(
     *,
     model: str,
@@ -259,7 +256,7 @@ def render() -> None:
 
 
 @render.command("k8s")
-@ENV
+@ENV_OPTION
 @click.option(
     "--out",
     "out_dir",
@@ -271,8 +268,8 @@ def render() -> None:
     "--image", default=None, help="The serving image (default: mlops-serving-ENV:DIGEST)."
 )
 @click.option("--namespace", default=None)
-@ROOT
-@JSON
+@ROOT_OPTION
+@JSON_OPTION
 def render_k8s(
     *,
     env: str,
@@ -294,7 +291,7 @@ def render_k8s(
 
 
 @click.command("deploy")
-@ENV
+@ENV_OPTION
 @click.option(
     "--start",
     type=click.Choice(["local", "none"]),
@@ -311,8 +308,8 @@ def render_k8s(
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@ROOT
-@JSON
+@ROOT_OPTION
+@JSON_OPTION
 def deploy(
     *, env: str, start: str, registry_check: str, host: str, port: int, root: Path, as_json: bool
 ) -> None:
@@ -333,3 +330,12 @@ def deploy(
     click.echo(f"rendered {len(report.rendered.resources)} resources into {report.rendered.folder}")
     if report.server is not None:
         click.echo(f"local server {report.action}: {report.server.url} (pid {report.server.pid})")
+
+
+@click.group("serving")
+def serving() -> None:
+    """Serve, score, explain, export, render and deploy the models an environment pins."""
+
+
+for _command in (serve, predict, explain, export_edge, render, deploy):
+    serving.add_command(_command)

@@ -245,3 +245,38 @@ class LocalForge:
 def _write_executable(path: Path, text: str) -> None:
     write_atomic(path, text)
     path.chmod(0o755)
+
+
+def show_report(path: str | os.PathLike[str], rev: str = "HEAD") -> str:
+    """Return the report the runner noted on ``rev`` in the repository at ``path``.
+
+    Raises:
+        ForgeError: no report is noted on ``rev`` (yet).
+    """
+    forge, target = _noted_target(path, rev)
+    found = forge.read_report(target)
+    if found is None:
+        raise ForgeError(_not_noted("report", target))
+    return found
+
+
+def show_gate(path: str | os.PathLike[str], rev: str = "HEAD") -> GateStatus:
+    """Return the gate decision the runner noted on ``rev`` in the repository at ``path``.
+
+    Raises:
+        ForgeError: no gate decision is noted on ``rev`` (yet).
+    """
+    forge, target = _noted_target(path, rev)
+    found = forge.read_gate(target)
+    if found is None:
+        raise ForgeError(_not_noted("gate decision", target))
+    return found
+
+
+def _noted_target(path: str | os.PathLike[str], rev: str) -> tuple[LocalForge, Target]:
+    forge = LocalForge(path)
+    return forge, Target(scm.rev_parse(rev, path), "")
+
+
+def _not_noted(what: str, target: Target) -> str:
+    return f"no {what} on {target.sha[:12]}; run 'git fetch' once the runner is done"

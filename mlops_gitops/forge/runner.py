@@ -27,6 +27,17 @@ Process = Callable[[Job, Path], dict[str, Any]]
 Wait = Callable[[], bool]
 
 
+def poll_every(seconds: float) -> Wait:
+    """Return a :data:`Wait` that sleeps ``seconds`` and keeps the runner polling."""
+    import time
+
+    def wait() -> bool:
+        time.sleep(seconds)
+        return True
+
+    return wait
+
+
 def run_queue(
     queue: JobQueue,
     process: Process,

@@ -15,7 +15,13 @@ from mlops_gitops.reports.context import (
     StageTime,
     Verdict,
 )
-from mlops_gitops.reports.pr import PrReport, build_pr_context, build_pr_report, render_pr_markdown
+from mlops_gitops.reports.pr import (
+    PrReport,
+    build_pr_context,
+    build_pr_report,
+    render_pr_markdown,
+    write_pr_report,
+)
 
 __all__ = [
     "MetricRow",
@@ -28,4 +34,5 @@ __all__ = [
     "build_pr_context",
     "build_pr_report",
     "render_pr_markdown",
+    "write_pr_report",
 ]

@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from mlops_gitops.reports.context import (
@@ -160,3 +161,17 @@ def _metric_label(rows: Sequence[MetricRow]) -> Any:
         return f"{row.file}: {row.name}" if row.name in duplicated else row.name
 
     return label
+
+
+def write_pr_report(report: PrReport, folder: str | os.PathLike[str]) -> list[Path]:
+    """Write ``report.md`` and the plots it links into ``folder``; return the files written."""
+    from mlops_gitops.roundtrip import write_atomic
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "report.md", report.markdown)
+    written = [out / "report.md"]
+    for name, data in report.attachments.items():
+        (out / name).write_bytes(data)
+        written.append(out / name)
+    return written
