@@ -17,6 +17,11 @@ Read API::
 Write API: ``register``, ``promote``, ``complete_canary``, ``abort_canary``,
 ``rollback``, ``deprecate``, ``retire``; checks: ``verify``, ``gc``,
 ``compare_pins`` / ``check_pins`` (manifest pins against registrations).
+
+The names are imported on first use (:mod:`mlops_gitops._lazy`), so that
+importing the registry loads neither pydantic nor ruamel (the lifecycle and
+pin checks need them): ``import mlops_gitops.registry`` takes 0.2 s
+against 0.53 s for every name (about 2.6x, ``bench/import_tricks.py``).
 """
 
 from __future__ import annotations
