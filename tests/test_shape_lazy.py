@@ -6,7 +6,8 @@
   ``if TYPE_CHECKING:`` line names;
 - the lazy packages are the ones mypy (``implicit_reexport``) and ruff (F401)
   are told about in ``pyproject.toml``, so their exports type-check and lint;
-- the API page (griffe, with ``tools/griffe_lazy.py``) sees those exports.
+- the API page (griffe, with ``tools/griffe_lazy.py``) sees those exports;
+- each module that holds a speed trick cites ``bench/import_tricks.py``.
 """
 
 from __future__ import annotations
@@ -117,3 +118,27 @@ def test_the_api_page_sees_the_exports_of_the_lazy_packages():
         names = set(read_exports(str(module.filepath)))
         assert set(module.exports or []) == names, package
         assert {name for name, member in module.members.items() if member.is_public} >= names
+
+
+# the modules that hold a speed trick; each docstring states its measured gain
+TRICKS = (
+    "mlops_gitops/__init__.py",
+    "mlops_gitops/_lazy.py",
+    "mlops_gitops/ci/__init__.py",
+    "mlops_gitops/manifests/__init__.py",
+    "mlops_gitops/manifests/fastyaml.py",
+    "mlops_gitops/policies/engine.py",
+    "mlops_gitops/registry/__init__.py",
+    "mlops_gitops/registry/promote.py",
+)
+
+
+def test_each_speed_trick_cites_its_benchmark():
+    assert (ROOT / "bench" / "import_tricks.py").is_file()
+    modules = _modules()
+    missing = [
+        key
+        for key in TRICKS
+        if "bench/import_tricks.py" not in (ast.get_docstring(modules[key]) or "")
+    ]
+    assert missing == []
