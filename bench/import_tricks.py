@@ -20,7 +20,8 @@ module docstring cites the ratio printed here.
 
 "Fresh process" figures are timed inside a new interpreter (its start-up
 left out), median of ``--runs``; "in process" ones are the median of
-``--reads`` calls after a warm-up.
+``--reads`` calls after a warm-up. Run it on a quiet machine: under load the
+times grow several-fold, and the ratios move with them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ read as they are, and ends with::
 At run time the block is read back from the file with :mod:`ast`, and each
 name is imported from its module on first attribute access, then kept in
 the package's globals. Reading the block takes 70 to 140 µs a package (the
-top-level one, on the path of ``mlops --help``, 0.14 ms of its 0.25 s;
+top-level one, on the path of ``mlops --help``, 0.13 ms of its 90 ms;
 ``bench/import_tricks.py``). A name that is also a submodule of the package is
 bound at once: importing the submodule would otherwise set the package's
 attribute to the module.
