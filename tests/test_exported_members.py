@@ -6,14 +6,17 @@ import subprocess
 import sys
 
 import mlops_gitops
+from mlops_gitops._lazy import read_exports
+
+EXPORTS = read_exports(mlops_gitops.__file__)
 
 
 def test_all_lists_every_export_and_each_resolves():
-    public = {n for n in mlops_gitops._EXPORTS}
+    public = set(EXPORTS)
     assert set(mlops_gitops.__all__) == public | {"__version__"}
     for name in public:
         value = getattr(mlops_gitops, name)
-        module = f"mlops_gitops.{mlops_gitops._EXPORTS[name]}"
+        module = EXPORTS[name].module
         assert value is getattr(sys.modules[module], name), name
 
 

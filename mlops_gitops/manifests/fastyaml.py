@@ -1,11 +1,15 @@
 """A fast YAML 1.2 reader for validating manifests (libyaml through PyYAML).
 
-Reading the manifests is on the path of every registry read; ruamel's
-round-trip parser costs tens of milliseconds per manifest, libyaml well
-under one. The reader resolves scalars as ruamel does for YAML 1.2 (the
-same regular expressions) and refuses duplicate keys; whenever it cannot
-read a document, or the document does not validate, the caller falls back
-to the round-trip parser, which gives the authoritative error with its line.
+Reading the manifests is on the path of every registry read, once per
+manifest and revision: a read takes 0.16 ms against 3.4 ms with ruamel's
+round-trip parser (about 21x; parsed and validated, 0.18 ms against 3.6 ms,
+about 20x), and the first read of a process, imports included, 14 ms
+against 20 ms (about 1.5x; ``bench/import_tricks.py``).
+
+The reader resolves scalars as ruamel does for YAML 1.2 (the same regular
+expressions) and refuses duplicate keys; whenever it cannot read a
+document, or the document does not validate, the caller falls back to the
+round-trip parser, which gives the authoritative error with its line.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ module. Its exceptions become one-line :class:`PolicyError` messages that
 name ``file:line``, the rule id and the field. The module also finds the
 field paths an expression reads (for lint and for the values a result
 shows) and renders message templates whose ``{{ ... }}`` holes are CEL.
+
+The CEL extension is loaded alone (:func:`cel_module`): 0.9 ms against 0.15 s
+for ``import cel``, about 160x (``bench/import_tricks.py``).
 """
 
 from __future__ import annotations
