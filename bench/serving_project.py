@@ -150,7 +150,10 @@ def hot_path_cost(
     sets = {"validated": add_input_checks(bare, plan), "unvalidated": bare}
     endpoints = {
         name: InferenceEndpoint(
-            ServerState(plan, lambda: plan, models=models), "v2", codec.decode_v2, codec.encode_v2
+            ServerState(plan=plan, load_plan=lambda: plan, models=models),
+            "v2",
+            codec.decode_v2,
+            codec.encode_v2,
         )
         for name, models in sets.items()
     }

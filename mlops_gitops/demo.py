@@ -33,7 +33,7 @@ class DemoError(MlopsError):
     """A step of the demo failed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoResult:
     """What ``run_demo`` produced."""
 

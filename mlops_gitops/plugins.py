@@ -60,7 +60,7 @@ def reference(obj: object) -> str:
     return f"{target.__module__}:{target.__qualname__}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PluginPoint(Generic[T]):
     """One plug-in point: its entry-point group, Protocol and built-ins.
 

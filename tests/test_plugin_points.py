@@ -54,12 +54,12 @@ class Plain:
 
 PLAIN = f"{__name__}:Plain"
 POINT: PluginPoint[Greeter] = PluginPoint(
-    GROUP,
-    "greeter",
-    Greeter,
-    {"plain": Plain, "lazy": PLAIN},
-    ConfigError,
-    instance,
+    group=GROUP,
+    what="greeter",
+    protocol=Greeter,
+    builtins={"plain": Plain, "lazy": PLAIN},
+    error=ConfigError,
+    make=instance,
 )
 
 
@@ -163,7 +163,12 @@ def test_a_plugin_that_cannot_be_created_is_a_one_line_error(site: Path) -> None
 
 def test_a_builtin_reference_is_imported_only_when_used() -> None:
     point: PluginPoint[Greeter] = PluginPoint(
-        GROUP, "greeter", Greeter, {"later": "no_such_module:Greeter"}, ConfigError, as_is
+        group=GROUP,
+        what="greeter",
+        protocol=Greeter,
+        builtins={"later": "no_such_module:Greeter"},
+        error=ConfigError,
+        make=as_is,
     )
     assert point.names() == {"later": "no_such_module:Greeter"}
     with pytest.raises(ConfigError, match=r"^greeter 'later' \(no_such_module:Greeter\) cannot be"):

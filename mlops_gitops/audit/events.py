@@ -68,7 +68,7 @@ class AuditError(MlopsError):
     """The audit history cannot be read, filtered or exported."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AuditEvent:
     """One event of the audit history; absent fields are None.
 

@@ -40,7 +40,7 @@ _PR = re.compile(r"^Merge pull request #(\d+)\b|\(#(\d+)\)\s*$")
 _LOG = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%cI"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WaiverChange:
     """A waiver added, changed or removed by a commit of ``policies/waivers.yaml``."""
 
@@ -53,7 +53,7 @@ class WaiverChange:
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateNote:
     """A gate decision noted on a commit."""
 
@@ -64,7 +64,7 @@ class GateNote:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApprovalRecord:
     """An approval: an approval tag, or one that counted when a change merged (a note)."""
 
@@ -111,7 +111,17 @@ def read_waiver_changes(root: str | os.PathLike[str], rev: str) -> list[WaiverCh
         parent = parents.split()[0] if parents else None
         before = _waivers_of(texts.get(f"{parent}:{path}"), f"{parent}:{path}") if parent else {}
         for action, waiver in _diff_waivers(before, after):
-            changes.append(WaiverChange(action, waiver, sha, author, email, date, path))
+            changes.append(
+                WaiverChange(
+                    action=action,
+                    waiver=waiver,
+                    commit=sha,
+                    author=author,
+                    email=email,
+                    date=date,
+                    path=path,
+                )
+            )
     return changes
 
 

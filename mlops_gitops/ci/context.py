@@ -18,7 +18,7 @@ from mlops_gitops import scm
 from mlops_gitops.errors import ConfigError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CiContext:
     """The change a CI command acts on."""
 

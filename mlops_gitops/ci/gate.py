@@ -88,7 +88,7 @@ def forge_approvals(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateOutcome:
     """A gate decision with what the forge and the report show of it."""
 
@@ -228,12 +228,19 @@ def outcome_of(
     kept = record is not None and record.is_file()
     evidence = record.read_text(encoding="utf-8") if record is not None and kept else None
     status = GateStatus(
-        decision.verdict, summary, details, target_url, data=decision.to_json(), evidence=evidence
+        decision=decision.verdict,
+        summary=summary,
+        details=details,
+        target_url=target_url,
+        data=decision.to_json(),
+        evidence=evidence,
     )
     verdict = Verdict(
         decision=decision.verdict, summary=summary, bundle=decision.bundle_digest[:12]
     )
-    return GateOutcome(decision, status, verdict, rows, record)
+    return GateOutcome(
+        decision=decision, status=status, verdict=verdict, policies=rows, record=record
+    )
 
 
 def summarise(decision: Any) -> str:
@@ -251,9 +258,14 @@ def summarise(decision: Any) -> str:
 
 def error_outcome(message: str, *, target_url: str | None = None) -> GateOutcome:
     """Return the outcome of a gate that could not decide (an invalid policy, missing evidence)."""
-    status = GateStatus("error", f"the gate could not decide: {message}"[:300], message, target_url)
+    status = GateStatus(
+        decision="error",
+        summary=f"the gate could not decide: {message}"[:300],
+        details=message,
+        target_url=target_url,
+    )
     verdict = Verdict(decision="error", summary=status.summary)
-    return GateOutcome(None, status, verdict, [], None)
+    return GateOutcome(decision=None, status=status, verdict=verdict, policies=[], record=None)
 
 
 def raise_for_status(status: GateStatus) -> None:

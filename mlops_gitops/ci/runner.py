@@ -40,7 +40,7 @@ STALE_LOCKS = (".dvc/tmp/lock", ".dvc/tmp/rwlock", ".dvc/tmp/rwlock.lock")
 REFS = "+refs/heads/*:refs/remotes/origin/*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunnerSettings:
     """How the runner works: base branch, commit-back, clock, work tree, sandbox.
 

@@ -30,7 +30,7 @@ RUNNER_IDENTITY = ("-c", f"user.name={RUNNER_NAME}", "-c", f"user.email={RUNNER_
 CommitBack = Callable[[str], str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainRequest:
     """What to train and where to publish: the work tree, the change, the base."""
 
@@ -45,7 +45,7 @@ class TrainRequest:
     launcher: pipeline.Launcher | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainOutcome:
     """What a run did: stage times, the commit it made, the gate and where the report went."""
 
@@ -119,7 +119,9 @@ def train_change(
     )
     report = _timed(seconds, "report", lambda: publish_report(request, forge, target, facts))
     _timed(seconds, "status", lambda: forge.set_gate(target, gate.status))
-    return TrainOutcome(target, stages, committed, gate, report, seconds)
+    return TrainOutcome(
+        target=target, stages=stages, committed=committed, gate=gate, report=report, seconds=seconds
+    )
 
 
 def publish_report(

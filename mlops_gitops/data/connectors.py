@@ -91,7 +91,12 @@ BUILTIN_CONNECTORS: dict[str, type[Connector]] = {
 
 
 CONNECTORS: PluginPoint[Connector] = PluginPoint(
-    ENTRY_POINT_GROUP, "connector", Connector, BUILTIN_CONNECTORS, ConfigError, instance
+    group=ENTRY_POINT_GROUP,
+    what="connector",
+    protocol=Connector,
+    builtins=BUILTIN_CONNECTORS,
+    error=ConfigError,
+    make=instance,
 )
 
 

@@ -33,7 +33,7 @@ from mlops_gitops.quality import (
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IngestResult:
     """What :func:`ingest` wrote: the protected table, its shape, and the PII outcome."""
 

@@ -73,7 +73,7 @@ class Below:
         return self.lines.key_line([*self.loc, *loc])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Wording:
     """How one kind of document words the first error of a validation.
 

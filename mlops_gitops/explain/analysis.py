@@ -37,7 +37,7 @@ from mlops_gitops.explain.settings import ExplainSettings, parse_settings
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExplainPaths:
     """The inputs and outputs of the explain stage (as named in ``dvc.yaml``)."""
 
@@ -51,7 +51,7 @@ class ExplainPaths:
     report_dir: str = "reports/explain"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Explanations:
     """Everything the explain stage computed for one model version."""
 
@@ -156,9 +156,20 @@ def compute_explanations(
         decisions = (model.predict_proba(test) >= threshold).astype(int)
         fairness = fairness_metrics(test, test[label].to_numpy(), decisions, sensitive=sensitive)
     return Explanations(
-        model, settings, threshold, importance, native_importance(model), attributions, examples,
-        surrogate, association, information, selection, fairness, timings,
-    )  # fmt: skip
+        model=model,
+        settings=settings,
+        threshold=threshold,
+        importance=importance,
+        native=native_importance(model),
+        attributions=attributions,
+        examples=examples,
+        surrogate=surrogate,
+        association=association,
+        information=information,
+        selection=selection,
+        fairness=fairness,
+        timings=timings,
+    )
 
 
 def _read_split(path: str, label: str) -> pd.DataFrame:

@@ -39,7 +39,7 @@ TREE_ESTIMATORS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Attributions:
     """Per-row feature contributions to one model output.
 
@@ -141,13 +141,13 @@ def tree_shap(model: TabularModel, rows: pd.DataFrame) -> Attributions:
         values, base = values[:, :, -1], np.asarray(explanation.base_values)[:, -1]
     raw = sum_onto_features(values, names, model.space.names)
     return Attributions(
-        "shap",
-        model.space.names,
-        raw,
-        base,
-        base + raw.sum(axis=1),
-        "log-odds",
-        frame.reset_index(drop=True),
+        method="shap",
+        features=model.space.names,
+        values=raw,
+        base_values=base,
+        output=base + raw.sum(axis=1),
+        output_space="log-odds",
+        data=frame.reset_index(drop=True),
     )
 
 
@@ -193,7 +193,15 @@ def kernel_shap(
     base = np.full(len(matrix), float(np.ravel(explainer.expected_value)[-1]))
     output = model.predict_matrix(matrix)
     frame = rows[list(space.names)].reset_index(drop=True)
-    return Attributions("shap", space.names, values, base, output, "probability", frame)
+    return Attributions(
+        method="shap",
+        features=space.names,
+        values=values,
+        base_values=base,
+        output=output,
+        output_space="probability",
+        data=frame,
+    )
 
 
 @contextmanager

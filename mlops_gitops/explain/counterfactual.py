@@ -44,7 +44,7 @@ class Change:
     after: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Counterfactual:
     """A changed row whose decision differs from the original's."""
 
@@ -229,7 +229,14 @@ def _result(
     distance = sum(_distance(s, origin[j], target[j]) for j, s in enumerate(space.features))
     after = float(model.predict_matrix(target[None, :])[0])
     row = {s.name: s.value_of(target[j]) for j, s in enumerate(space.features)}
-    return Counterfactual(changes, before, after, threshold, float(distance), row)
+    return Counterfactual(
+        changes=changes,
+        probability_before=before,
+        probability_after=after,
+        threshold=threshold,
+        distance=float(distance),
+        row=row,
+    )
 
 
 def _same(a: float, b: float) -> bool:

@@ -27,7 +27,7 @@ class DecisionStep:
     value: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Surrogate:
     """A fitted surrogate tree, its fidelity to the model, and its rules as text."""
 
@@ -79,7 +79,14 @@ def fit_surrogate(
     tree.fit(train, decisions)
     fidelity = float((tree.predict(test[0]) == test[1]).mean()) if len(test[1]) else float("nan")
     rules = "\n".join(_rules(space, tree.tree_, 0, 0))
-    return Surrogate(fidelity, int(tree.get_depth()), int(tree.get_n_leaves()), rules, tree, space)
+    return Surrogate(
+        fidelity=fidelity,
+        depth=int(tree.get_depth()),
+        leaves=int(tree.get_n_leaves()),
+        rules=rules,
+        tree=tree,
+        space=space,
+    )
 
 
 def _goes_left(tree: Any, node: int, value: float) -> bool:

@@ -88,7 +88,10 @@ def lime_attributions(
         base[i] = float(explanation.intercept[1])
         local[i] = float(np.ravel(explanation.local_pred)[0])
     frame = rows[list(space.names)].reset_index(drop=True)
-    return Attributions("lime", space.names, values, base, local, "probability", frame)
+    return Attributions(
+        method="lime", features=space.names, values=values, base_values=base, output=local,
+        output_space="probability", data=frame,
+    )  # fmt: skip
 
 
 def _fill_values(names: tuple[str, ...], matrix: np.ndarray, kinds: list[str]) -> np.ndarray:

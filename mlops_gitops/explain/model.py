@@ -40,7 +40,7 @@ class ExplainError(MlopsError):
     """A model, row or dataset cannot be explained."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureSpec:
     """One raw feature: its kind and feasible values (range or categories)."""
 
@@ -130,7 +130,11 @@ def build_space(
         rule = (rules or {}).get(name) or {}
         if kind == "categorical":
             specs.append(
-                FeatureSpec(name, kind, _categories_of(reference[name], categories, name, rule))
+                FeatureSpec(
+                    name=name,
+                    kind=kind,
+                    categories=_categories_of(reference[name], categories, name, rule),
+                )
             )
         else:
             specs.append(
@@ -156,7 +160,7 @@ def _categories_of(
 
 def _numeric_spec(name: str, values: np.ndarray, rule: Mapping[str, object]) -> FeatureSpec:
     if values.size == 0:
-        return FeatureSpec(name, "numeric")
+        return FeatureSpec(name=name, kind="numeric")
     low, high = float(values.min()), float(values.max())
     if isinstance(rule.get("min"), int | float):
         low = max(low, float(rule["min"]))  # type: ignore[arg-type]  # checked just above
@@ -171,10 +175,19 @@ def _numeric_spec(name: str, values: np.ndarray, rule: Mapping[str, object]) -> 
         if isinstance(allowed, list)
         else ()
     )
-    return FeatureSpec(name, "numeric", (), low, high, scale, integer, choices)
+    return FeatureSpec(
+        name=name,
+        kind="numeric",
+        categories=(),
+        low=low,
+        high=high,
+        scale=scale,
+        integer=integer,
+        allowed=choices,
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TabularModel:
     """A classifier of the ONNX contract, ready to score frames and encoded matrices."""
 
@@ -282,7 +295,9 @@ def load_model(
         family, categories, native = *_read_onnx_meta(session), None
     kinds = {name: _ONNX_KINDS[kind] for name, kind in types.items()}
     space = build_space(reference, kinds, categories=categories, rules=rules)
-    return TabularModel(onnx_path, session, space, types, family, native)
+    return TabularModel(
+        path=onnx_path, session=session, space=space, onnx_types=types, family=family, native=native
+    )
 
 
 def _read_onnx_meta(session: onnxruntime.InferenceSession) -> tuple[str, dict[str, list[str]]]:

@@ -55,7 +55,12 @@ BUILTIN_EXPLAINERS: dict[str, str] = {
     "lime": "mlops_gitops.explain.local:LimeExplainer",
 }
 EXPLAINERS: PluginPoint[Explainer] = PluginPoint(
-    ENTRY_POINT_GROUP, "explainer", Explainer, BUILTIN_EXPLAINERS, ConfigError, instance
+    group=ENTRY_POINT_GROUP,
+    what="explainer",
+    protocol=Explainer,
+    builtins=BUILTIN_EXPLAINERS,
+    error=ConfigError,
+    make=instance,
 )
 
 

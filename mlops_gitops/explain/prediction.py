@@ -33,7 +33,7 @@ class Contribution:
     contribution: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PredictionExplanation:
     """One explained decision: probability, top contributions, counterfactual, wording."""
 

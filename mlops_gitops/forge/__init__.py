@@ -44,7 +44,11 @@ FORGES: dict[str, str] = {
     "github": "mlops_gitops.forge:github_from_env",
 }
 BACKENDS: PluginPoint[ForgeFactory] = PluginPoint(
-    "mlops_gitops.forges", "forge", ForgeFactory, FORGES, ForgeError
+    group="mlops_gitops.forges",
+    what="forge",
+    protocol=ForgeFactory,
+    builtins=FORGES,
+    error=ForgeError,
 )
 
 

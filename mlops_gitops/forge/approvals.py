@@ -31,7 +31,7 @@ _NAME = re.compile(
 _GOOD = re.compile(r'^Good "git" signature for (?P<principal>\S+) with ', re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApprovalTag:
     """A tag that claims to approve ``sha`` for ``env``."""
 
@@ -52,7 +52,13 @@ def parse_approval_ref(refname: str, tag_object: str) -> ApprovalTag | None:
     match = _NAME.match(refname)
     if match is None:
         return None
-    return ApprovalTag(refname, match["env"], match["sha"], match["user"], tag_object)
+    return ApprovalTag(
+        refname=refname,
+        env=match["env"],
+        sha=match["sha"],
+        user=match["user"],
+        tag_object=tag_object,
+    )
 
 
 def list_approval_tags(

@@ -69,7 +69,7 @@ class Report:
         return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateStatus:
     """The gate's verdict on one commit, as a forge shows it."""
 

@@ -270,7 +270,9 @@ class GitHubForge:
                     status["state"], status["state"]
                 )
                 return GateStatus(
-                    decision, status.get("description") or "", target_url=status.get("target_url")
+                    decision=decision,
+                    summary=status.get("description") or "",
+                    target_url=status.get("target_url"),
                 )
         return None
 

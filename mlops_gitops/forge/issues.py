@@ -33,7 +33,7 @@ ISSUES_REF = "refs/notes/mlops-issues"
 ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Issue:
     """One issue of the local forge."""
 
@@ -70,7 +70,14 @@ def open_issue(
         old = _tip(git_dir)
         entries = _entries(git_dir, old)
         number = max(entries, default=0) + 1
-        issue = Issue(number, title, body, tuple(labels), "open", stamp)
+        issue = Issue(
+            number=number,
+            title=title,
+            body=body,
+            labels=tuple(labels),
+            state="open",
+            created_at=stamp,
+        )
         commit = _commit(git_dir, old, entries, issue)
         if scm.git_ok("update-ref", ISSUES_REF, commit, old or ZERO_SHA, cwd=git_dir):
             log.info("opened issue #%d on %s: %s", number, git_dir, title)
@@ -99,12 +106,12 @@ def _parse(name: str, data: bytes | None) -> Issue:
     try:
         raw = json.loads(data or b"")
         return Issue(
-            int(raw["number"]),
-            str(raw["title"]),
-            str(raw.get("body", "")),
-            tuple(str(label) for label in raw.get("labels", ())),
-            str(raw.get("state", "open")),
-            str(raw.get("created_at", "")),
+            number=int(raw["number"]),
+            title=str(raw["title"]),
+            body=str(raw.get("body", "")),
+            labels=tuple(str(label) for label in raw.get("labels", ())),
+            state=str(raw.get("state", "open")),
+            created_at=str(raw.get("created_at", "")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise ForgeError(f"{name}: not an issue; expected number, title, labels") from exc

@@ -194,9 +194,9 @@ class LocalForge:
         try:
             data = json.loads(text)
             return GateStatus(
-                data["decision"],
-                data["summary"],
-                data.get("details", ""),
+                decision=data["decision"],
+                summary=data["summary"],
+                details=data.get("details", ""),
                 data=data.get("data", {}),
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:

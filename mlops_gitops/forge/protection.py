@@ -50,7 +50,7 @@ class Ownership:
     why: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Protection:
     """Everything ``mlops forge protection`` renders for one repository."""
 

@@ -34,7 +34,7 @@ FOLDERS: tuple[JobState, ...] = ("pending", "running", "done", "failed")
 QUEUE_DIR = "mlops-queue"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Job:
     """One queued push: the branch, its new tip, and the runs it has had."""
 
@@ -80,7 +80,9 @@ class JobQueue:
         """Add a job for ``ref`` at ``sha``; safe to call from concurrent hooks."""
         stamp = now or datetime.now(UTC)
         job_id = f"{stamp:%Y%m%dT%H%M%S}-{time.time_ns() % 10**12:012d}-{os.getpid()}"
-        job = Job(job_id, ref, sha, old, stamp.isoformat(timespec="seconds"))
+        job = Job(
+            id=job_id, ref=ref, sha=sha, old=old, queued_at=stamp.isoformat(timespec="seconds")
+        )
         self._write(self.folder("pending") / f"{job.id}.json", job)
         log.info("queued %s @ %s as %s", job.branch, sha[:12], job.id)
         return job

@@ -46,7 +46,7 @@ class PushIdentity:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Receipt:
     """The forge's record of one commit."""
 
@@ -125,10 +125,14 @@ def record_receipts(
             continue
         for commit in _introduced(git_dir, old, new):
             if commit not in known and commit not in changed:
-                changed[commit] = Receipt(commit, stamp, pusher, ref)
+                changed[commit] = Receipt(commit=commit, received_at=stamp, pusher=pusher, ref=ref)
         if ref in branches:
             for commit in _first_parents(git_dir, old, new):
-                base = changed.get(commit) or known.get(commit) or Receipt(commit, stamp, None, ref)
+                base = (
+                    changed.get(commit)
+                    or known.get(commit)
+                    or Receipt(commit=commit, received_at=stamp, pusher=None, ref=ref)
+                )
                 if base.landed_at is None:
                     changed[commit] = _landed(base, stamp, pusher)
     if changed:
@@ -138,7 +142,14 @@ def record_receipts(
 
 
 def _landed(receipt: Receipt, stamp: str, pusher: str | None) -> Receipt:
-    return Receipt(receipt.commit, receipt.received_at, receipt.pusher, receipt.ref, stamp, pusher)
+    return Receipt(
+        commit=receipt.commit,
+        received_at=receipt.received_at,
+        pusher=receipt.pusher,
+        ref=receipt.ref,
+        landed_at=stamp,
+        landed_by=pusher,
+    )
 
 
 def _fields(receipt: Receipt) -> dict[str, str | None]:

@@ -42,7 +42,7 @@ class ChannelError(MlopsError):
     """An alert could not be delivered through a channel."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Alert:
     """A fired alert rule, as every channel sends it."""
 
@@ -265,7 +265,11 @@ CHANNEL_TYPES: dict[str, ChannelFactory] = {
 
 
 CHANNELS: PluginPoint[ChannelFactory] = PluginPoint(
-    ENTRY_POINT_GROUP, "channel type", ChannelFactory, CHANNEL_TYPES, ChannelError
+    group=ENTRY_POINT_GROUP,
+    what="channel type",
+    protocol=ChannelFactory,
+    builtins=CHANNEL_TYPES,
+    error=ChannelError,
 )
 
 

@@ -61,7 +61,7 @@ KS_LIMITING_N = 10_000
 Kind = Literal["numeric", "categorical"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureDrift:
     """The drift of one feature between the reference and the current window."""
 
@@ -76,7 +76,7 @@ class FeatureDrift:
     current_rows: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DriftReport:
     """Drift of every monitored feature, and the dataset-level decision."""
 
@@ -231,7 +231,17 @@ def numeric_drift(
     statistic = ks_statistic(ref, cur)
     pvalue = ks_pvalue(statistic, ref.size, cur.size)
     drifted = _is_drifted(psi, pvalue, config)
-    return FeatureDrift(name, "numeric", "ks", psi, statistic, pvalue, drifted, ref.size, cur.size)
+    return FeatureDrift(
+        feature=name,
+        kind="numeric",
+        test="ks",
+        psi=psi,
+        statistic=statistic,
+        pvalue=pvalue,
+        drifted=drifted,
+        reference_rows=ref.size,
+        current_rows=cur.size,
+    )
 
 
 def categorical_drift(
@@ -246,7 +256,15 @@ def categorical_drift(
     statistic, pvalue = chi2_from_counts(ref_counts, cur_counts)
     drifted = _is_drifted(psi, pvalue, config)
     return FeatureDrift(
-        name, "categorical", "chi2", psi, statistic, pvalue, drifted, ref_rows, cur_rows
+        feature=name,
+        kind="categorical",
+        test="chi2",
+        psi=psi,
+        statistic=statistic,
+        pvalue=pvalue,
+        drifted=drifted,
+        reference_rows=ref_rows,
+        current_rows=cur_rows,
     )
 
 

@@ -39,7 +39,7 @@ class HistoryError(DataError):
     """A file of the monitoring history cannot be read."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunPaths:
     """Where one run's files go."""
 

@@ -46,7 +46,7 @@ class MonitoringError(DataError):
     """Live data cannot be compared with the reference."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Reference:
     """The reference data and test metrics of a deployed model version."""
 
@@ -58,7 +58,7 @@ class Reference:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PredictionDrift:
     """Drift of the model's output: predicted positive rate and score distribution."""
 
@@ -70,7 +70,7 @@ class PredictionDrift:
     compared_with: Literal["scores", "labels", "none"] = "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QualityReport:
     """Data quality of the live inputs against the reference schema."""
 
@@ -82,7 +82,7 @@ class QualityReport:
     violations: Mapping[str, int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelMonitoring:
     """Everything measured for one model over one window."""
 
@@ -148,9 +148,15 @@ def monitor(
     start, end = window
     if predictions.empty:
         return ModelMonitoring(
-            reference.model, reference.version, start, end, 0, "no traffic",
-            reference_source=reference.source, indicators={"traffic.rows": 0.0},
-        )  # fmt: skip
+            model=reference.model,
+            version=reference.version,
+            window_start=start,
+            window_end=end,
+            rows=0,
+            status="no traffic",
+            reference_source=reference.source,
+            indicators={"traffic.rows": 0.0},
+        )
     features = select_features(feature_columns(predictions), config)
     check_columns(reference, features, origin)
     _check_kinds(reference, predictions, features, origin)
@@ -163,10 +169,18 @@ def monitor(
     schema = infer_schema(reference.frame, features, range_tolerance=config.quality.range_tolerance)
     quality = assess_quality(schema, predictions)
     result = ModelMonitoring(
-        reference.model, reference.version, start, end, len(predictions), "ok",
-        reference_source=reference.source, drift=drift, prediction=prediction,
-        performance=performance, quality=quality,
-    )  # fmt: skip
+        model=reference.model,
+        version=reference.version,
+        window_start=start,
+        window_end=end,
+        rows=len(predictions),
+        status="ok",
+        reference_source=reference.source,
+        drift=drift,
+        prediction=prediction,
+        performance=performance,
+        quality=quality,
+    )
     return _with_indicators(result)
 
 
@@ -195,19 +209,28 @@ def prediction_drift(reference: Reference, live: pd.DataFrame, bins: int) -> Pre
             ks = ks_statistic(ref_scores, live_scores)
             ref_rate = float(np.mean(ref_scores >= 0.5))
             return PredictionDrift(
-                positive_rate, ref_rate, psi_numeric(ref_scores, live_scores, bins), ks,
-                ks_pvalue(ks, ref_scores.size, live_scores.size), "scores",
-            )  # fmt: skip
+                positive_rate=positive_rate,
+                reference_positive_rate=ref_rate,
+                psi=psi_numeric(ref_scores, live_scores, bins),
+                ks=ks,
+                pvalue=ks_pvalue(ks, ref_scores.size, live_scores.size),
+                compared_with="scores",
+            )
     column = "prediction" if "prediction" in ref.columns else reference.label
     if column is None or column not in ref.columns:
-        return PredictionDrift(positive_rate, None, None)
+        return PredictionDrift(positive_rate=positive_rate, reference_positive_rate=None, psi=None)
     ref_classes = ref[column].to_numpy(dtype=np.float64, na_value=np.nan)
     ref_rate = float(np.nanmean(ref_classes == 1))
     psi = psi_from_counts(
         [np.sum(ref_classes != 1), np.sum(ref_classes == 1)],
         [np.sum(live_pred != 1), np.sum(live_pred == 1)],
     )
-    return PredictionDrift(positive_rate, ref_rate, psi, compared_with="labels")
+    return PredictionDrift(
+        positive_rate=positive_rate,
+        reference_positive_rate=ref_rate,
+        psi=psi,
+        compared_with="labels",
+    )
 
 
 def assess_quality(schema: InputSchema, live: pd.DataFrame) -> QualityReport:

@@ -41,7 +41,7 @@ class OperationalError(DataError):
     """The server's metrics or access log cannot be read."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperationalFigures:
     """Requests, error rate and latency percentiles (milliseconds) of a server."""
 
@@ -54,7 +54,7 @@ class OperationalFigures:
     note: str = ""
 
 
-NOT_AVAILABLE = OperationalFigures("not available")
+NOT_AVAILABLE = OperationalFigures(source="not available")
 
 
 def read_operational(
@@ -139,7 +139,7 @@ def figures_from_access_log(path: Path, start: datetime, end: datetime) -> Opera
             statuses.append(status)
             latencies.append(latency)
     if not statuses:
-        return OperationalFigures("access_log", requests=0)
+        return OperationalFigures(source="access_log", requests=0)
     p50, p95, p99 = np.percentile(np.asarray(latencies), [q * 100 for q in QUANTILES])
     return OperationalFigures(
         source="access_log",

@@ -37,7 +37,7 @@ class PerformanceBucket:
     metrics: Mapping[str, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PerformanceReport:
     """Live metrics, their drop against the test metrics, and their trend."""
 

@@ -36,7 +36,7 @@ class ReceivedAlert:
     verified: bool | None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AlertReceiver:
     """A threaded HTTP server on ``host:port`` that collects alert webhooks."""
 

@@ -34,7 +34,7 @@ class ReplayError(MlopsError):
     """The server refused the replayed traffic or could not be reached."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReplayResult:
     """What the replayer sent and what the server answered."""
 
@@ -181,7 +181,15 @@ def replay_traffic(
     if failed == requests:
         raise ReplayError(f"the server at {base} refused every request ({requests}); see its log")
     recorded = send_feedback(feedback, url=base, model=model, token=token, timeout=timeout)
-    return ReplayResult(base, model, rows, requests, failed, recorded, drift)
+    return ReplayResult(
+        url=base,
+        model=model,
+        rows=rows,
+        requests=requests,
+        failed=failed,
+        labels=recorded,
+        drift=drift,
+    )
 
 
 def replay_for_env(

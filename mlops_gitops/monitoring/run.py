@@ -73,7 +73,7 @@ class ModelRun:
     indicators: Mapping[str, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MonitoringRun:
     """Everything one monitoring run of an environment measured, fired and wrote."""
 
@@ -154,9 +154,13 @@ def run_monitoring(
         report=report_link,
     )
     run = MonitoringRun(
-        env, now, format_duration(config.window), tuple(models), session.operational(config.window),
-        tuple(outcomes),
-    )  # fmt: skip
+        env=env,
+        timestamp=now,
+        window=format_duration(config.window),
+        models=tuple(models),
+        operational=session.operational(config.window),
+        alerts=tuple(outcomes),
+    )
     if not write:
         return run
     prom = root / config.prometheus_file if config.prometheus_file else paths.prometheus
@@ -248,7 +252,7 @@ class _Session:
                 )
             except OperationalError as exc:
                 log.warning("operational figures not available: %s", exc)
-                figures = OperationalFigures("not available", note=str(exc))
+                figures = OperationalFigures(source="not available", note=str(exc))
             self._ops[window] = figures
         return self._ops[window]
 

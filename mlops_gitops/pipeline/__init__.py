@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LockedOut:
     """One output recorded in ``dvc.lock``: its path, content hash and stage."""
 

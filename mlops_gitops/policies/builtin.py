@@ -53,8 +53,22 @@ def judge_roles_approvals(approvals: Approvals) -> RuleResult | None:
             " (push with 'git push --signed' or sign the commits)"
         )
     if short:
-        return RuleResult(ROLES_RULE, "block", "block", message, values, source=SOURCE)
-    return RuleResult(ROLES_RULE, "pass", "block", message, values, source=SOURCE)
+        return RuleResult(
+            id=ROLES_RULE,
+            outcome="block",
+            severity="block",
+            message=message,
+            values=values,
+            source=SOURCE,
+        )
+    return RuleResult(
+        id=ROLES_RULE,
+        outcome="pass",
+        severity="block",
+        message=message,
+        values=values,
+        source=SOURCE,
+    )
 
 
 def _teams(counts: dict[str, int]) -> str:

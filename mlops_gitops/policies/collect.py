@@ -54,7 +54,7 @@ FAIRNESS_PREFIX = "fairness."
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateRequest:
     """What to decide: the repository, the target, the base and where approvals come from."""
 

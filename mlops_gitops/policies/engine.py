@@ -44,7 +44,7 @@ class OverBudget(PolicyError):
     """An expression's cost on the bundle at hand is over the budget: it was not run."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Spot:
     """Where an expression was written: file, line of its value, rule id and field."""
 

@@ -27,7 +27,7 @@ from mlops_gitops.policies.waivers import is_expired, match_waivers
 Verdict = Literal["pass", "warn", "block"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleResult:
     """The outcome of one rule, with what it compared and why."""
 
@@ -41,7 +41,7 @@ class RuleResult:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PolicyDecision:
     """The gate's decision: the overall verdict and every rule's result."""
 
@@ -132,17 +132,26 @@ def evaluate_rule(
     rule = loaded.rule
     skip = _skip(loaded, bundle)
     if skip:
-        return RuleResult(rule.id, "skip", None, "", {}, note=skip, source=loaded.source)
+        return RuleResult(
+            id=rule.id, outcome="skip", severity=None, message="", values={}, note=skip,
+            source=loaded.source,
+        )  # fmt: skip
     severity = rule.severity_for(bundle.target.environment)
     if severity is None:
         note = f"no severity set for environment {bundle.target.environment or '(none)'}"
-        return RuleResult(rule.id, "skip", None, "", {}, note=note, source=loaded.source)
+        return RuleResult(
+            id=rule.id, outcome="skip", severity=None, message="", values={}, note=note,
+            source=loaded.source,
+        )  # fmt: skip
     activation.bind_vars(rule.vars)
     values = {format_path(p): _value(plain, rule.vars, p) for p in loaded.reads}
     absent = [format_path(p) for p in loaded.requires if is_absent(plain, p)]
     if absent and rule.when_absent == "skip":
         note = f"evidence absent: {', '.join(absent)}"
-        return RuleResult(rule.id, "skip", None, "", values, note=note, source=loaded.source)
+        return RuleResult(
+            id=rule.id, outcome="skip", severity=None, message="", values=values, note=note,
+            source=loaded.source,
+        )  # fmt: skip
     if absent:
         failed: Severity = "block" if rule.when_absent == "block" else "warn"
         message = f"required evidence absent: {', '.join(absent)}"
@@ -165,10 +174,23 @@ def _judge(
     except OverBudget as exc:  # never run, never waived: the rule blocks
         note = "not evaluated: over the CEL cost budget"
         return RuleResult(
-            rule.id, "error", "block", str(exc), values, note=note, source=loaded.source
+            id=rule.id,
+            outcome="error",
+            severity="block",
+            message=str(exc),
+            values=values,
+            note=note,
+            source=loaded.source,
         )
     if complies:
-        return RuleResult(rule.id, "pass", severity, message, values, source=loaded.source)
+        return RuleResult(
+            id=rule.id,
+            outcome="pass",
+            severity=severity,
+            message=message,
+            values=values,
+            source=loaded.source,
+        )
     return _failed(loaded, bundle, severity, message=message, values=values)
 
 
@@ -182,7 +204,10 @@ def _failed(
 ) -> RuleResult:
     rule = loaded.rule
     if not rule.waivable:
-        return RuleResult(rule.id, severity, severity, message, values, source=loaded.source)
+        return RuleResult(
+            id=rule.id, outcome=severity, severity=severity, message=message, values=values,
+            source=loaded.source,
+        )  # fmt: skip
     match = match_waivers(
         bundle.waivers,
         rule.id,
@@ -194,23 +219,18 @@ def _failed(
     expired = "; ".join(f"waiver {w.id} expired on {w.expires.isoformat()}" for w in match.expired)
     if match.active is None:
         return RuleResult(
-            rule.id, severity, severity, message, values, note=expired, source=loaded.source
-        )
+            id=rule.id, outcome=severity, severity=severity, message=message, values=values,
+            note=expired, source=loaded.source,
+        )  # fmt: skip
     waiver = match.active
     note = (
         f"waived by {waiver.id} (approved by {waiver.approver}, "
         f"until {waiver.expires.isoformat()}): {waiver.reason}"
     )
     return RuleResult(
-        rule.id,
-        "waived",
-        severity,
-        message,
-        values,
-        waiver=waiver.id,
-        note=note,
-        source=loaded.source,
-    )
+        id=rule.id, outcome="waived", severity=severity, message=message, values=values,
+        waiver=waiver.id, note=note, source=loaded.source,
+    )  # fmt: skip
 
 
 def _value(plain: dict[str, Any], rule_vars: dict[str, Any], path: tuple[str | int, ...]) -> Any:

@@ -26,7 +26,7 @@ _RANK = {"pass": 0, "warn": 1, "block": 2}
 RECORD_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateResult:
     """A decision with its bundle, the record written, and (on replay) the recorded decision."""
 

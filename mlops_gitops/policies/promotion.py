@@ -40,7 +40,7 @@ class PromotionEvidence:
     deployed: Snapshot | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Edit:
     model: str
     version: str
@@ -145,11 +145,25 @@ def _edit(name: str, deployment: ModelDeployment, before: ModelDeployment | None
     rollout = deployment.rollout
     previous = before.version if before is not None else None
     if isinstance(rollout, CanaryRollout):
-        return _Edit(name, rollout.candidate.version, "canary", float(rollout.weight), previous)
+        return _Edit(
+            model=name,
+            version=rollout.candidate.version,
+            strategy="canary",
+            weight=float(rollout.weight),
+            previous=previous,
+        )
     if isinstance(rollout, ABRollout):
         variant = rollout.variants[0]
-        return _Edit(name, variant.version, "ab", float(variant.weight), previous)
-    return _Edit(name, deployment.version, "direct", None, previous)
+        return _Edit(
+            model=name,
+            version=variant.version,
+            strategy="ab",
+            weight=float(variant.weight),
+            previous=previous,
+        )
+    return _Edit(
+        model=name, version=deployment.version, strategy="direct", weight=None, previous=previous
+    )
 
 
 def _promotion(

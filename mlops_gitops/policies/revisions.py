@@ -29,7 +29,7 @@ class ChangeCommit:
     email: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Revisions:
     """The head, the base and what lies between them."""
 

@@ -172,7 +172,12 @@ def probe(reads: tuple[FieldPath, ...], rule: Rule, run: Callable[[Activation], 
 RULE_KINDS: dict[str, RuleKind] = {"cel": CelKind()}
 """The rule kinds by name: the built-ins, then each plug-in kind once it has been loaded."""
 KINDS: PluginPoint[RuleKind] = PluginPoint(
-    ENTRY_POINT_GROUP, "rule kind", RuleKind, dict(RULE_KINDS), PolicyError, instance
+    group=ENTRY_POINT_GROUP,
+    what="rule kind",
+    protocol=RuleKind,
+    builtins=dict(RULE_KINDS),
+    error=PolicyError,
+    make=instance,
 )
 
 
@@ -204,7 +209,7 @@ def check_variables(reads: tuple[FieldPath, ...], rule: Rule, spot: Spot) -> Non
             )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LoadedRule:
     """A validated, compiled rule and where it is written."""
 
@@ -263,22 +268,35 @@ def compile_rule(rule: Rule, doc: Document, index: int) -> LoadedRule:
     """Compile one validated rule of ``doc``."""
     loc: list[str | int] = ["rules", index]
     condition = Spot(
-        doc.origin,
-        doc.line_of([*loc, "condition"]),
-        rule.id,
-        "condition",
+        origin=doc.origin,
+        line=doc.line_of([*loc, "condition"]),
+        rule=rule.id,
+        field="condition",
         block=doc.is_block([*loc, "condition"]),
     )
-    message = Spot(doc.origin, doc.line_of([*loc, "message"]), rule.id, "message")
+    message = Spot(
+        origin=doc.origin, line=doc.line_of([*loc, "message"]), rule=rule.id, field="message"
+    )
     check = find_rule_kind(rule.kind).compile(rule, condition)
     template = Template(rule.message, message)
     check_variables(template.reads, rule, message)
     probe(template.reads, rule, template.render)
     requires = _parse_requires(
-        rule, Spot(doc.origin, doc.line_of([*loc, "requires"]), rule.id, "requires")
+        rule,
+        Spot(
+            origin=doc.origin, line=doc.line_of([*loc, "requires"]), rule=rule.id, field="requires"
+        ),
     )
     test_lines = tuple(doc.line_of([*loc, "tests", i]) for i in range(len(rule.tests)))
-    return LoadedRule(rule, doc.origin, doc.line_of(loc), check, template, requires, test_lines)
+    return LoadedRule(
+        rule=rule,
+        origin=doc.origin,
+        line=doc.line_of(loc),
+        check=check,
+        template=template,
+        requires=requires,
+        test_lines=test_lines,
+    )
 
 
 def _parse_requires(rule: Rule, spot: Spot) -> tuple[FieldPath, ...]:

@@ -42,7 +42,7 @@ class PolicyCase:
         return f"{self.rule.origin}:{self.line}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseResult:
     """The result of one case: what was expected, what came, and why it failed."""
 

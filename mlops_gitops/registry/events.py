@@ -50,7 +50,7 @@ _RANK = {"register": 0, "deprecate": 2, "archive": 3}
 _LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f%an%x1f%ae%x1f%(trailers:only,unfold)%x1d"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Event:
     """One event of a model's life, in Git-graph order.
 
@@ -79,7 +79,7 @@ class Event:
     registration: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Commit:
     commit: str
     parents: list[str]
@@ -162,7 +162,14 @@ def _parse_commit(commit: str, parents: str, rest: str, files: list[str]) -> _Co
         key, sep, value = line.partition(": ")
         if sep and key.startswith(TRAILER_PREFIX):
             trailers[key] = value.strip()
-    return _Commit(commit, parents.split(), author, email, trailers, files)
+    return _Commit(
+        commit=commit,
+        parents=parents.split(),
+        author=author,
+        email=email,
+        trailers=trailers,
+        files=files,
+    )
 
 
 def _is_manifest(name: str) -> bool:

@@ -70,7 +70,7 @@ def _mark(state: RegistryState, target: ModelVersion, mark: Mark, reason: str) -
     return next(t for t in read_tags(state.root) if t.name == name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """The result of one check of ``verify`` on one pinned artifact."""
 
@@ -129,8 +129,19 @@ def _check_pin(state: RegistryState, version: ModelVersion | None, pin: PinCheck
     tag = tag_name(model, name)
     if version is None or version.artifact is None or pin.registered is None:
         detail = f"tag {tag} is missing or has no metadata (deleted?)"
-        return [Finding(env, model, name, "registered", False, detail)]
-    checks = [Finding(env, model, name, "registered", True, f"tag {tag} on {version.commit[:8]}")]
+        return [
+            Finding(env=env, model=model, version=name, check="registered", ok=False, detail=detail)
+        ]
+    checks = [
+        Finding(
+            env=env,
+            model=model,
+            version=name,
+            check="registered",
+            ok=True,
+            detail=f"tag {tag} on {version.commit[:8]}",
+        )
+    ]
     if not pin.ok:
         said = pin.registered
         detail = (
@@ -139,10 +150,15 @@ def _check_pin(state: RegistryState, version: ModelVersion | None, pin: PinCheck
             else f"manifest pins {pin.path} md5 {pin.md5}, registration says "
             f"{said.path} md5 {said.md5}"
         )
-        return [*checks, Finding(env, model, name, "hash", False, detail)]
-    checks.append(Finding(env, model, name, "hash", True, pin.md5))
+        return [
+            *checks,
+            Finding(env=env, model=model, version=name, check="hash", ok=False, detail=detail),
+        ]
+    checks.append(
+        Finding(env=env, model=model, version=name, check="hash", ok=True, detail=pin.md5)
+    )
     ok, detail = _tag_in_place(state, version)
-    return [*checks, Finding(env, model, name, "tag", ok, detail)]
+    return [*checks, Finding(env=env, model=model, version=name, check="tag", ok=ok, detail=detail)]
 
 
 def _tag_in_place(state: RegistryState, version: ModelVersion) -> tuple[bool, str]:
@@ -180,7 +196,16 @@ def _check_remote(
         if md5 in status:
             state = status[md5]
             detail = md5 if state == "ok" else f"{md5} is {state} in the DVC remote; run 'dvc push'"
-            findings.append(Finding(env, model, version, "remote", state == "ok", detail))
+            findings.append(
+                Finding(
+                    env=env,
+                    model=model,
+                    version=version,
+                    check="remote",
+                    ok=state == "ok",
+                    detail=detail,
+                )
+            )
     return findings
 
 

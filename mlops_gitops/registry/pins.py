@@ -20,7 +20,7 @@ from mlops_gitops.manifests.schema import Manifest
 from mlops_gitops.registry.versions import ArtifactRef, RegistryError, read_tags, tag_name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PinCheck:
     """One pinned artifact of a manifest, with the artifact its registration records."""
 

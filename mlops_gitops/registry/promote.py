@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 ENTRY = "registry"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Promotion:
     """A manifest change written as a commit on a new branch."""
 
@@ -52,7 +52,7 @@ class Promotion:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Change:
     """One manifest change: what it does and how its commit message describes it."""
 
@@ -125,8 +125,9 @@ def promote(
     if canary is None:
         subject = f"Promote {model} {version} from {source} to {to}"
         change = _Change(
-            "promote", model, version, source, to, pin, previous, subject, target.commit
-        )
+            action="promote", model=model, version=version, source=source, env=to, pin=pin,
+            previous=previous, subject=subject, registration=target.commit,
+        )  # fmt: skip
         return _write(state, change, lambda d: set_model(d, model, pin))
     if current is None:
         raise RegistryError(
@@ -136,8 +137,9 @@ def promote(
     _check_weight(canary)
     subject = f"Canary {model} {version} in {to} at {canary}%"
     change = _Change(
-        "canary", model, version, source, to, pin, previous, subject, target.commit, canary
-    )
+        action="canary", model=model, version=version, source=source, env=to, pin=pin,
+        previous=previous, subject=subject, registration=target.commit, weight=canary,
+    )  # fmt: skip
     return _write(state, change, lambda d: start_canary(d, model, pin, canary))
 
 
@@ -148,7 +150,14 @@ def complete_canary(root: str | os.PathLike[str], model: str, *, env: str) -> Pr
     stable, candidate = _running_canary(root, model, env)
     subject = f"Complete the canary of {model} {candidate.version} in {env}"
     change = _Change(
-        "canary-complete", model, candidate.version, env, env, candidate, stable, subject
+        action="canary-complete",
+        model=model,
+        version=candidate.version,
+        source=env,
+        env=env,
+        pin=candidate,
+        previous=stable,
+        subject=subject,
     )
     return _write(
         load_state(root, with_history=False),
@@ -163,7 +172,16 @@ def abort_canary(root: str | os.PathLike[str], model: str, *, env: str) -> Promo
 
     stable, candidate = _running_canary(root, model, env)
     subject = f"Abort the canary of {model} {candidate.version} in {env}"
-    change = _Change("canary-abort", model, candidate.version, env, env, candidate, stable, subject)
+    change = _Change(
+        action="canary-abort",
+        model=model,
+        version=candidate.version,
+        source=env,
+        env=env,
+        pin=candidate,
+        previous=stable,
+        subject=subject,
+    )
     return _write(
         load_state(root, with_history=False), change, lambda d: edit.abort_canary(d, model)
     )
@@ -210,7 +228,15 @@ def rollback(
     pin = _pin(root, target)
     subject = f"Roll back {name} in {env} from {current} to {target_version}"
     change = _Change(
-        "rollback", name, target_version, env, env, pin, current, subject, target.commit
+        action="rollback",
+        model=name,
+        version=target_version,
+        source=env,
+        env=env,
+        pin=pin,
+        previous=current,
+        subject=subject,
+        registration=target.commit,
     )
     return _write(state, change, lambda d: set_model(d, name, pin))
 

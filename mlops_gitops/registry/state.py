@@ -42,7 +42,7 @@ class Share:
     weight: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Deployment:
     """What runs for one model in one environment, since when and brought by whom."""
 
@@ -60,7 +60,7 @@ class Deployment:
     registered: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegistryState:
     """The registry at one point of the history (see :func:`load_state`)."""
 
@@ -164,7 +164,13 @@ def load_state(
             graph, drafts = history.result()
             events = order_events(tag_events(tags) + drafts, graph)
     return RegistryState(
-        Path(root), snapshot, environments, manifests, tags, events, all_models=models is None
+        root=Path(root),
+        snapshot=snapshot,
+        environments=environments,
+        manifests=manifests,
+        tags=tags,
+        events=events,
+        all_models=models is None,
     )
 
 

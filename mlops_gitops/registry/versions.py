@@ -56,7 +56,7 @@ class ArtifactRef:
     size: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VersionTag:
     """One registry tag as read from Git (a registration or a lifecycle mark)."""
 
@@ -86,7 +86,7 @@ class VersionTag:
         return ArtifactRef(self.trailers.get("Mlops-Artifact-Path", ""), md5) if md5 else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelVersion:
     """A registered model version with its metadata and derived lifecycle state.
 

@@ -45,7 +45,7 @@ OutputColumns = Literal["extra", "all"]
 Progress = Callable[[int, int | None], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BatchReport:
     """What a batch prediction did."""
 
@@ -149,7 +149,15 @@ def predict_with(
         tmp.unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     logger.info("scored %d rows of %s in %.2f s", total, source, seconds)
-    return BatchReport(model.name, model.version, source, target, total, chunks, seconds)
+    return BatchReport(
+        model=model.name,
+        version=model.version,
+        input=source,
+        output=target,
+        rows=total,
+        chunks=chunks,
+        seconds=seconds,
+    )
 
 
 class _Sink:

@@ -32,7 +32,7 @@ Decoder = Callable[[Mapping[str, Any], ModelSchema], Rows]
 Encoder = Callable[["Scored"], bytes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scored:
     """What a model answered for one request."""
 

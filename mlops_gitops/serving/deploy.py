@@ -48,7 +48,7 @@ class VerifiedArtifact:
     md5: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeployReport:
     """What ``deploy`` checked, rendered and did to the local server."""
 
@@ -122,13 +122,34 @@ def deploy(
     checks = _registry_checks(root_path, env) if registry == "required" else 0
     rendered = render_plan(plan)
     if start == "none":
-        return DeployReport(env, artifacts, checks, rendered, "none", None)
+        return DeployReport(
+            env=env,
+            artifacts=artifacts,
+            registry_checks=checks,
+            rendered=rendered,
+            action="none",
+            server=None,
+        )
     running = find_running(root_path, env)
     if running is not None:
         reload_local(running)
-        return DeployReport(env, artifacts, checks, rendered, "reloaded", running)
+        return DeployReport(
+            env=env,
+            artifacts=artifacts,
+            registry_checks=checks,
+            rendered=rendered,
+            action="reloaded",
+            server=running,
+        )
     server = start_local(root_path, env, address)
-    return DeployReport(env, artifacts, checks, rendered, "started", server)
+    return DeployReport(
+        env=env,
+        artifacts=artifacts,
+        registry_checks=checks,
+        rendered=rendered,
+        action="started",
+        server=server,
+    )
 
 
 def _registry_checks(root: Path, env: str) -> int:

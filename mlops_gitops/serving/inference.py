@@ -172,7 +172,15 @@ class InferenceEndpoint:
         labels, scores = labels_and_scores(outputs)
         if state.predictions is not None:
             stamp = time.time_ns() // 1000
-            batch = PredictionBatch(model.name, model.version, rid, stamp, rows, labels, scores)
+            batch = PredictionBatch(
+                model=model.name,
+                version=model.version,
+                request_id=rid,
+                timestamp_us=stamp,
+                columns=rows,
+                predictions=labels,
+                scores=scores,
+            )
             state.predictions.record(batch)
         state.metrics.observe(
             model.name, model.version, self.route, seconds=elapsed, rows=rows.count
@@ -182,7 +190,9 @@ class InferenceEndpoint:
             (b"x-model-version", model.version.encode()),
             (b"x-request-id", rid.encode()),
         ]
-        return self.encode(codec.Scored(model, outputs, labels, scores, rid)), served_by
+        return self.encode(
+            codec.Scored(model=model, outputs=outputs, labels=labels, scores=scores, request_id=rid)
+        ), served_by
 
 
 def _run(model: LoadedModel, rows: Rows) -> dict[str, np.ndarray]:

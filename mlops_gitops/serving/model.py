@@ -191,7 +191,7 @@ class Rows(Mapping[str, np.ndarray]):
         return len(self._index) + len(self.categorical)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LoadedModel:
     """A model version loaded into ONNX Runtime, verified against its pinned hash."""
 
@@ -264,7 +264,14 @@ def load_model(path: Path, *, name: str, version: str, md5: str, threads: int = 
     what = f"{name}@{version}"
     verify_md5(path, md5, what=what)
     session = open_session(path, threads=threads, what=what)
-    return LoadedModel(name, version, md5, path, session, read_schema(session, what=what))
+    return LoadedModel(
+        name=name,
+        version=version,
+        md5=md5,
+        path=path,
+        session=session,
+        schema=read_schema(session, what=what),
+    )
 
 
 def open_session(path: Path, *, threads: int, what: str) -> onnxruntime.InferenceSession:

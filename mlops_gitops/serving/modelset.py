@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 _SCALE = float(1 << 64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServedModel:
     """A model name with its loaded versions and their cumulative traffic weights."""
 
@@ -115,7 +115,13 @@ def _load_served(plan: ServingPlan, model: ModelPlan, *, threads: int) -> Served
     _check_same_inputs(model.name, list(versions.values()))
     order = tuple(v.version for v in model.variants)
     cumulative = tuple(accumulate(v.weight for v in model.variants))
-    return ServedModel(model.name, model.strategy, versions, order, cumulative)
+    return ServedModel(
+        name=model.name,
+        strategy=model.strategy,
+        versions=versions,
+        order=order,
+        cumulative=cumulative,
+    )
 
 
 def _check_same_inputs(name: str, loaded: list[LoadedModel]) -> None:

@@ -58,7 +58,7 @@ class ModelPlan:
             )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PredictionLogSettings:
     """Where and how predictions are logged (rotating Parquet files per model)."""
 
@@ -86,7 +86,7 @@ class ValidationSettings:
     range_tolerance: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServingSettings:
     """Scale-out, logging and validation settings of an environment."""
 
@@ -97,7 +97,7 @@ class ServingSettings:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServingPlan:
     """The models an environment pins, where they come from and how they scale."""
 
@@ -188,7 +188,9 @@ def plan_from_manifest(
                 Variant(route.version, route.artifact.path, route.artifact.md5, route.weight / 100)
             )
         models.append(ModelPlan(name, tuple(variants), deployment.rollout.strategy))
-    return ServingPlan(env, root, tuple(models), _settings(manifest, env), source)
+    return ServingPlan(
+        env=env, root=root, models=tuple(models), settings=_settings(manifest, env), source=source
+    )
 
 
 def _settings(manifest: Manifest, env: str) -> ServingSettings:

@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PredictionBatch:
     """The rows of one request as they go to the log."""
 

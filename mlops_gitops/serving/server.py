@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 PID_DIR = ".mlops/serve"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServeOptions:
     """How to run the server (everything but the models, which come from the manifest)."""
 
@@ -83,8 +83,8 @@ def build_app(root: Path, env: str, options: ServeOptions) -> Any:
     if not tokens.enabled:
         logger.warning("no token configured: the server accepts anonymous requests")
     state = ServerState(
-        plan,
-        load_plan,
+        plan=plan,
+        load_plan=load_plan,
         tokens=tokens,
         max_body=options.max_body,
         threads=options.threads,

@@ -48,7 +48,7 @@ class ReloadOutcome:
     trigger: str = "start"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ServerState:
     """Everything a request handler reads; ``models`` is swapped whole on reload."""
 

@@ -52,7 +52,7 @@ KIND_TEXT = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InputCheck:
     """The training schema of one version, compiled for the request path.
 
@@ -122,14 +122,14 @@ def compile_check(schema: InputSchema, model: LoadedModel, *, reject: bool) -> I
         if exact and f.kind == "categorical"
     )
     return InputCheck(
-        schema,
-        reject,
-        numeric,
-        _column([-np.inf if v is None else v for v in low]),
-        _column([np.inf if v is None else v for v in high]),
-        _column([by_name[n].nullable for n in numeric]).astype(bool),
-        allowed,
-        exact,
+        schema=schema,
+        reject=reject,
+        numeric=numeric,
+        low=_column([-np.inf if v is None else v for v in low]),
+        high=_column([np.inf if v is None else v for v in high]),
+        nullable=_column([by_name[n].nullable for n in numeric]).astype(bool),
+        allowed=allowed,
+        exact=exact,
     )
 
 

@@ -37,7 +37,7 @@ class SiteError(MlopsError):
     """The site cannot be generated or mkdocs refused to build it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteSettings:
     """Where the site's sources and output are, read from ``mkdocs.yml``."""
 

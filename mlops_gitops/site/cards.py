@@ -60,7 +60,7 @@ class Interval:
     end: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Card:
     """Everything a model card page renders."""
 

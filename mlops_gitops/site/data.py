@@ -64,7 +64,7 @@ class VersionFiles:
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteData:
     """The repository as the site shows it."""
 
@@ -124,7 +124,14 @@ def _read_registry(path: Path) -> tuple[RegistryState, list[Deployment], tuple[s
         from mlops_gitops.manifests.schema import Environments
 
         empty = Environments.model_construct(environments={})
-        state = RegistryState(path, resolve_at(path), empty, {}, [], [])
+        state = RegistryState(
+            root=path,
+            snapshot=resolve_at(path),
+            environments=empty,
+            manifests={},
+            tags=[],
+            events=[],
+        )
         return state, [], (f"the registry cannot be read: {exc}",)
 
 

@@ -23,7 +23,7 @@ EXP_PREFIX = "refs/exps/"
 HEADLINE = ("roc_auc", "accuracy", "f1", "rmse", "mae", "r2")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Experiment:
     """One column of the comparison: where it comes from, its params and metrics."""
 
@@ -49,7 +49,16 @@ def list_experiments(root: Path) -> list[Experiment]:
         for path in metric_paths:
             metrics.update(_numbers(blobs.get(f"{sha}:{path}")))
         if params or metrics:
-            found.append(Experiment(name, kind, sha, baseline, params, metrics))
+            found.append(
+                Experiment(
+                    name=name,
+                    kind=kind,
+                    commit=sha,
+                    baseline=baseline,
+                    params=params,
+                    metrics=metrics,
+                )
+            )
     return found
 
 

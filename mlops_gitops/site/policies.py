@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from mlops_gitops.policies import Waiver
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleRow:
     """One rule as the page shows it."""
 
@@ -28,7 +28,7 @@ class RuleRow:
     tests: list[dict[str, str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WaiverRow:
     """One waiver as the page shows it."""
 
@@ -40,7 +40,7 @@ class WaiverRow:
     expires: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PolicyPage:
     """The rules, the waivers split by expiry, and a load error if any."""
 
@@ -55,7 +55,9 @@ def read_policy_page(root: Path, now: datetime) -> PolicyPage:
     """Load the rules and waivers of ``root/policies``; an invalid file is reported, not raised."""
     folder = root / "policies"
     if not folder.is_dir():
-        return PolicyPage([], [], [], error="this repository has no policies/ folder")
+        return PolicyPage(
+            rules=[], active=[], expired=[], error="this repository has no policies/ folder"
+        )
     from mlops_gitops.policies import load_policy_set, load_roles, load_waivers
     from mlops_gitops.policies.waivers import is_expired
 
@@ -64,7 +66,7 @@ def read_policy_page(root: Path, now: datetime) -> PolicyPage:
         roles = load_roles(folder / "roles.yaml", "policies/roles.yaml")
         waivers = load_waivers(folder / "waivers.yaml", "policies/waivers.yaml", roles)
     except MlopsError as exc:
-        return PolicyPage([], [], [], error=str(exc))
+        return PolicyPage(rules=[], active=[], expired=[], error=str(exc))
     rows = [
         RuleRow(
             id=loaded.id,

@@ -38,7 +38,7 @@ class TrainingError(MlopsError):
     """A model could not be trained, loaded or exported."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingData:
     """The frames a family fits on: feature frames (see ``feature_frame``) and 0/1 labels."""
 
@@ -95,5 +95,10 @@ def load_family(name: str) -> ModelFamily:
 
 
 FAMILIES: PluginPoint[ModelFamily] = PluginPoint(
-    ENTRY_POINT_GROUP, "model family", ModelFamily, BUILTIN_FAMILIES, ConfigError, instance
+    group=ENTRY_POINT_GROUP,
+    what="model family",
+    protocol=ModelFamily,
+    builtins=BUILTIN_FAMILIES,
+    error=ConfigError,
+    make=instance,
 )

@@ -121,7 +121,7 @@ def test_main_moves_only_to_a_tip_the_runner_let_through(
     bare, clone, first, _ = forge
     tip = _commit_ahead(clone, first, "b.txt")
     LocalForge(bare).set_gate(
-        Target(tip, "candidate"), GateStatus(decision, f"rules say {decision}")
+        Target(tip, "candidate"), GateStatus(decision=decision, summary=f"rules say {decision}")
     )  # type: ignore[arg-type]
 
     problems = pre_receive(bare, [RefUpdate(first, tip, "refs/heads/main")])

@@ -9,8 +9,8 @@ from mlops_gitops.explain.model import FeatureSpace, FeatureSpec
 
 SPACE = FeatureSpace(
     (
-        FeatureSpec("debt_to_income", "numeric", low=0, high=1),
-        FeatureSpec("housing", "categorical", ("own", "mortgage", "rent")),
+        FeatureSpec(name="debt_to_income", kind="numeric", low=0, high=1),
+        FeatureSpec(name="housing", kind="categorical", categories=("own", "mortgage", "rent")),
     )
 )
 

@@ -18,13 +18,16 @@ from mlops_gitops.explain.settings import parse_settings
 
 SPACE = FeatureSpace(
     (
-        FeatureSpec("income", "numeric", low=0, high=10),
-        FeatureSpec("housing", "categorical", ("own", "rent")),
+        FeatureSpec(name="income", kind="numeric", low=0, high=10),
+        FeatureSpec(name="housing", kind="categorical", categories=("own", "rent")),
     )
 )
 # parse_row reads only the feature space: no session is needed to check a row
 SHAPE_ONLY = TabularModel(
-    Path("model.onnx"), None, SPACE, {"income": "tensor(float)", "housing": "tensor(string)"}
+    path=Path("model.onnx"),
+    session=None,
+    space=SPACE,
+    onnx_types={"income": "tensor(float)", "housing": "tensor(string)"},
 )
 
 

@@ -102,7 +102,13 @@ def test_gate_sets_status_and_check_run_with_an_installation_token(
 ) -> None:
     target = _target(emulator)
     _forge(emulator).set_gate(
-        target, GateStatus("block", "2 of 7 rules failed", "details", "http://ci/run/1")
+        target,
+        GateStatus(
+            decision="block",
+            summary="2 of 7 rules failed",
+            details="details",
+            target_url="http://ci/run/1",
+        ),
     )
 
     [status] = emulator.state.statuses
@@ -121,7 +127,9 @@ def test_gate_sets_status_and_check_run_with_an_installation_token(
 
 
 def test_gate_with_a_personal_token_sets_the_status_only(emulator: GitHubEmulator) -> None:
-    _forge(emulator, "ghp_ada").set_gate(_target(emulator), GateStatus("pass", "all rules pass"))
+    _forge(emulator, "ghp_ada").set_gate(
+        _target(emulator), GateStatus(decision="pass", summary="all rules pass")
+    )
 
     assert [s.state for s in emulator.state.statuses] == ["success"]
     assert emulator.state.check_runs == {}
@@ -164,7 +172,7 @@ def test_enterprise_server_api_url_is_used_as_given(hosted: tuple[Path, Path]) -
             }
         )
         sha = str(emu.state.resolve("feature"))
-        forge.set_gate(Target(sha, "feature"), GateStatus("warn", "1 warning"))
+        forge.set_gate(Target(sha, "feature"), GateStatus(decision="warn", summary="1 warning"))
         run_url = f"{emu.root_url}/acme/models/actions/runs/9"
 
     assert [(s.state, s.target_url) for s in emu.state.statuses] == [("success", run_url)]

@@ -43,7 +43,9 @@ def test_report_note_replaces_the_previous_one_and_keeps_plots_beside_it(
 def test_gate_note_round_trips_and_clones_fetch_it(hosted: tuple[Path, Path]) -> None:
     bare, work = hosted
     target = _target(bare)
-    LocalForge(bare).set_gate(target, GateStatus("warn", "1 warning", data={"rules": 3}))
+    LocalForge(bare).set_gate(
+        target, GateStatus(decision="warn", summary="1 warning", data={"rules": 3})
+    )
 
     assert track_notes(work) is True
     sh("git fetch -q origin", work)

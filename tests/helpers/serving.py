@@ -204,7 +204,10 @@ def start_server() -> Iterator[Callable[..., LiveServer]]:
     ) -> LiveServer:
         plan = read_plan(root, env)
         state = ServerState(
-            plan, load_plan or (lambda: read_plan(root, env)), tokens=read_tokens(TOKENS), **options
+            plan=plan,
+            load_plan=load_plan or (lambda: read_plan(root, env)),
+            tokens=read_tokens(TOKENS),
+            **options,
         )
         app = create_app(state, watch_interval=watch_interval)
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP

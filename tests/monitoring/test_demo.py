@@ -113,7 +113,7 @@ def live_server(tmp_path: Path, receiver: AlertReceiver) -> Iterator[LiveServer]
     root = tmp_path / "project"
     root.mkdir()
     _project(root, receiver.url)
-    state = ServerState(read_plan(root, "dev"), lambda: read_plan(root, "dev"))
+    state = ServerState(plan=read_plan(root, "dev"), load_plan=lambda: read_plan(root, "dev"))
     app = create_app(state, watch_interval=None, access_log=False)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
@@ -138,7 +138,9 @@ def _reference(root: Path, model: str, version: str, config: MonitoringConfig) -
     from mlops_gitops.data.sample import PII_COLUMNS, generate_sample
 
     frame = generate_sample(2000, seed=42).drop(columns=list(PII_COLUMNS))
-    return Reference(model, version, frame, label="default", test_metrics={"accuracy": 0.8})
+    return Reference(
+        model=model, version=version, frame=frame, label="default", test_metrics={"accuracy": 0.8}
+    )
 
 
 def test_replayed_drift_is_alerted_to_the_local_webhook(

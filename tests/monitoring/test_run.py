@@ -55,9 +55,13 @@ monitoring:
 def resolve(root: Path, model: str, version: str, config: MonitoringConfig) -> Reference:
     """Resolve the reference of a version without a registry: a known frame."""
     return Reference(
-        model, version, make_frame(3000, seed=1), label="default",
-        test_metrics={"accuracy": 0.9}, source="frame",
-    )  # fmt: skip
+        model=model,
+        version=version,
+        frame=make_frame(3000, seed=1),
+        label="default",
+        test_metrics={"accuracy": 0.9},
+        source="frame",
+    )
 
 
 def _run(root: Path, receiver: AlertReceiver, **kwargs: object) -> object:

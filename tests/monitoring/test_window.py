@@ -19,9 +19,13 @@ WINDOW = (NOW - timedelta(hours=24), NOW)
 
 def _reference() -> Reference:
     return Reference(
-        "credit-default", "v1.0.0", make_frame(3000, seed=1), label="default",
-        test_metrics={"accuracy": 0.9, "roc_auc": 0.95}, source="train.parquet",
-    )  # fmt: skip
+        model="credit-default",
+        version="v1.0.0",
+        frame=make_frame(3000, seed=1),
+        label="default",
+        test_metrics={"accuracy": 0.9, "roc_auc": 0.95},
+        source="train.parquet",
+    )
 
 
 def test_empty_window_is_a_no_traffic_result(tmp_path: Path) -> None:

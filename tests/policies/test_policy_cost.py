@@ -20,7 +20,7 @@ from mlops_gitops.policies.source import PolicyError
 from mlops_gitops.policies.syntax import MAX_HEIGHT, SyntaxProblem, parse
 from mlops_gitops.project import template_root
 
-SPOT = Spot("policies/q.yaml", 7, "deep", "condition")
+SPOT = Spot(origin="policies/q.yaml", line=7, rule="deep", field="condition")
 LIMITS = CostLimits()
 THIRTY = "[" + ", ".join(str(i) for i in range(30)) + "]"
 
@@ -72,7 +72,8 @@ def test_nested_comprehensions_over_thirty_elements_are_refused_at_compile(depth
 def test_a_message_template_is_estimated_too():
     with pytest.raises(PolicyError, match=r"rule 'deep' message: estimated cost"):
         Template(
-            "values {{ " + nested_all(5) + " }}", Spot("policies/q.yaml", 9, "deep", "message")
+            "values {{ " + nested_all(5) + " }}",
+            Spot(origin="policies/q.yaml", line=9, rule="deep", field="message"),
         )
 
 

@@ -20,7 +20,7 @@ from mlops_gitops.policies.engine import (
 )
 from mlops_gitops.policies.source import PolicyError
 
-SPOT = Spot("policies/q.yaml", 7, "min-auc", "condition")
+SPOT = Spot(origin="policies/q.yaml", line=7, rule="min-auc", field="condition")
 
 
 def run(source, **data):
@@ -32,7 +32,7 @@ def test_expression_evaluates_on_the_bundle_variables():
 
 
 def test_syntax_error_names_the_file_line_of_the_expression_line():
-    block = Spot("policies/q.yaml", 7, "min-auc", "condition", block=True)
+    block = Spot(origin="policies/q.yaml", line=7, rule="min-auc", field="condition", block=True)
     with pytest.raises(PolicyError) as err:
         Expression("m.auc >= 0.8 &&\nm.f1 >=", block)
     assert str(err.value).startswith(

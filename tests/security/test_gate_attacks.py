@@ -68,7 +68,9 @@ def _commit(tiny: TinyForge, files: dict[str, str], message: str) -> str:
 
 def _trained(tiny: TinyForge, sha: str) -> None:
     """The runner's verdict on ``sha`` (a training change the runner let through)."""
-    LocalForge(tiny.forge).set_gate(Target(sha, "change"), GateStatus("pass", "all rules pass"))
+    LocalForge(tiny.forge).set_gate(
+        Target(sha, "change"), GateStatus(decision="pass", summary="all rules pass")
+    )
 
 
 def test_a_direct_push_of_untrained_work_to_main_is_refused(tiny: TinyForge) -> None:

@@ -33,7 +33,14 @@ TRAINING = InputSchema(
     )
 )
 # The model object is only read for its name and input schema here (no ONNX session).
-MODEL = LoadedModel("credit", "v1.0.0", "0" * 32, Path("model.onnx"), None, MODEL_SCHEMA)  # type: ignore[arg-type]
+MODEL = LoadedModel(
+    name="credit",
+    version="v1.0.0",
+    md5="0" * 32,
+    path=Path("model.onnx"),
+    session=None,  # type: ignore[arg-type]
+    schema=MODEL_SCHEMA,
+)
 
 ages = st.one_of(st.floats(0, 100), st.just(math.nan), st.none())
 regions = st.one_of(st.sampled_from(["east", "north", "south", "west", ""]), st.none())
@@ -133,7 +140,14 @@ def test_invalid_validation_section_is_a_one_line_error_naming_the_field(tmp_pat
 
 def test_screen_of_numeric_only_batches_is_vectorised():
     numeric_only = ModelSchema(MODEL_SCHEMA.features[:2], ())
-    model = LoadedModel("m", "v", "0" * 32, Path("m.onnx"), None, numeric_only)  # type: ignore[arg-type]
+    model = LoadedModel(
+        name="m",
+        version="v",
+        md5="0" * 32,
+        path=Path("m.onnx"),
+        session=None,  # type: ignore[arg-type]
+        schema=numeric_only,
+    )
     schema = InputSchema(features=TRAINING.features[:2])
     check = compile_check(schema, model, reject=False)
     rows = decode_records(

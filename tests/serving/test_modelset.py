@@ -15,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 def _plan(root, *variants, strategy="direct"):
-    return ServingPlan("dev", root, (ModelPlan("credit", tuple(variants), strategy),))
+    return ServingPlan(
+        env="dev", root=root, models=(ModelPlan("credit", tuple(variants), strategy),)
+    )
 
 
 def test_artifact_missing_from_cache_is_pulled_from_the_dvc_remote(dvc_repo, onnx_models):

@@ -82,7 +82,15 @@ def test_full_log_queue_drops_and_counts(tmp_path):
     rows = Rows(schema, np.array([[1.0]]), {})
     dropped = []
     log = PredictionLog(tmp_path, PredictionLogSettings(queue_size=0), on_drop=dropped.append)
-    batch = PredictionBatch("m", "v1", "r", 0, rows, np.array([1]), np.array([0.5]))
+    batch = PredictionBatch(
+        model="m",
+        version="v1",
+        request_id="r",
+        timestamp_us=0,
+        columns=rows,
+        predictions=np.array([1]),
+        scores=np.array([0.5]),
+    )
     try:
         assert log.record(batch) is False
     finally:
@@ -102,7 +110,17 @@ def test_log_rotates_into_several_part_files(tmp_path):
     try:
         for i in range(5):
             rows = Rows(schema, np.array([[float(i)]]), {})
-            log.record(PredictionBatch("m", "v1", f"r{i}", i, rows, np.array([1]), np.array([0.5])))
+            log.record(
+                PredictionBatch(
+                    model="m",
+                    version="v1",
+                    request_id=f"r{i}",
+                    timestamp_us=i,
+                    columns=rows,
+                    predictions=np.array([1]),
+                    scores=np.array([0.5]),
+                )
+            )
         log.flush()
     finally:
         log.close()
@@ -125,7 +143,17 @@ def test_failed_write_is_counted_and_never_reaches_the_request(tmp_path):
     log = PredictionLog(blocked, PredictionLogSettings())
     rows = Rows(schema, np.array([[1.0]]), {})
     try:
-        assert log.record(PredictionBatch("m", "v1", "r", 0, rows, np.array([1]), np.array([0.5])))
+        assert log.record(
+            PredictionBatch(
+                model="m",
+                version="v1",
+                request_id="r",
+                timestamp_us=0,
+                columns=rows,
+                predictions=np.array([1]),
+                scores=np.array([0.5]),
+            )
+        )
         log.record_feedback("m", "r", 1)
         log.flush()
     finally:

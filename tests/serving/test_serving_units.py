@@ -126,9 +126,9 @@ def test_feedback_is_checked():
 
 def test_restrict_plan_keeps_one_version_with_all_traffic(tmp_path):
     plan = ServingPlan(
-        "dev",
-        tmp_path,
-        (
+        env="dev",
+        root=tmp_path,
+        models=(
             ModelPlan(
                 "credit",
                 (Variant("v1", "m", "a" * 32, 0.9), Variant("v2", "m", "b" * 32, 0.1)),

@@ -378,7 +378,11 @@ def _gate(
         "warn": "passes with warnings from min-metrics (1 waived)",
     }
     data = {"verdict": decision, "environment": env, "model": model, "version": version}
-    status = GateStatus(decision, summary.get(decision, "blocked by min-metrics"), data=data)  # type: ignore[arg-type]
+    status = GateStatus(
+        decision=decision,  # type: ignore[arg-type]
+        summary=summary.get(decision, "blocked by min-metrics"),
+        data=data,
+    )
     LocalForge(repo).set_gate(Target(sha=sha, branch=branch), status)
 
 
