@@ -22,15 +22,8 @@ YAML_READERS: dict[str, str] = {
         "a measured speed trick with its own YAML 1.2 resolvers; documents.validate_yaml"
         " is its only caller"
     ),
-    "mlops_gitops/pipeline/__init__.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/pipeline/outputs.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/policies/snapshots.py": "not yet ported (issue 14 item 2)",
     "mlops_gitops/audit/sources.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/ci/merged.py": "not yet ported (issue 14 item 2)",
     "mlops_gitops/registry/events.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/reports/context.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/site/data.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/site/experiments.py": "not yet ported (issue 14 item 2)",
 }
 
 # "path" -> why the module still describes a pydantic ValidationError itself.

@@ -24,14 +24,27 @@ Loc = Sequence[str | int]
 WIDTH = 4096
 
 
+MISSING = "file not found"
+
+
 def read_text(
-    path: str | os.PathLike[str], origin: str = "", *, error: type[MlopsError] = ConfigError
+    path: str | os.PathLike[str],
+    origin: str = "",
+    *,
+    error: type[MlopsError] = ConfigError,
+    missing: str = MISSING,
 ) -> str:
-    """Return the text of the file at ``path``; ``origin`` (default: the path) names it."""
+    """Return the text of the file at ``path``; ``origin`` (default: the path) names it.
+
+    ``missing`` is what the error of an absent file says after the name: a
+    file that a stage writes ends it with the stage to run.
+    """
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise error(f"{origin or path}: file not found") from exc
+        raise error(f"{origin or path}: {missing}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{origin or path}: not UTF-8 text") from exc
 
 
 def describe_yaml_error(exc: Exception, origin: str) -> str:
@@ -53,7 +66,7 @@ def yaml_roundtrip() -> Any:
     return yaml
 
 
-def parse_yaml(text: str, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
+def parse_yaml(text: str | bytes, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
     """Parse YAML 1.2 ``text`` into plain Python data (ruamel's safe loader)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -65,10 +78,15 @@ def parse_yaml(text: str, origin: str, *, error: type[MlopsError] = ConfigError)
 
 
 def read_yaml(
-    path: str | os.PathLike[str], origin: str = "", *, error: type[MlopsError] = ConfigError
+    path: str | os.PathLike[str],
+    origin: str = "",
+    *,
+    error: type[MlopsError] = ConfigError,
+    missing: str = MISSING,
 ) -> Any:
     """Read and parse the YAML file at ``path`` with :func:`parse_yaml`."""
-    return parse_yaml(read_text(path, origin, error=error), origin or str(path), error=error)
+    text = read_text(path, origin, error=error, missing=missing)
+    return parse_yaml(text, origin or str(path), error=error)
 
 
 def parse_yaml_roundtrip(text: str, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
@@ -92,10 +110,15 @@ def parse_json(text: str | bytes, origin: str, *, error: type[MlopsError] = Conf
 
 
 def read_json(
-    path: str | os.PathLike[str], origin: str = "", *, error: type[MlopsError] = ConfigError
+    path: str | os.PathLike[str],
+    origin: str = "",
+    *,
+    error: type[MlopsError] = ConfigError,
+    missing: str = MISSING,
 ) -> Any:
     """Read and parse the JSON file at ``path`` with :func:`parse_json`."""
-    return parse_json(read_text(path, origin, error=error), origin or str(path), error=error)
+    text = read_text(path, origin, error=error, missing=missing)
+    return parse_json(text, origin or str(path), error=error)
 
 
 def _libyaml_loader() -> Any:
