@@ -99,14 +99,17 @@ def parse_yaml_roundtrip(text: str, origin: str, *, error: type[MlopsError] = Co
         raise error(describe_yaml_error(exc, origin)) from exc
 
 
-def parse_json(text: str | bytes, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
-    """Parse JSON ``text``; a syntax error names ``origin:LINE``."""
+def parse_json(
+    text: str | bytes, origin: str, *, error: type[MlopsError] = ConfigError, fix: str = ""
+) -> Any:
+    """Parse JSON ``text``; a syntax error names ``origin:LINE`` and ends with ``fix``."""
+    end = f"; {fix}" if fix else ""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise error(f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        raise error(f"{origin}:{exc.lineno}: not valid JSON ({exc.msg}){end}") from exc
     except UnicodeDecodeError as exc:
-        raise error(f"{origin}: not valid JSON (not UTF-8 text)") from exc
+        raise error(f"{origin}: not valid JSON (not UTF-8 text){end}") from exc
 
 
 def read_json(
@@ -115,10 +118,29 @@ def read_json(
     *,
     error: type[MlopsError] = ConfigError,
     missing: str = MISSING,
+    fix: str = "",
 ) -> Any:
     """Read and parse the JSON file at ``path`` with :func:`parse_json`."""
     text = read_text(path, origin, error=error, missing=missing)
-    return parse_json(text, origin or str(path), error=error)
+    return parse_json(text, origin or str(path), error=error, fix=fix)
+
+
+def parse_json_lines(
+    text: str, origin: str, *, error: type[MlopsError] = ConfigError
+) -> list[tuple[int, Any]]:
+    """Parse JSON Lines ``text`` into ``(line number, value)`` pairs, skipping blank lines.
+
+    A line that is not JSON is named ``origin:LINE``.
+    """
+    values = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise error(f"{origin}:{number}: not valid JSON ({exc.msg})") from exc
+    return values
 
 
 def _libyaml_loader() -> Any:
