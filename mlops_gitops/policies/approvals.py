@@ -92,7 +92,9 @@ class FileApprovals:
         """Read and validate the file."""
         missing = "approvals file not found"
         data = documents.read_json(self.path, error=PolicyError, missing=missing)
-        parsed = documents.validate(ApprovalsFile, data, str(self.path), error=PolicyError)
+        parsed = documents.validate(
+            ApprovalsFile, data, str(self.path), error=PolicyError, wording=documents.RECORD
+        )
         approvals = tuple(
             Approval(
                 e.reviewer, e.commit, source=f"file:{self.path.name}", submitted_at=e.submitted_at

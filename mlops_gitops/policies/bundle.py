@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from mlops_gitops.documents import validate
+from mlops_gitops.documents import RECORD, validate
 from mlops_gitops.policies.source import PolicyError
 
 SCHEMA_VERSION: Final = 1
@@ -361,4 +361,4 @@ def parse_bundle(data: Any, origin: str) -> EvidenceBundle:
             f"{origin}: bundle schema_version {data['schema_version']!r} is not supported; "
             f"this version reads {SCHEMA_VERSION}"
         )
-    return validate(EvidenceBundle, data, origin, error=PolicyError)
+    return validate(EvidenceBundle, data, origin, error=PolicyError, wording=RECORD)
