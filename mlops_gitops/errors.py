@@ -63,14 +63,18 @@ class GateBlocked(MlopsError):
     exit_code = EXIT_BLOCKED
 
 
+# libraries whose validation errors print a dump of the schema or of every error
+_DUMPS = ("pydantic", "jsonschema")
+
+
 def format_chain(exc: BaseException) -> str:
     """Return the message of ``exc`` followed by its causes, on one line."""
     parts: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if parts and type(current).__module__.startswith("pydantic"):
-            break  # the message above already names the field; pydantic's text is a dump
+        if parts and any(k.__module__.startswith(_DUMPS) for k in type(current).__mro__):
+            break  # the message above already names the field; the library's text is a dump
         seen.add(id(current))
         text = " ".join(str(current).split())
         if text and text not in parts:

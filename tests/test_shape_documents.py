@@ -1,8 +1,10 @@
-"""Guard: only ``mlops_gitops.documents`` parses YAML or turns a pydantic error into text.
+"""Guard: only ``mlops_gitops.documents`` parses YAML or JSON or turns a pydantic error into text.
 
 A module outside it that calls ``yaml.load``/``yaml.safe_load``, builds a ruamel
-``YAML(...)`` or reads ``.errors()``/``.error_count()`` of a validation error
-fails here. The allow-lists only shrink: a stale entry fails as well.
+``YAML(...)``, calls ``json.load``/``json.loads`` or reads
+``.errors()``/``.error_count()`` of a validation error fails here. Every module
+describes validation errors through it; the allow-lists only shrink: a stale
+entry fails as well.
 """
 
 from __future__ import annotations
@@ -22,23 +24,39 @@ YAML_READERS: dict[str, str] = {
         "a measured speed trick with its own YAML 1.2 resolvers; documents.validate_yaml"
         " is its only caller"
     ),
-    "mlops_gitops/pipeline/__init__.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/pipeline/outputs.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/policies/snapshots.py": "not yet ported (issue 14 item 2)",
     "mlops_gitops/audit/sources.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/ci/merged.py": "not yet ported (issue 14 item 2)",
     "mlops_gitops/registry/events.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/reports/context.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/site/data.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/site/experiments.py": "not yet ported (issue 14 item 2)",
 }
 
-# "path" -> why the module still describes a pydantic ValidationError itself.
-ERROR_DESCRIBERS: dict[str, str] = {
-    "mlops_gitops/training/artifact.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/policies/approvals.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/policies/bundle.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/site/compliance.py": "not yet ported (issue 14 item 2)",
+
+_INTERNAL_NOTES = "notes and refs the toolkit itself writes; a malformed one is skipped"
+
+# "path" -> why the module parses JSON itself (what it reads is no user document).
+JSON_READERS: dict[str, str] = {
+    "mlops_gitops/audit/sources.py": "not yet ported (issue 14 item 2, with its YAML reads)",
+    "mlops_gitops/ci/commands.py": (
+        "a gate record that does not parse or lacks a field gets one message ending with the fix"
+    ),
+    "mlops_gitops/ci/gate.py": "peeks at a record's base; replay_record names what is wrong",
+    "mlops_gitops/ci/merged.py": "the decision stash the local forge's hooks write for themselves",
+    "mlops_gitops/explain/model.py": "metadata strings inside the ONNX graph the export wrote",
+    "mlops_gitops/forge/issues.py": _INTERNAL_NOTES,
+    "mlops_gitops/forge/local.py": (
+        "gate notes the forge writes; its config gets one message for syntax and shape"
+    ),
+    "mlops_gitops/forge/queue.py": "queue jobs the runner writes for itself",
+    "mlops_gitops/forge/receipts.py": _INTERNAL_NOTES,
+    "mlops_gitops/monitoring/operational.py": (
+        "access-log lines streamed from a large file; one message for syntax and shape"
+    ),
+    "mlops_gitops/monitoring/receiver.py": "HTTP request bodies; not JSON is kept as raw text",
+    "mlops_gitops/monitoring/replay.py": "HTTP response bodies of the inference server",
+    "mlops_gitops/pipeline/__init__.py": "the listing of a directory object in the DVC remote",
+    "mlops_gitops/policies/snapshots.py": "a JSON round trip of parsed params (dates as text)",
+    "mlops_gitops/registry/graph.py": _INTERNAL_NOTES,
+    "mlops_gitops/serving/model.py": "metadata strings inside the ONNX graph the export wrote",
+    "mlops_gitops/serving/server.py": "the parent process's options and the pid file it writes",
+    "mlops_gitops/training/train.py": "a JSON round trip of validated params",
 }
 
 
@@ -72,6 +90,16 @@ def _parses_yaml(tree: ast.Module) -> bool:
     return False
 
 
+def _parses_json(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        func = node.func if isinstance(node, ast.Call) else None
+        if not isinstance(func, ast.Attribute):
+            continue
+        if func.attr in {"load", "loads"} and _name(func.value) == "json":
+            return True
+    return False
+
+
 def _describes_validation_errors(tree: ast.Module) -> bool:
     for node in ast.walk(tree):
         called = _name(node.func) if isinstance(node, ast.Call) else ""
@@ -98,9 +126,14 @@ def test_only_the_reader_parses_yaml() -> None:
     assert _check(YAML_READERS, breaking, "parses YAML itself") == []
 
 
+def test_only_the_reader_parses_json_documents() -> None:
+    breaking = {key for key, tree in _modules() if _parses_json(tree)}
+    assert _check(JSON_READERS, breaking, "parses JSON itself") == []
+
+
 def test_only_the_reader_describes_validation_errors() -> None:
-    breaking = {key for key, tree in _modules() if _describes_validation_errors(tree)}
-    assert _check(ERROR_DESCRIBERS, breaking, "describes a ValidationError itself") == []
+    breaking = [key for key, tree in _modules() if _describes_validation_errors(tree)]
+    assert breaking == [], "describe a ValidationError with mlops_gitops.documents.validate"
 
 
 def test_the_checks_see_each_form() -> None:
@@ -108,6 +141,9 @@ def test_the_checks_see_each_form() -> None:
     assert _parses_yaml(ast.parse("YAML(typ='safe').load(t)"))
     assert _parses_yaml(ast.parse("x.load(t, Loader=L)"))
     assert not _parses_yaml(ast.parse("entry.load()"))
+    assert _parses_json(ast.parse("json.loads(t)"))
+    assert _parses_json(ast.parse("json.load(f)"))
+    assert not _parses_json(ast.parse("orjson.loads(t)"))
     assert _describes_validation_errors(ast.parse("exc.errors()[0]"))
     assert _describes_validation_errors(ast.parse("def f(e: ValidationError): pass"))
     assert not _describes_validation_errors(ast.parse("f(e)"))

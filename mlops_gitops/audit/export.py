@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops.audit.events import FIELDS, AuditError, AuditEvent
+from mlops_gitops.documents import parse_json
 from mlops_gitops.roundtrip import write_atomic
 
 EXPORT_SCHEMA = "mlops-gitops/audit/1"
@@ -86,10 +87,7 @@ def _from_csv(text: str, file: Path) -> list[AuditEvent]:
 
 
 def _from_json(text: str, file: Path) -> list[AuditEvent]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AuditError(f"{file}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    document = parse_json(text, str(file), error=AuditError)
     if not isinstance(document, dict) or document.get("schema") != EXPORT_SCHEMA:
         raise AuditError(f"{file}: not an audit export; expected schema '{EXPORT_SCHEMA}'")
     items = document.get("events")

@@ -7,7 +7,6 @@ GitHub Actions provides (``GITHUB_REF_NAME``, ``GITHUB_HEAD_REF``,
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops import scm
+from mlops_gitops.documents import read_json
 from mlops_gitops.errors import ConfigError
 
 
@@ -69,10 +69,7 @@ def read_ci_context(
 def _event(path: str | None) -> dict[str, Any]:
     if not path or not Path(path).is_file():
         return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: the event payload is not valid JSON") from exc
+    data = read_json(path)
     return data if isinstance(data, dict) else {}
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from mlops_gitops import scm
 from mlops_gitops.ci.deploy import changed_environments
+from mlops_gitops.documents import parse_yaml
+from mlops_gitops.errors import ConfigError
 from mlops_gitops.forge.base import Forge, GateStatus, Target
 from mlops_gitops.forge.records import APPROVALS_REF, NoteUpdate, gate_updates
 from mlops_gitops.roundtrip import write_atomic
@@ -40,14 +42,11 @@ def approvals_update(merge: str, pull: int | None, entries: Sequence[dict[str, A
 
 def read_teams(root: str | Path, rev: str) -> dict[str, list[str]]:
     """Return ``{identity: [team, ...]}`` by ``policies/roles.yaml`` at ``rev`` (e-mails too)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     text = scm.show_file(rev, ROLES_FILE, root)
     try:
-        data = YAML(typ="safe", pure=True).load(text or "") or {}
-    except YAMLError:
-        log.warning("%s:%s is not valid YAML; approvals noted without teams", rev, ROLES_FILE)
+        data = parse_yaml(text or "", f"{rev}:{ROLES_FILE}") or {}
+    except ConfigError as exc:
+        log.warning("%s; approvals noted without teams", exc)
         return {}
     people = data.get("people") or {} if isinstance(data, dict) else {}
     teams = data.get("teams") or {} if isinstance(data, dict) else {}

@@ -74,7 +74,7 @@ def _monitor_env(
     try:
         span = parse_duration(window) if window else None
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--window'") from None
+        raise click.BadParameter(str(exc), param_hint="'--window'") from exc
     result = run_monitoring(env, root=root, window=span, write=not no_write)
     if as_json:
         from mlops_gitops.monitoring.history import to_jsonable

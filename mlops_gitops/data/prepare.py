@@ -9,7 +9,6 @@ three files are written to temporary names first and renamed together.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ import pandas as pd
 from mlops_gitops.data.connectors import read_parquet, write_parquet
 from mlops_gitops.data.settings import DataSettings, PrepareSettings
 from mlops_gitops.data.split import Split, split_dataset
+from mlops_gitops.documents import read_json
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
 
@@ -63,12 +63,8 @@ def prepare_dataset(
 
 
 def _check_report(path: Path) -> None:
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: not found; run the validate stage first (dvc repro)") from exc
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{exc.lineno}: not valid JSON; rerun the validate stage") from exc
+    missing = "not found; run the validate stage first (dvc repro)"
+    report = read_json(path, error=DataError, missing=missing, fix="rerun the validate stage")
     if report.get("blocking"):
         raise DataError(f"{path}: the raw data failed validation: {report.get('reason')}")
     if not report.get("passed", False):

@@ -100,6 +100,7 @@ PARAMS = Wording(
     more=True,
 )
 SECTION = Wording(unknown=None, missing=None, more=True)
+RECORD = Wording(unknown=None, missing=None)  # pydantic's own reasons: records tools write
 
 
 def validate(

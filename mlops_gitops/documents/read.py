@@ -24,14 +24,27 @@ Loc = Sequence[str | int]
 WIDTH = 4096
 
 
+MISSING = "file not found"
+
+
 def read_text(
-    path: str | os.PathLike[str], origin: str = "", *, error: type[MlopsError] = ConfigError
+    path: str | os.PathLike[str],
+    origin: str = "",
+    *,
+    error: type[MlopsError] = ConfigError,
+    missing: str = MISSING,
 ) -> str:
-    """Return the text of the file at ``path``; ``origin`` (default: the path) names it."""
+    """Return the text of the file at ``path``; ``origin`` (default: the path) names it.
+
+    ``missing`` is what the error of an absent file says after the name: a
+    file that a stage writes ends it with the stage to run.
+    """
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise error(f"{origin or path}: file not found") from exc
+        raise error(f"{origin or path}: {missing}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{origin or path}: not UTF-8 text") from exc
 
 
 def describe_yaml_error(exc: Exception, origin: str) -> str:
@@ -53,7 +66,7 @@ def yaml_roundtrip() -> Any:
     return yaml
 
 
-def parse_yaml(text: str, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
+def parse_yaml(text: str | bytes, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
     """Parse YAML 1.2 ``text`` into plain Python data (ruamel's safe loader)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -65,10 +78,15 @@ def parse_yaml(text: str, origin: str, *, error: type[MlopsError] = ConfigError)
 
 
 def read_yaml(
-    path: str | os.PathLike[str], origin: str = "", *, error: type[MlopsError] = ConfigError
+    path: str | os.PathLike[str],
+    origin: str = "",
+    *,
+    error: type[MlopsError] = ConfigError,
+    missing: str = MISSING,
 ) -> Any:
     """Read and parse the YAML file at ``path`` with :func:`parse_yaml`."""
-    return parse_yaml(read_text(path, origin, error=error), origin or str(path), error=error)
+    text = read_text(path, origin, error=error, missing=missing)
+    return parse_yaml(text, origin or str(path), error=error)
 
 
 def parse_yaml_roundtrip(text: str, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
@@ -81,21 +99,48 @@ def parse_yaml_roundtrip(text: str, origin: str, *, error: type[MlopsError] = Co
         raise error(describe_yaml_error(exc, origin)) from exc
 
 
-def parse_json(text: str | bytes, origin: str, *, error: type[MlopsError] = ConfigError) -> Any:
-    """Parse JSON ``text``; a syntax error names ``origin:LINE``."""
+def parse_json(
+    text: str | bytes, origin: str, *, error: type[MlopsError] = ConfigError, fix: str = ""
+) -> Any:
+    """Parse JSON ``text``; a syntax error names ``origin:LINE`` and ends with ``fix``."""
+    end = f"; {fix}" if fix else ""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise error(f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        raise error(f"{origin}:{exc.lineno}: not valid JSON ({exc.msg}){end}") from exc
     except UnicodeDecodeError as exc:
-        raise error(f"{origin}: not valid JSON (not UTF-8 text)") from exc
+        raise error(f"{origin}: not valid JSON (not UTF-8 text){end}") from exc
 
 
 def read_json(
-    path: str | os.PathLike[str], origin: str = "", *, error: type[MlopsError] = ConfigError
+    path: str | os.PathLike[str],
+    origin: str = "",
+    *,
+    error: type[MlopsError] = ConfigError,
+    missing: str = MISSING,
+    fix: str = "",
 ) -> Any:
     """Read and parse the JSON file at ``path`` with :func:`parse_json`."""
-    return parse_json(read_text(path, origin, error=error), origin or str(path), error=error)
+    text = read_text(path, origin, error=error, missing=missing)
+    return parse_json(text, origin or str(path), error=error, fix=fix)
+
+
+def parse_json_lines(
+    text: str, origin: str, *, error: type[MlopsError] = ConfigError
+) -> list[tuple[int, Any]]:
+    """Parse JSON Lines ``text`` into ``(line number, value)`` pairs, skipping blank lines.
+
+    A line that is not JSON is named ``origin:LINE``.
+    """
+    values = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise error(f"{origin}:{number}: not valid JSON ({exc.msg})") from exc
+    return values
 
 
 def _libyaml_loader() -> Any:

@@ -12,12 +12,12 @@ template, immutables and search settings; ``schema.columns`` the value ranges.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from mlops_gitops.documents import read_json
 from mlops_gitops.explain.model import ExplainError
 from mlops_gitops.explain.prediction import PredictionExplanation, explain_prediction, parse_row
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
@@ -138,12 +138,7 @@ def _checked(path: Path, md5: str, origin: str) -> Path:
 
 
 def _read_row(path: Path) -> dict[str, object]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ExplainError(f"{path}: not found") from exc
-    except json.JSONDecodeError as exc:
-        raise ExplainError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    value = read_json(path, error=ExplainError, missing="not found")
     if not isinstance(value, dict):
         raise ExplainError(
             f"{path}: expected a JSON object of feature values, got {type(value).__name__}"

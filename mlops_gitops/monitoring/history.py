@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mlops_gitops.documents import parse_json_lines, read_json
 from mlops_gitops.errors import DataError
 from mlops_gitops.roundtrip import write_atomic
 
@@ -94,12 +95,7 @@ def read_state(path: Path) -> dict[str, Any]:
     """
     if not path.exists():
         return {}
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise HistoryError(
-            f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); fix or delete it"
-        ) from exc
+    value = read_json(path, error=HistoryError, fix="fix or delete it")
     if not isinstance(value, dict):
         raise HistoryError(f"{path}: expected a JSON object; fix or delete it")
     return value
@@ -114,13 +110,8 @@ def read_history(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise HistoryError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    text = path.read_text(encoding="utf-8")
+    for number, entry in parse_json_lines(text, str(path), error=HistoryError):
         if not isinstance(entry, dict):
             raise HistoryError(f"{path}:{number}: expected a JSON object")
         entries.append(entry)

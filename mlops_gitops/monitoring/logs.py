@@ -20,12 +20,12 @@ listed by name and only those files are fetched.
 from __future__ import annotations
 
 import io
-import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from mlops_gitops.documents import parse_json_lines
 from mlops_gitops.errors import DataError
 from mlops_gitops.logstore import Location, open_location
 
@@ -124,13 +124,7 @@ def read_feedback(folder: Folder, start: datetime) -> pd.DataFrame:
 
 def _read_feedback_file(path: str, text: str) -> list[dict[str, object]]:
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LogError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    for number, item in parse_json_lines(text, path, error=LogError):
         if not isinstance(item, dict) or "request_id" not in item or "label" not in item:
             raise LogError(f"{path}:{number}: expected an object with 'request_id' and 'label'")
         try:

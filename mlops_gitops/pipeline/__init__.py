@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_gitops import documents
 from mlops_gitops.errors import PipelineError
 from mlops_gitops.pipeline.launch import (
     DVC_ENV,
@@ -26,7 +27,7 @@ from mlops_gitops.pipeline.launch import (
     last_error,
     start_dvc,
 )
-from mlops_gitops.pipeline.outputs import declared_outputs, is_declared_output
+from mlops_gitops.pipeline.outputs import declared_outputs, is_declared_output, parse_dvc_yaml
 from mlops_gitops.pipeline.repro import StageRun, repro_timed
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
     "push",
     "read_json",
     "read_lock",
-    "read_yaml_file",
     "repro",
     "repro_timed",
 ]
@@ -95,21 +95,6 @@ def dvc(
     return out or ""
 
 
-def read_yaml_file(path: Path) -> Any:
-    """Read a YAML file safely (no round trip), naming the file on error."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PipelineError(f"{path}: file not found") from exc
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise PipelineError(f"{where}: not valid YAML") from exc
-
-
 def parse_lock(text: str, origin: str = "dvc.lock") -> dict[str, LockedOut]:
     """Parse the text of a ``dvc.lock`` into its outputs, keyed by path.
 
@@ -141,12 +126,8 @@ def read_lock(root: str | os.PathLike[str] = ".") -> dict[str, LockedOut]:
 
 def read_json(path: Path) -> dict[str, Any]:
     """Read a JSON metrics or report file, naming it on error."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PipelineError(f"{path}: not found; run 'dvc repro' first") from exc
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    missing = "not found; run 'dvc repro' first"
+    value = documents.read_json(path, error=PipelineError, missing=missing)
     if not isinstance(value, dict):
         raise PipelineError(f"{path}: expected a JSON object")
     return value
@@ -245,34 +226,21 @@ def _dump_stage(name: str, body: dict[str, Any]) -> str:
 
 
 def _safe_yaml(text: str, origin: str) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise PipelineError(f"{origin}: not valid YAML") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise PipelineError(f"{origin}: expected a mapping at the top level")
-    return data
+    return _top_mapping(documents.parse_yaml(text, origin, error=PipelineError), origin)
 
 
 def _fast_yaml(text: str, origin: str) -> dict[str, Any]:
-    """Parse YAML with libyaml when it is installed, for reads of names, paths and hashes.
+    """Parse YAML with libyaml, for reads of names, paths and hashes.
 
     A real project's ``dvc.lock`` takes ~10 ms instead of ~100 ms with the
     pure-Python parser, which the policy gate (under 1 s) cannot afford.
     libyaml reads YAML 1.1, so values such as ``on`` or ``no`` would become
     booleans: params keep :func:`_safe_yaml`.
     """
-    import yaml
+    return _top_mapping(parse_dvc_yaml(text, origin), origin)
 
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise PipelineError(f"{origin}: not valid YAML") from exc
+
+def _top_mapping(data: Any, origin: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):

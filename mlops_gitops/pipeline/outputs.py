@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from mlops_gitops.documents import parse_yaml_document
 from mlops_gitops.errors import PipelineError
 
 OUTPUT_KEYS = ("outs", "metrics", "plots")
@@ -27,14 +28,9 @@ def declared_outputs(dvc_yamls: Mapping[str, str]) -> list[str]:
     Raises:
         PipelineError: a ``dvc.yaml`` is not valid YAML.
     """
-    import yaml
-
     declared: set[str] = set()
     for origin, text in dvc_yamls.items():
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise PipelineError(f"{origin}: not valid YAML") from exc
+        data = parse_dvc_yaml(text, origin) or {}
         folder = posixpath.dirname(origin)
         declared.add(posixpath.join(folder, "dvc.lock"))
         stages = data.get("stages") if isinstance(data, dict) else None
@@ -44,6 +40,19 @@ def declared_outputs(dvc_yamls: Mapping[str, str]) -> list[str]:
             for path in _entries(body):
                 declared.add(posixpath.normpath(posixpath.join(wdir, _TEMPLATE.sub("*", path))))
     return sorted(declared)
+
+
+def parse_dvc_yaml(text: str, origin: str) -> Any:
+    """Parse the text of a ``dvc.yaml`` or ``dvc.lock`` with libyaml (the fast reader).
+
+    Raises:
+        PipelineError: ``ORIGIN: not valid YAML``; the line and the problem follow in
+            the cause chain.
+    """
+    try:
+        return parse_yaml_document(text, origin, error=PipelineError).data
+    except PipelineError as exc:  # the headline without a line is what callers match on
+        raise PipelineError(f"{origin}: not valid YAML") from exc
 
 
 def is_declared_output(path: str, declared: Iterable[str]) -> bool:

@@ -10,15 +10,15 @@ others are reported (stale, self-approval) but never counted.
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mlops_gitops import documents
 from mlops_gitops.policies.bundle import Approvals, Review
 from mlops_gitops.policies.source import PolicyError, read_document, validate
 
@@ -90,19 +90,11 @@ class FileApprovals:
 
     def read_approvals(self, root: Path, head: str) -> ApprovalSet:
         """Read and validate the file."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            parsed = ApprovalsFile.model_validate(data)
-        except FileNotFoundError as exc:
-            raise PolicyError(f"{self.path}: approvals file not found") from exc
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"{self.path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-        except ValidationError as exc:
-            error = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in error["loc"])
-            raise PolicyError(
-                f"{self.path} {where}: {error['msg'][:1].lower()}{error['msg'][1:]}"
-            ) from exc
+        missing = "approvals file not found"
+        data = documents.read_json(self.path, error=PolicyError, missing=missing)
+        parsed = documents.validate(
+            ApprovalsFile, data, str(self.path), error=PolicyError, wording=documents.RECORD
+        )
         approvals = tuple(
             Approval(
                 e.reviewer, e.commit, source=f"file:{self.path.name}", submitted_at=e.submitted_at

@@ -19,10 +19,10 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
-    ValidationError,
     field_validator,
 )
 
+from mlops_gitops.documents import RECORD, validate
 from mlops_gitops.policies.source import PolicyError
 
 SCHEMA_VERSION: Final = 1
@@ -361,11 +361,4 @@ def parse_bundle(data: Any, origin: str) -> EvidenceBundle:
             f"{origin}: bundle schema_version {data['schema_version']!r} is not supported; "
             f"this version reads {SCHEMA_VERSION}"
         )
-    try:
-        return EvidenceBundle.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in error["loc"])
-        raise PolicyError(
-            f"{origin} {where}: {error['msg'][:1].lower()}{error['msg'][1:]}"
-        ) from exc
+    return validate(EvidenceBundle, data, origin, error=PolicyError, wording=RECORD)

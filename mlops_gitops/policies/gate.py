@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mlops_gitops.documents import parse_json
 from mlops_gitops.policies.bundle import EvidenceBundle, parse_bundle
 from mlops_gitops.policies.collect import POLICIES_DIR, GateRequest, Timings, build_bundle
 from mlops_gitops.policies.evaluate import PolicyDecision, evaluate
@@ -114,10 +115,7 @@ def parse_record(text: str, origin: str) -> tuple[EvidenceBundle, dict[str, Any]
     Raises:
         PolicyError: the text is not JSON, or not a bundle of this schema.
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    data = parse_json(text, origin, error=PolicyError)
     if isinstance(data, dict) and "bundle" in data and "decision" in data:
         return parse_bundle(data["bundle"], origin), data["decision"]
     return parse_bundle(data, origin), None

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlops_gitops import pipeline, scm
+from mlops_gitops.documents import parse_json, parse_yaml_document
 from mlops_gitops.policies.bundle import Dataset, Onnx, Snapshot, Validation
 from mlops_gitops.policies.source import PolicyError
 
@@ -139,15 +138,13 @@ def read_base(
 
 def parse_data(text: str, origin: str) -> Any:
     """Parse a metrics file: JSON, YAML or TOML by its suffix."""
+    if origin.endswith(".json"):
+        return parse_json(text, origin, error=PolicyError)
+    if not origin.endswith(".toml"):
+        return parse_yaml_document(text, origin, error=PolicyError).data
     try:
-        if origin.endswith(".json"):
-            return json.loads(text)
-        if origin.endswith(".toml"):
-            return tomllib.loads(text)
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{origin}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{origin}: not valid ({' '.join(str(exc).split())})") from exc
 
 

@@ -9,13 +9,14 @@ declares. Nothing is written unless every check passes.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 from mlops_gitops import pipeline, scm
+from mlops_gitops.documents import parse_json
+from mlops_gitops.errors import ConfigError
 from mlops_gitops.registry.versions import (
     METADATA_SCHEMA,
     ModelVersion,
@@ -142,9 +143,9 @@ def _metrics(root: str | os.PathLike[str], commit: str, dvc_yaml: str) -> dict[s
         if text is None:
             continue
         try:
-            metrics[path] = json.loads(text)
-        except json.JSONDecodeError:
-            log.warning("%s at %s: not JSON; left out of the registration", path, commit[:8])
+            metrics[path] = parse_json(text, f"{commit[:8]}:{path}")
+        except ConfigError as exc:
+            log.warning("%s; left out of the registration", exc)
     return metrics
 
 

@@ -18,7 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_gitops import pipeline, scm
-from mlops_gitops.errors import MlopsError
+from mlops_gitops.documents import parse_json, parse_yaml, read_yaml
+from mlops_gitops.errors import ConfigError, MlopsError, PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def declared_outputs(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Return the ``(path, options)`` that ``dvc.yaml``'s stages declare as ``kind``."""
     path = Path(root) / "dvc.yaml"
-    data = (pipeline.read_yaml_file(path) or {}) if path.exists() else {}
+    data = (read_yaml(path, error=PipelineError) or {}) if path.exists() else {}
     found: list[tuple[str, dict[str, Any]]] = []
     for stage in (data.get("stages") or {}).values():
         for entry in (stage or {}).get(kind) or []:
@@ -181,9 +182,9 @@ def read_json_at(root: str | os.PathLike[str], path: str, rev: str | None) -> An
     if text is None:
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        log.warning("%s%s: not valid JSON; left out of the report", f"{rev}:" if rev else "", path)
+        return parse_json(text, f"{rev}:{path}" if rev else path)
+    except ConfigError as exc:
+        log.warning("%s; left out of the report", exc)
         return None
 
 
@@ -228,13 +229,11 @@ def _delta(new: float | None, old: float | None) -> float | None:
 
 def collect_params(root: str | os.PathLike[str], base: str | None) -> list[ParamChange]:
     """Return the parameters of ``params.yaml`` that differ from the base."""
-    from ruamel.yaml import YAML
-
-    loader = YAML(typ="safe", pure=True)
     params = Path(root) / "params.yaml"
-    current = dict(flatten(pipeline.read_yaml_file(params) or {})) if params.exists() else {}
+    now = read_yaml(params, error=PipelineError) if params.exists() else None
     text = scm.show_file(base, "params.yaml", root) if base else None
-    previous = dict(flatten(loader.load(text) or {})) if text else {}
+    before = parse_yaml(text, f"{base}:params.yaml", error=PipelineError) if text else None
+    current, previous = dict(flatten(now or {})), dict(flatten(before or {}))
     changes: list[ParamChange] = []
     for key in sorted(current.keys() | previous.keys()):
         old, new = previous.get(key), current.get(key)

@@ -320,7 +320,7 @@ def validate(document: dict[str, Any]) -> str:
         kubernetes_validate.validate(document, kubernetes_validate.latest_version(), strict=True)
     except kubernetes_validate.ValidationError as exc:
         where = ".".join(str(p) for p in exc.path) or "(top level)"
-        raise ServingError(f"{kind} {where}: {exc.message.splitlines()[0]}") from None
+        raise ServingError(f"{kind} {where}: {exc.message.splitlines()[0]}") from exc
     return kind
 
 

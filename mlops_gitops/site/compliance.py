@@ -13,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from mlops_gitops.documents import validate
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.roundtrip import load_roundtrip
 
@@ -49,13 +50,7 @@ def load_matrix(path: Path = MATRIX_FILE) -> Matrix:
     Raises:
         ConfigError: the file is malformed; the message names the row and field.
     """
-    data = load_roundtrip(path)
-    try:
-        matrix = Matrix.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{path} {loc}: {err['msg']}") from exc
+    matrix = validate(Matrix, load_roundtrip(path), str(path))
     dupes = [k for k, n in Counter(r.id for r in matrix.requirements).items() if n > 1]
     if dupes:
         raise ConfigError(f"{path}: duplicate requirement ids {', '.join(dupes)}")

@@ -11,7 +11,6 @@ and the monitoring history (``monitoring/<env>/history.jsonl``).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -24,7 +23,8 @@ from typing import Any
 from mlops_gitops import scm
 from mlops_gitops.audit import AuditEvent, collect_events
 from mlops_gitops.audit.sources import ApprovalRecord, read_approvals
-from mlops_gitops.errors import MlopsError
+from mlops_gitops.documents import parse_json, parse_yaml
+from mlops_gitops.errors import ConfigError, MlopsError
 from mlops_gitops.registry import Deployment, ModelVersion, RegistryState, VersionTag, load_state
 
 log = logging.getLogger(__name__)
@@ -209,13 +209,10 @@ def _blobs(root: Path, commits: list[str], path: str) -> dict[str, bytes]:
 
 def _dvc_yaml(content: bytes) -> Spec:
     """Return the plot files (path -> options) and the artifacts that a ``dvc.yaml`` declares."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     try:
-        data = YAML(typ="safe", pure=True).load(content) or {}
-    except YAMLError:
-        log.warning("dvc.yaml of a registered commit is not valid YAML; its plots are left out")
+        data = parse_yaml(content, "dvc.yaml") or {}
+    except ConfigError as exc:
+        log.warning("%s (a registered commit's); its plots are left out", exc)
         data = {}
     plots: dict[str, dict[str, Any]] = {}
     for stage in (data.get("stages") or {}).values():
@@ -230,8 +227,8 @@ def _json(found: tuple[str, bytes | None] | None) -> Any:
     if found is None or found[0] != "blob" or not found[1]:
         return None
     try:
-        return json.loads(found[1])
-    except json.JSONDecodeError:
+        return parse_json(found[1], "a version's file")
+    except ConfigError:  # a report a commit holds that is not JSON is not shown
         return None
 
 

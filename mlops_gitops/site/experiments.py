@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops import scm
+from mlops_gitops.documents import parse_json, parse_yaml
+from mlops_gitops.errors import ConfigError
 from mlops_gitops.reports.context import flatten
 from mlops_gitops.site.charts import bar_chart
 from mlops_gitops.site.markup import number
@@ -94,20 +96,17 @@ def _metric_paths(root: Path) -> list[str]:
 def _params(content: bytes | None) -> dict[str, Any]:
     if not content:
         return {}
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     try:
-        data = YAML(typ="safe", pure=True).load(content)
-    except YAMLError:
+        data = parse_yaml(content, "params.yaml")
+    except ConfigError:  # an experiment whose params do not parse shows its metrics only
         return {}
     return dict(flatten(data)) if isinstance(data, dict) else {}
 
 
 def _numbers(content: bytes | None) -> dict[str, float]:
     try:
-        data = json.loads(content) if content else {}
-    except json.JSONDecodeError:
+        data = parse_json(content, "metrics") if content else {}
+    except ConfigError:  # a metrics file that is not JSON adds no metrics
         return {}
     return {
         k: float(v)

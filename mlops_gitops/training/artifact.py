@@ -9,7 +9,6 @@ moved into place, so a failed run never leaves half a model.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -17,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue
 
+from mlops_gitops.documents import read_json, validate
 from mlops_gitops.outputs import write_json
 from mlops_gitops.training.families import FittedModel, TrainingError, load_family
 from mlops_gitops.training.features import MISSING_CATEGORY, Feature, feature_frame
@@ -88,16 +88,9 @@ def read_meta(folder: str | os.PathLike[str]) -> ModelMeta:
         TrainingError: the file is missing or does not follow the contract.
     """
     path = Path(folder) / META_FILE
-    try:
-        return ModelMeta.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError as exc:
-        raise TrainingError(f"{path}: not found; run the train stage first (dvc repro)") from exc
-    except json.JSONDecodeError as exc:
-        raise TrainingError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise TrainingError(f"{path} {field}: {first['msg']}") from exc
+    missing = "not found; run the train stage first (dvc repro)"
+    data = read_json(path, error=TrainingError, missing=missing)
+    return validate(ModelMeta, data, str(path), error=TrainingError)
 
 
 def load_model(folder: str | os.PathLike[str]) -> LoadedModel:

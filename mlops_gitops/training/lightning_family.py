@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
+from mlops_gitops.documents import read_json
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.params import parse_section
 from mlops_gitops.training.families import TrainingData, TrainingError
@@ -145,7 +146,7 @@ class LightningFamily:
         for path in paths:
             if not path.exists():
                 raise TrainingError(f"{path}: not found; the lightning family writes it in train")
-        spec = json.loads(paths[2].read_text())
+        spec = read_json(paths[2], error=TrainingError)
         network = TabularNetwork(spec["inputs"], spec["hidden"], spec["dropout"])
         network.load_state_dict(torch.load(paths[1], map_location="cpu", weights_only=True))
         return LightningModel(joblib.load(paths[0]), network, features)

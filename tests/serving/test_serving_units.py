@@ -180,3 +180,16 @@ def test_invalid_resources_are_refused_naming_the_field():
     }
     with pytest.raises(ServingError, match="canaryTrafficPercent"):
         validate(isvc)
+
+
+def test_a_refused_resource_keeps_its_cause_but_shows_one_line():
+    from mlops_gitops.errors import format_chain
+    from mlops_gitops.serving.kube import validate
+    from mlops_gitops.serving.model import ServingError
+
+    bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": 1}}
+    with pytest.raises(ServingError) as err:
+        validate(bad)
+    assert err.value.__cause__ is not None  # kept for --traceback
+    assert format_chain(err.value) == str(err.value)
+    assert "\n" not in str(err.value) and "Failed validating" not in format_chain(err.value)
