@@ -13,11 +13,11 @@ file whose path names ``evaluate`` or ``test`` wins).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.monitor import Reference
@@ -45,15 +45,6 @@ def pick_reference_path(data: Mapping[str, str], which: str, origin: str) -> tup
         f"{origin}: no registered data file named '{which}' (data: {known}); "
         "set monitoring.reference to train or test"
     )
-
-
-def file_md5(path: Path) -> str:
-    """Return the md5 of a file's bytes, as DVC records it."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_data_file(path: Path, name: str) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from mlops_gitops import pipeline
+from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError, PipelineError
 from mlops_gitops.serving.model import (
     LoadedModel,
@@ -29,7 +30,6 @@ from mlops_gitops.serving.model import (
     describe,
     labels_and_scores,
     load_model,
-    md5_file,
 )
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def _build(
         "model": model,
         "version": version,
         "files": {
-            p.name: {"md5": md5_file(p), "size": p.stat().st_size} for p in (full, quantized)
+            p.name: {"md5": file_md5(p), "size": p.stat().st_size} for p in (full, quantized)
         },
         "quantization": {"method": "dynamic", "weight_type": "QInt8", "tool": "onnxruntime"},
         "inputs": meta["inputs"],
@@ -181,12 +181,12 @@ def _evaluate(
     results = {}
     for name in ("model.onnx", "model.int8.onnx"):
         path = folder / name
-        loaded = load_model(path, name=model, version=version, md5=md5_file(path))
+        loaded = load_model(path, name=model, version=version, md5=file_md5(path))
         results[name] = _metrics(loaded, frame, label, test_set)
     full, small = results["model.onnx"], results["model.int8.onnx"]
     delta = {k: round(small[k] - full[k], 6) for k in full if isinstance(full[k], float)}
     return {
-        "test_set": {"rows": len(frame), "label": label, "md5": md5_file(test_set)},
+        "test_set": {"rows": len(frame), "label": label, "md5": file_md5(test_set)},
         "fp32": full,
         "int8": small,
         "delta": delta,
