@@ -57,19 +57,6 @@ def read_data_file(path: Path, name: str) -> pd.DataFrame:
         raise ReferenceError(f"{name}: cannot read the reference data ({exc})") from exc
 
 
-def label_of(params: Mapping[str, Any]) -> str | None:
-    """Return the registered ``data.label`` param, flat or nested, in any params file."""
-    for values in params.values():
-        if not isinstance(values, Mapping):
-            continue
-        if isinstance(values.get("data.label"), str):
-            return str(values["data.label"])
-        data = values.get("data")
-        if isinstance(data, Mapping) and isinstance(data.get("label"), str):
-            return str(data["label"])
-    return None
-
-
 def metrics_of_test_set(metrics: Mapping[str, Any]) -> dict[str, float]:
     """Return the top-level numbers of the registered metric files; evaluate/test files win."""
     found: dict[str, float] = {}
@@ -89,6 +76,7 @@ def resolve_reference(root: Path, model: str, version: str, config: MonitoringCo
     """Return the reference of a registered version: data by hash, label, test metrics."""
     from mlops_gitops.pipeline import fetch_object
     from mlops_gitops.registry import find_version
+    from mlops_gitops.registry.versions import label_of
 
     registration = find_version(root, model, version)
     origin = f"{model}@{version}"

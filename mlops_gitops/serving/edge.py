@@ -66,6 +66,7 @@ def export_edge(
         DataError: the test set lacks the label or a feature column.
     """
     from mlops_gitops.registry import find_version
+    from mlops_gitops.registry.versions import label_of
 
     root_path = Path(root).resolve()
     registered = find_version(root_path, model, version)
@@ -75,7 +76,7 @@ def export_edge(
     source = _fetch(root_path, md5, f"{model}@{version}")
     folder = out_dir or root_path / EDGE_ROOT / f"{model.replace('/', '_')}-{version}"
     test = _test_set(root_path, test_set, registered.data or {})
-    column = label or _label(registered.params or {})
+    column = label or label_of(registered.params or {}) or ""
 
     def fill(staging: Path) -> dict[str, Any]:
         manifest = _build(staging, source, (model, version, md5), registered.data or {})
@@ -152,19 +153,6 @@ def _test_set(root: Path, given: Path | None, data: dict[str, str]) -> Path | No
         return pipeline.fetch_object(root, data[tests[0]])
     except PipelineError as exc:
         raise DataError(f"{tests[0]}: cannot fetch the version's test set") from exc
-
-
-def _label(params: dict[str, Any]) -> str:
-    # dvc.lock records params per file, keyed as dvc.yaml lists them: "data.label" or "data"
-    for values in params.values():
-        if isinstance(values, dict):
-            data = values.get("data")
-            found = values.get("data.label") or (
-                data.get("label") if isinstance(data, dict) else None
-            )
-            if isinstance(found, str):
-                return found
-    return ""
 
 
 def _evaluate(
