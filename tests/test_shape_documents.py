@@ -8,11 +8,11 @@ fails here. The allow-lists only shrink: a stale entry fails as well.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "mlops_gitops"
+from tests.helpers.shape import PACKAGE, TEMPLATES, called_name, check_allowed, package_modules
+
 READER = PACKAGE / "documents"
-EXCLUDED = (READER, PACKAGE / "templates")  # the scaffold is data copied into new projects
+EXCLUDED = (READER, TEMPLATES)
 
 _YAML_LOADS = {"load", "safe_load", "load_all", "safe_load_all", "full_load", "unsafe_load"}
 
@@ -41,19 +41,10 @@ ERROR_DESCRIBERS: dict[str, str] = {
 
 
 def _modules() -> list[tuple[str, ast.Module]]:
-    found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if any(path.is_relative_to(folder) for folder in EXCLUDED):
-            continue
-        key = path.relative_to(PACKAGE.parent).as_posix()
-        found.append((key, ast.parse(path.read_text(encoding="utf-8"))))
-    return found
+    return package_modules(excluded=EXCLUDED)
 
 
-def _name(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    return node.attr if isinstance(node, ast.Attribute) else ""
+_name = called_name
 
 
 def _parses_yaml(tree: ast.Module) -> bool:
@@ -82,13 +73,7 @@ def _describes_validation_errors(tree: ast.Module) -> bool:
 
 
 def _check(allowed: dict[str, str], breaking: set[str], what: str) -> list[str]:
-    problems = [
-        f"{key}: {what}; use mlops_gitops.documents" for key in sorted(breaking - allowed.keys())
-    ]
-    stale = [
-        f"{key}: allowed, but clean now; remove it" for key in sorted(allowed.keys() - breaking)
-    ]
-    return problems + stale
+    return check_allowed(allowed, breaking, f"{what}; use mlops_gitops.documents")
 
 
 def test_only_the_reader_parses_yaml() -> None:
