@@ -10,11 +10,11 @@ entry fails as well.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "mlops_gitops"
+from tests.helpers.shape import PACKAGE, TEMPLATES, called_name, check_allowed, package_modules
+
 READER = PACKAGE / "documents"
-EXCLUDED = (READER, PACKAGE / "templates")  # the scaffold is data copied into new projects
+EXCLUDED = (READER, TEMPLATES)
 
 _YAML_LOADS = {"load", "safe_load", "load_all", "safe_load_all", "full_load", "unsafe_load"}
 
@@ -24,8 +24,6 @@ YAML_READERS: dict[str, str] = {
         "a measured speed trick with its own YAML 1.2 resolvers; documents.validate_yaml"
         " is its only caller"
     ),
-    "mlops_gitops/audit/sources.py": "not yet ported (issue 14 item 2)",
-    "mlops_gitops/registry/events.py": "not yet ported (issue 14 item 2)",
 }
 
 
@@ -33,7 +31,7 @@ _INTERNAL_NOTES = "notes and refs the toolkit itself writes; a malformed one is 
 
 # "path" -> why the module parses JSON itself (what it reads is no user document).
 JSON_READERS: dict[str, str] = {
-    "mlops_gitops/audit/sources.py": "not yet ported (issue 14 item 2, with its YAML reads)",
+    "mlops_gitops/audit/sources.py": _INTERNAL_NOTES,
     "mlops_gitops/ci/commands.py": (
         "a gate record that does not parse or lacks a field gets one message ending with the fix"
     ),
@@ -61,19 +59,10 @@ JSON_READERS: dict[str, str] = {
 
 
 def _modules() -> list[tuple[str, ast.Module]]:
-    found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if any(path.is_relative_to(folder) for folder in EXCLUDED):
-            continue
-        key = path.relative_to(PACKAGE.parent).as_posix()
-        found.append((key, ast.parse(path.read_text(encoding="utf-8"))))
-    return found
+    return package_modules(excluded=EXCLUDED)
 
 
-def _name(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    return node.attr if isinstance(node, ast.Attribute) else ""
+_name = called_name
 
 
 def _parses_yaml(tree: ast.Module) -> bool:
@@ -112,13 +101,7 @@ def _describes_validation_errors(tree: ast.Module) -> bool:
 
 
 def _check(allowed: dict[str, str], breaking: set[str], what: str) -> list[str]:
-    problems = [
-        f"{key}: {what}; use mlops_gitops.documents" for key in sorted(breaking - allowed.keys())
-    ]
-    stale = [
-        f"{key}: allowed, but clean now; remove it" for key in sorted(allowed.keys() - breaking)
-    ]
-    return problems + stale
+    return check_allowed(allowed, breaking, f"{what}; use mlops_gitops.documents")
 
 
 def test_only_the_reader_parses_yaml() -> None:

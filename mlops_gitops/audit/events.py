@@ -13,10 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from mlops_gitops.audit.order import CommitOrder, read_order
 from mlops_gitops.audit.sources import (
     ApprovalRecord,
     GateNote,
@@ -30,7 +29,7 @@ from mlops_gitops.audit.sources import (
 )
 from mlops_gitops.errors import MlopsError
 from mlops_gitops.registry import Event, RegistryState, load_state
-from mlops_gitops.registry.graph import parse_time
+from mlops_gitops.registry.graph import Graph, parse_time, read_graph
 
 AUDIT_KINDS = (
     "register",
@@ -154,7 +153,7 @@ def _bound(option: str, value: str | None) -> datetime | None:
 def collect_events(state: RegistryState) -> list[AuditEvent]:
     """Return every audit event of the repository that ``state`` was read from, in order."""
     root, rev = state.root, state.snapshot.rev
-    graph = read_order(root, rev)
+    graph = read_graph(root, rev)
     prs = read_pull_requests(root, rev)
     reasons = {t.name: str((t.metadata or {}).get("reason") or "") for t in state.tags}
     staged: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
@@ -183,15 +182,15 @@ def collect_events(state: RegistryState) -> list[AuditEvent]:
     ]
 
 
-def _key(graph: CommitOrder, commit: str, date: str) -> tuple[int, int]:
-    return graph.key(commit, date)
+def _key(graph: Graph, commit: str, date: str) -> tuple[int, int]:
+    return graph.order_of(commit, date)
 
 
-def _key_of(graph: CommitOrder, commit: str, date: str, rank: int) -> tuple[Any, ...]:
+def _key_of(graph: Graph, commit: str, date: str, rank: int) -> tuple[Any, ...]:
     return (*_key(graph, commit, date), rank, 0)
 
 
-def _landed(graph: CommitOrder, commit: str) -> str | None:
+def _landed(graph: Graph, commit: str) -> str | None:
     return graph.landing.get(commit)
 
 
@@ -230,7 +229,7 @@ def _from_registry(event: Event, reasons: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _from_waiver(change: WaiverChange, graph: CommitOrder) -> dict[str, Any]:
+def _from_waiver(change: WaiverChange, graph: Graph) -> dict[str, Any]:
     waiver = change.waiver
     scope = waiver.get("scope") or {}
     verb = {"waiver-add": "added", "waiver-change": "changed", "waiver-remove": "removed"}
@@ -254,11 +253,11 @@ def _from_waiver(change: WaiverChange, graph: CommitOrder) -> dict[str, Any]:
     }
 
 
-def _landing_date(graph: CommitOrder, commit: str, fallback: str) -> str:
-    return graph.landed_time(commit) or fallback
+def _landing_date(graph: Graph, commit: str, fallback: str) -> str:
+    return graph.landed_time(commit).isoformat() if commit in graph.landing else fallback
 
 
-def _from_approval(approval: ApprovalRecord, graph: CommitOrder) -> dict[str, Any]:
+def _from_approval(approval: ApprovalRecord, graph: Graph) -> dict[str, Any]:
     if approval.merge is None:
         detail = "SSH-signed approval tag (the gate verifies its signature)"
     else:
@@ -280,13 +279,17 @@ def _from_approval(approval: ApprovalRecord, graph: CommitOrder) -> dict[str, An
     }
 
 
-def _note_dates(root: Any, notes: list[GateNote], graph: CommitOrder) -> dict[str, str]:
-    dates = {n.commit: t for n in notes if (t := graph.commit_time(n.commit)) is not None}
+def _note_dates(root: Any, notes: list[GateNote], graph: Graph) -> dict[str, str]:
+    dates = {
+        n.commit: datetime.fromtimestamp(graph.time[n.commit], UTC).isoformat()
+        for n in notes
+        if n.commit in graph.time
+    }
     dates.update(read_commit_dates(root, [n.commit for n in notes if n.commit not in dates]))
     return dates
 
 
-def _from_gate(note: GateNote, date: str, graph: CommitOrder) -> dict[str, Any]:
+def _from_gate(note: GateNote, date: str, graph: Graph) -> dict[str, Any]:
     data = note.data
     env, model, version = data.get("environment"), data.get("model"), data.get("version")
     where = f"{env}: " if env else ""

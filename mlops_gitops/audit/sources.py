@@ -2,10 +2,10 @@
 
 Each reader makes a fixed number of git calls however long the history is:
 one ``git log`` of ``policies/waivers.yaml`` and one ``cat-file --batch`` of
-its versions; one ``notes list`` of the gate ref and one batch of the
-notes (read from the repository, else from its local forge); one
-``for-each-ref`` of the approval tags; one ``git log`` of the main line's
-subjects for pull-request numbers.
+its versions (:func:`mlops_gitops.yamlhistory.read_item_changes`); one
+``notes list`` of the gate ref and one batch of the notes (read from the
+repository, else from its local forge); one ``for-each-ref`` of the approval
+tags; one ``git log`` of the main line's subjects for pull-request numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 from mlops_gitops import scm
 from mlops_gitops.errors import MlopsError
 from mlops_gitops.registry.graph import parse_time
+from mlops_gitops.yamlhistory import ItemChange, read_item_changes
 
 log = logging.getLogger(__name__)
 
@@ -101,60 +102,39 @@ def read_waiver_changes(root: str | os.PathLike[str], rev: str) -> list[WaiverCh
     """Return every waiver change in the history of ``rev``, oldest commit first."""
     path = waivers_path(root)
     out = scm.git("log", "--reverse", "--no-merges", f"--format={_LOG}", rev, "--", path, cwd=root)
-    commits = [r.strip("\n").split("\x1f") for r in out.split("\x1e")[1:]]
-    names = [f"{c[0]}:{path}" for c in commits]
-    names += [f"{c[1].split()[0]}:{path}" for c in commits if c[1]]
-    texts = {n: content for n, _, content in scm.cat_file_batch(sorted(set(names)), root)}
+    commits = {c[0]: c for c in (r.strip("\n").split("\x1f") for r in out.split("\x1e")[1:])}
+    touched = [(sha, c[1].split()[0] if c[1] else None, path) for sha, c in commits.items()]
     changes: list[WaiverChange] = []
-    for sha, parents, author, email, date in commits:
-        after = _waivers_of(texts.get(f"{sha}:{path}"), f"{sha[:8]}:{path}")
-        parent = parents.split()[0] if parents else None
-        before = _waivers_of(texts.get(f"{parent}:{path}"), f"{parent}:{path}") if parent else {}
-        for action, waiver in _diff_waivers(before, after):
-            changes.append(
-                WaiverChange(
-                    action=action,
-                    waiver=waiver,
-                    commit=sha,
-                    author=author,
-                    email=email,
-                    date=date,
-                    path=path,
-                )
+    for change in read_item_changes(root, touched, items=_waivers_of):
+        _, _, author, email, date = commits[change.commit]
+        action, waiver = _action(change)
+        changes.append(
+            WaiverChange(
+                action=action,
+                waiver=waiver,
+                commit=change.commit,
+                author=author,
+                email=email,
+                date=date,
+                path=path,
             )
+        )
     return changes
 
 
-def _waivers_of(content: bytes | None, origin: str) -> dict[str, dict[str, Any]]:
-    if not content:
-        return {}
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="safe", pure=True).load(content)
-    except YAMLError:
-        log.warning("%s: not valid YAML; its waiver changes are left out", origin)
-        return {}
+def _waivers_of(data: Any) -> dict[str, dict[str, Any]]:
     items = data.get("waivers") if isinstance(data, dict) else None
     return {
         str(w["id"]): w for w in (items or []) if isinstance(w, dict) and w.get("id") is not None
     }
 
 
-def _diff_waivers(
-    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
-) -> list[tuple[str, dict[str, Any]]]:
-    found: list[tuple[str, dict[str, Any]]] = []
-    for wid in sorted(before.keys() | after.keys()):
-        old, new = before.get(wid), after.get(wid)
-        if old is None and new is not None:
-            found.append(("waiver-add", new))
-        elif new is None and old is not None:
-            found.append(("waiver-remove", old))
-        elif old != new and new is not None:
-            found.append(("waiver-change", new))
-    return found
+def _action(change: ItemChange) -> tuple[str, dict[str, Any]]:
+    if change.before is None:
+        return "waiver-add", change.after
+    if change.after is None:
+        return "waiver-remove", change.before
+    return "waiver-change", change.after
 
 
 def read_gate_notes(root: str | os.PathLike[str]) -> list[GateNote]:

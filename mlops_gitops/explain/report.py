@@ -15,10 +15,10 @@ Files (paths from :class:`ExplainPaths`):
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_gitops.digest import file_md5
 from mlops_gitops.explain.narrative import display, render_template
 from mlops_gitops.outputs import prepare_outputs, write_json
 from mlops_gitops.roundtrip import write_atomic
@@ -130,7 +130,7 @@ def report_context(
     return {
         "model": {
             "path": str(model.path),
-            "md5": _md5(model.path),
+            "md5": file_md5(model.path),
             "family": model.family,
             "features": len(model.space.names),
         },
@@ -195,7 +195,3 @@ def _proxies(explanations: Explanations) -> list[dict[str, Any]]:
         if f != s and abs(float(matrix.loc[f, s])) >= PROXY_ASSOCIATION
     ]
     return sorted(pairs, key=lambda p: -abs(p["association"]))
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()

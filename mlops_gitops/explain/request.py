@@ -11,12 +11,12 @@ template, immutables and search settings; ``schema.columns`` the value ranges.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from mlops_gitops.digest import file_md5
 from mlops_gitops.documents import read_json
 from mlops_gitops.explain.model import ExplainError
 from mlops_gitops.explain.prediction import PredictionExplanation, explain_prediction, parse_row
@@ -126,11 +126,7 @@ def _train_split(data: dict[str, str], origin: str) -> tuple[str, str]:
 
 
 def _checked(path: Path, md5: str, origin: str) -> Path:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != md5:
+    if file_md5(path) != md5:
         raise ExplainError(
             f"{origin}: {path} does not match its registered hash {md5}; run 'dvc pull'"
         )

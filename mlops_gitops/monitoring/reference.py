@@ -13,11 +13,11 @@ file whose path names ``evaluate`` or ``test`` wins).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.monitor import Reference
@@ -47,15 +47,6 @@ def pick_reference_path(data: Mapping[str, str], which: str, origin: str) -> tup
     )
 
 
-def file_md5(path: Path) -> str:
-    """Return the md5 of a file's bytes, as DVC records it."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_data_file(path: Path, name: str) -> pd.DataFrame:
     """Read a Parquet or CSV reference file (``name`` says which format)."""
     import pandas as pd
@@ -64,19 +55,6 @@ def read_data_file(path: Path, name: str) -> pd.DataFrame:
         return pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise ReferenceError(f"{name}: cannot read the reference data ({exc})") from exc
-
-
-def label_of(params: Mapping[str, Any]) -> str | None:
-    """Return the registered ``data.label`` param, flat or nested, in any params file."""
-    for values in params.values():
-        if not isinstance(values, Mapping):
-            continue
-        if isinstance(values.get("data.label"), str):
-            return str(values["data.label"])
-        data = values.get("data")
-        if isinstance(data, Mapping) and isinstance(data.get("label"), str):
-            return str(data["label"])
-    return None
 
 
 def metrics_of_test_set(metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -98,6 +76,7 @@ def resolve_reference(root: Path, model: str, version: str, config: MonitoringCo
     """Return the reference of a registered version: data by hash, label, test metrics."""
     from mlops_gitops.pipeline import fetch_object
     from mlops_gitops.registry import find_version
+    from mlops_gitops.registry.versions import label_of
 
     registration = find_version(root, model, version)
     origin = f"{model}@{version}"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops import documents
+from mlops_gitops.digest import stream_md5
 from mlops_gitops.errors import PipelineError
 from mlops_gitops.pipeline.launch import (
     DVC_ENV,
@@ -288,17 +289,13 @@ def check_remote_objects(
 
 
 def _object_status(odb: Any, md5: str) -> str:
-    import hashlib
-
     path = odb.oid_to_path(md5)
     if not odb.fs.exists(path):
         return "missing"
-    digest = hashlib.md5(usedforsecurity=False)
     with odb.fs.open(path, mode="rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+        found = stream_md5(handle)
     if not md5.endswith(".dir"):
-        return "ok" if digest.hexdigest() == md5 else "corrupt"
+        return "ok" if found == md5 else "corrupt"
     with odb.fs.open(path, mode="rb") as handle:
         entries = json.loads(handle.read())
     states = {_object_status(odb, str(e["md5"])) for e in entries}

@@ -4,12 +4,12 @@ Manifest events come from one ``git log`` over ``envs/``: the structured
 trailers that ``mlops promote`` and ``mlops rollback`` write describe each
 commit; a commit without them (a hand edit, a ``git revert``) is described
 by comparing the manifests before and after it, read with one
-``cat-file --batch``. Tag events come from :func:`read_tags`.
+``cat-file --batch`` by :func:`mlops_gitops.yamlhistory.read_item_changes`.
+Tag events come from :func:`read_tags`.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +19,7 @@ from mlops_gitops import scm
 from mlops_gitops.manifests.conventions import ENVIRONMENTS_FILE, envs_dir
 from mlops_gitops.registry.graph import Graph, build_graph, parse_time, read_landings
 from mlops_gitops.registry.versions import VersionTag
-
-log = logging.getLogger(__name__)
+from mlops_gitops.yamlhistory import ItemChange, read_item_changes
 
 EventKind = Literal[
     "register",
@@ -142,16 +141,18 @@ def _manifest_events(
     root: str | os.PathLike[str], graph: Graph, commits: list[_Commit]
 ) -> list[Draft]:
     manual = [c for c in commits if "Mlops-Action" not in c.trailers]
-    manual_ids = {c.commit for c in manual}
-    contents = _read_manifests(root, manual)
+    touched = [(c.commit, c.parents[0] if c.parents else None, f) for c in manual for f in c.files]
+    edits: dict[str, list[ItemChange]] = {}
+    for change in read_item_changes(root, touched, items=_models_of, view=_serving):
+        edits.setdefault(change.commit, []).append(change)
     events: list[Draft] = []
     for commit in commits:
         when = graph.landed_time(commit.commit).isoformat()
         landed = graph.landing[commit.commit]
-        if commit.commit in manual_ids:
-            events += _diff_events(commit, contents, when, landed)
-        else:
+        if "Mlops-Action" in commit.trailers:
             events.append(_trailer_event(commit, when, landed))
+        else:
+            events += [_edit_event(commit, c, when, landed) for c in edits.get(commit.commit, [])]
     return events
 
 
@@ -198,26 +199,7 @@ def _trailer_event(commit: _Commit, when: str, landed: str) -> Draft:
     }
 
 
-def _read_manifests(
-    root: str | os.PathLike[str], commits: list[_Commit]
-) -> dict[str, dict[str, Any]]:
-    names = [f"{c.commit}:{f}" for c in commits for f in c.files]
-    names += [f"{c.parents[0]}:{f}" for c in commits if c.parents for f in c.files]
-    models: dict[str, dict[str, Any]] = {}
-    for name, kind, content in scm.cat_file_batch(sorted(set(names)), root):
-        models[name] = _models_of(name, content) if kind == "blob" and content else {}
-    return models
-
-
-def _models_of(name: str, content: bytes) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="safe").load(content)
-    except YAMLError:
-        log.warning("%s: not valid YAML; its changes are left out of the history", name)
-        return {}
+def _models_of(data: Any) -> dict[str, Any]:
     models = data.get("models") if isinstance(data, dict) else None
     return (
         {str(k): v for k, v in models.items() if isinstance(v, dict)}
@@ -226,35 +208,22 @@ def _models_of(name: str, content: bytes) -> dict[str, Any]:
     )
 
 
-def _diff_events(
-    commit: _Commit, contents: dict[str, dict[str, Any]], when: str, landed: str
-) -> list[Draft]:
-    events: list[Draft] = []
-    for path in commit.files:
-        env = path.rpartition("/")[2].removesuffix(".yaml")
-        after = contents.get(f"{commit.commit}:{path}", {})
-        before = contents.get(f"{commit.parents[0]}:{path}", {}) if commit.parents else {}
-        for model in sorted(set(before) | set(after)):
-            old, new = before.get(model), after.get(model)
-            if _serving(old) == _serving(new):
-                continue
-            version = new.get("version") if new else None
-            artifact = (new or {}).get("artifact") or {}
-            events.append(
-                {
-                    "kind": "edit" if new else "remove",
-                    "model": model,
-                    "version": str(version) if version is not None else None,
-                    "env": env,
-                    "commit": commit.commit,
-                    "author": commit.author,
-                    "email": commit.email,
-                    "date": when,
-                    "landed": landed,
-                    "md5": artifact.get("md5") if isinstance(artifact, dict) else None,
-                }
-            )
-    return events
+def _edit_event(commit: _Commit, change: ItemChange, when: str, landed: str) -> Draft:
+    new = change.after
+    version = new.get("version") if new else None
+    artifact = (new or {}).get("artifact") or {}
+    return {
+        "kind": "edit" if new else "remove",
+        "model": change.key,
+        "version": str(version) if version is not None else None,
+        "env": change.path.rpartition("/")[2].removesuffix(".yaml"),
+        "commit": commit.commit,
+        "author": commit.author,
+        "email": commit.email,
+        "date": when,
+        "landed": landed,
+        "md5": artifact.get("md5") if isinstance(artifact, dict) else None,
+    }
 
 
 def _serving(block: dict[str, Any] | None) -> tuple[str, str] | None:

@@ -1,4 +1,4 @@
-"""The commit graph that orders registry events, read with one ``git log``.
+"""The commit graph that orders registry and audit events, read with one ``git log``.
 
 Events are ordered by the Git graph, never by clocks alone: each commit gets
 its topological position, and each commit reachable from the tip gets the
@@ -153,6 +153,13 @@ def forge_times(
         else:
             out[commit] = min(time[commit], first)
     return out
+
+
+def read_graph(root: str | os.PathLike[str], rev: str) -> Graph:
+    """Read the graph up to ``rev`` with one ``git log --topo-order`` (commit times as recorded)."""
+    out = scm.git("log", "--topo-order", "--format=%H %ct %P", rev, cwd=root)
+    rows = [(c, int(stamp), parents) for c, stamp, *parents in map(str.split, out.splitlines())]
+    return build_graph(rows)
 
 
 def build_graph(

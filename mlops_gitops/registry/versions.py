@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -114,6 +114,23 @@ class ModelVersion:
     deprecated: bool = False
     archived: bool = False
     tag_object: str = ""
+
+
+def label_of(params: Mapping[str, Any]) -> str | None:
+    """Return the label column a registration records: its ``data.label`` param.
+
+    ``params`` is the registration's (``dvc.lock``'s) params per file, each keyed
+    as ``dvc.yaml`` lists it: flat (``"data.label"``) or nested (``"data"``).
+    """
+    for values in params.values():
+        if not isinstance(values, Mapping):
+            continue
+        if isinstance(values.get("data.label"), str):
+            return str(values["data.label"])
+        data = values.get("data")
+        if isinstance(data, Mapping) and isinstance(data.get("label"), str):
+            return str(data["label"])
+    return None
 
 
 def parse_tag_name(name: str) -> tuple[str, str, Mark] | None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from mlops_gitops import pipeline
+from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError, PipelineError
 from mlops_gitops.serving.model import (
     LoadedModel,
@@ -29,7 +30,6 @@ from mlops_gitops.serving.model import (
     describe,
     labels_and_scores,
     load_model,
-    md5_file,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def export_edge(
         DataError: the test set lacks the label or a feature column.
     """
     from mlops_gitops.registry import find_version
+    from mlops_gitops.registry.versions import label_of
 
     root_path = Path(root).resolve()
     registered = find_version(root_path, model, version)
@@ -75,7 +76,7 @@ def export_edge(
     source = _fetch(root_path, md5, f"{model}@{version}")
     folder = out_dir or root_path / EDGE_ROOT / f"{model.replace('/', '_')}-{version}"
     test = _test_set(root_path, test_set, registered.data or {})
-    column = label or _label(registered.params or {})
+    column = label or label_of(registered.params or {}) or ""
 
     def fill(staging: Path) -> dict[str, Any]:
         manifest = _build(staging, source, (model, version, md5), registered.data or {})
@@ -121,7 +122,7 @@ def _build(
         "model": model,
         "version": version,
         "files": {
-            p.name: {"md5": md5_file(p), "size": p.stat().st_size} for p in (full, quantized)
+            p.name: {"md5": file_md5(p), "size": p.stat().st_size} for p in (full, quantized)
         },
         "quantization": {"method": "dynamic", "weight_type": "QInt8", "tool": "onnxruntime"},
         "inputs": meta["inputs"],
@@ -154,19 +155,6 @@ def _test_set(root: Path, given: Path | None, data: dict[str, str]) -> Path | No
         raise DataError(f"{tests[0]}: cannot fetch the version's test set") from exc
 
 
-def _label(params: dict[str, Any]) -> str:
-    # dvc.lock records params per file, keyed as dvc.yaml lists them: "data.label" or "data"
-    for values in params.values():
-        if isinstance(values, dict):
-            data = values.get("data")
-            found = values.get("data.label") or (
-                data.get("label") if isinstance(data, dict) else None
-            )
-            if isinstance(found, str):
-                return found
-    return ""
-
-
 def _evaluate(
     folder: Path, named: tuple[str, str], test_set: Path | None, label: str
 ) -> dict[str, Any]:
@@ -181,12 +169,12 @@ def _evaluate(
     results = {}
     for name in ("model.onnx", "model.int8.onnx"):
         path = folder / name
-        loaded = load_model(path, name=model, version=version, md5=md5_file(path))
+        loaded = load_model(path, name=model, version=version, md5=file_md5(path))
         results[name] = _metrics(loaded, frame, label, test_set)
     full, small = results["model.onnx"], results["model.int8.onnx"]
     delta = {k: round(small[k] - full[k], 6) for k in full if isinstance(full[k], float)}
     return {
-        "test_set": {"rows": len(frame), "label": label, "md5": md5_file(test_set)},
+        "test_set": {"rows": len(frame), "label": label, "md5": file_md5(test_set)},
         "fp32": full,
         "int8": small,
         "delta": delta,

@@ -8,7 +8,6 @@ shape ``[None, 1]``), outputs ``label`` and, for classifiers,
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import MlopsError
 
 if TYPE_CHECKING:
@@ -236,18 +236,9 @@ def labels_and_scores(outputs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np
     return labels, (scores[:, -1] if scores.ndim == 2 else scores.reshape(-1))
 
 
-def md5_file(path: Path) -> str:
-    """Return the MD5 hex digest of a file's bytes (DVC's content hash of a file)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_md5(path: Path, expected: str, *, what: str) -> None:
     """Raise :class:`ServingError` unless ``path``'s bytes hash to ``expected``."""
-    actual = md5_file(path)
+    actual = file_md5(path)
     if actual != expected:
         raise ServingError(
             f"{what}: {path} has md5 {actual} but the manifest pins {expected}; "

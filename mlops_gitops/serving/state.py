@@ -12,7 +12,6 @@ request.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import MlopsError, format_chain
 from mlops_gitops.serving.auth import TokenStore
 from mlops_gitops.serving.metrics import ServingMetrics
@@ -166,7 +166,7 @@ def _fingerprint(path: Path | None) -> str | None:
     if path is None:
         return None
     try:
-        return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+        return file_md5(path)
     except OSError:
         return None
 

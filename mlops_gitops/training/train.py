@@ -8,7 +8,6 @@ features.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from pydantic import JsonValue
 
+from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
 from mlops_gitops.training.artifact import ModelMeta, save_model
@@ -70,7 +70,7 @@ def train_model(
         seed=section.seed,
         params=_recorded_params(section),
         rows={"train": len(data.train), "valid": len(data.valid)},
-        train_data_md5=_md5(Path(train)),
+        train_data_md5=file_md5(train),
     )
     save_model(Path(trained), fitted, meta)
     log.info("saved the %s model to %s", section.family, trained)
@@ -109,12 +109,3 @@ def _recorded_params(section: ModelSection) -> dict[str, JsonValue]:
     }
     recorded: dict[str, JsonValue] = json.loads(json.dumps(chosen))
     return recorded
-
-
-def _md5(path: Path) -> str:
-    # The same digest DVC records for a file output in dvc.lock.
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -13,11 +13,11 @@ import pytest
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.reference import (
     ReferenceError,
-    label_of,
     metrics_of_test_set,
     pick_reference_path,
     resolve_reference,
 )
+from mlops_gitops.registry.versions import label_of
 from tests.helpers import gen_tree
 from tests.helpers.monitoring import make_frame
 
