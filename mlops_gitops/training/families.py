@@ -6,7 +6,9 @@ A family fits a model on prepared frames, loads it back from
 under the entry-point group ``mlops_gitops.model_families``
 (``name = "package.module:FamilyClass"``), loaded by :mod:`mlops_gitops.plugins`.
 A family module is imported only when it is used, so choosing ``sklearn``
-never imports torch or Lightning.
+never imports torch or Lightning. A family names the tasks it fits in its
+``tasks`` attribute; one without it (written before tasks existed) fits
+``binary`` only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from mlops_gitops.errors import ConfigError, MlopsError
 from mlops_gitops.plugins import PluginPoint, instance
+from mlops_gitops.tasks import DEFAULT_TASK, Task, load_task
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,6 +85,28 @@ class ModelFamily(Protocol):
 def list_families() -> dict[str, str]:
     """Return every known family: name -> ``module:attribute``, plug-ins included."""
     return FAMILIES.names()
+
+
+def family_tasks(family: ModelFamily) -> tuple[str, ...]:
+    """Return the names of the tasks ``family`` fits (``binary`` when it does not say)."""
+    return tuple(getattr(family, "tasks", (DEFAULT_TASK,)))
+
+
+def check_family_task(family_name: str, task_name: str) -> Task:
+    """Return the task ``task_name`` after checking the family ``family_name`` fits it.
+
+    Raises:
+        ConfigError: the family or the task is unknown.
+        ValueError: the family does not fit the task (a params validation error).
+    """
+    task = load_task(task_name)
+    supported = family_tasks(load_family(family_name))
+    if task_name not in supported:
+        raise ValueError(
+            f"the {family_name} family fits {', '.join(supported)}, not {task_name}; "
+            "choose one of those or another model.family"
+        )
+    return task
 
 
 def load_family(name: str) -> ModelFamily:

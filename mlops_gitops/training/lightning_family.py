@@ -104,6 +104,8 @@ class LightningModel:
 class LightningFamily:
     """Fit, load and export Lightning tabular networks."""
 
+    tasks = ("binary",)
+
     def fit(
         self, data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
     ) -> LightningModel | None:

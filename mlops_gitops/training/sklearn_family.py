@@ -75,6 +75,8 @@ class SklearnModel:
 class SklearnFamily:
     """Fit, load and export scikit-learn pipelines."""
 
+    tasks = ("binary", "multiclass", "regression")
+
     def fit(
         self, data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
     ) -> SklearnModel:
