@@ -11,6 +11,7 @@ from __future__ import annotations
 from mlops_gitops.tasks.base import (
     BUILTIN_TASKS,
     DEFAULT_TASK,
+    DEFAULT_THRESHOLD,
     ENTRY_POINT_GROUP,
     TASKS,
     Labels,
@@ -26,6 +27,7 @@ from mlops_gitops.tasks.labels import encode_labels
 __all__ = [
     "BUILTIN_TASKS",
     "DEFAULT_TASK",
+    "DEFAULT_THRESHOLD",
     "ENTRY_POINT_GROUP",
     "TASKS",
     "Labels",

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "mlops_gitops.tasks"
 DEFAULT_TASK = "binary"
+# The decision threshold where none is configured (evaluate.threshold's default).
+DEFAULT_THRESHOLD = 0.5
 BUILTIN_TASKS: dict[str, str] = {
     "binary": "mlops_gitops.tasks.binary:BinaryTask",
     "multiclass": "mlops_gitops.tasks.multiclass:MulticlassTask",

@@ -43,27 +43,36 @@ class TrainingError(MlopsError):
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The frames a family fits on: feature frames (see ``feature_frame``) and 0/1 labels."""
+    """The frames a family fits on: feature frames (see ``feature_frame``) and encoded labels.
+
+    Labels are as ``task`` encodes them: class codes (``0..K-1``, the names in
+    ``classes``) for classification, float values for regression.
+    """
 
     train: pd.DataFrame
-    train_label: npt.NDArray[np.int64]
+    train_label: npt.NDArray[np.generic]
     valid: pd.DataFrame
-    valid_label: npt.NDArray[np.int64]
+    valid_label: npt.NDArray[np.generic]
     features: tuple[Feature, ...]
+    task: str = DEFAULT_TASK
+    classes: tuple[str, ...] = ()
 
 
 @runtime_checkable
 class FittedModel(Protocol):
     """A trained model of some family."""
 
-    def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """Return class probabilities ``[N, 2]`` for a feature frame."""
+    def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Return the scores of a feature frame: what the task's last ONNX output holds.
+
+        Class probabilities ``[N, K]`` for classification, values ``[N]`` for regression.
+        """
 
     def save(self, folder: Path) -> None:
         """Write the model's files into ``folder`` (it exists and is empty)."""
 
     def to_onnx(self, *, opset: int) -> onnx.ModelProto:
-        """Return one ONNX graph: raw feature inputs, ``label`` and ``probabilities`` outputs."""
+        """Return one ONNX graph: raw feature inputs, the task's outputs (``Task.outputs``)."""
 
 
 @runtime_checkable

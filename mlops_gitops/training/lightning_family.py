@@ -70,7 +70,7 @@ class LightningModel:
         self.network = network.eval()
         self.features = tuple(features)
 
-    def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+    def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
         """Return ``[N, 2]`` class probabilities for a feature frame."""
         import numpy as np
         import torch
@@ -183,7 +183,7 @@ def _architecture(network: TabularNetwork) -> dict[str, int | float | list[int]]
 
 def _loader(
     matrix: npt.NDArray[np.float32],
-    labels: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.generic],
     batch_size: int,
     shuffle_seed: int | None,
 ) -> DataLoader[tuple[object, ...]]:

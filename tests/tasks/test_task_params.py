@@ -50,7 +50,8 @@ def test_a_wrong_task_stops_the_first_stage_before_it_works(
     tmp_path, monkeypatch, capsys, task, message
 ):
     text = (template_root() / "params.yaml").read_text()
-    edited = text.replace("  family: sklearn ", f"  family: lightning\n  task: {task}\n  #", 1)
+    edited = text.replace("  family: sklearn ", "  family: lightning #", 1)
+    edited = edited.replace("  task: binary ", f"  task: {task} #", 1)
     (tmp_path / "params.yaml").write_text(edited)
     monkeypatch.chdir(tmp_path)
     ran = []
