@@ -115,7 +115,9 @@ class Task(Protocol):
     def decision_rule(self, threshold: float) -> dict[str, float]:
         """Return the decision rule's parameters as recorded beside the metrics."""
 
-    def decode(self, decisions: npt.NDArray[np.generic], classes: Sequence[str]) -> list[object]:
+    def decode(
+        self, decisions: npt.NDArray[np.generic], classes: Sequence[str]
+    ) -> list[int | float | str]:
         """Return decisions (or encoded labels) as the values the user's label holds."""
 
     def agreement(

@@ -138,7 +138,9 @@ class BinaryTask(ClassificationTask):
         """Return the threshold."""
         return {"threshold": threshold}
 
-    def decode(self, decisions: npt.NDArray[np.generic], classes: Sequence[str]) -> list[object]:
+    def decode(
+        self, decisions: npt.NDArray[np.generic], classes: Sequence[str]
+    ) -> list[int | float | str]:
         """Return the 0/1 codes as ints: they are the label's own values."""
         return [int(value) for value in decisions.tolist()]
 

@@ -121,7 +121,9 @@ class MulticlassTask(ClassificationTask):
         """Return nothing: the arg-max has no parameter."""
         return {}
 
-    def decode(self, decisions: npt.NDArray[np.generic], classes: Sequence[str]) -> list[object]:
+    def decode(
+        self, decisions: npt.NDArray[np.generic], classes: Sequence[str]
+    ) -> list[int | float | str]:
         """Return the class names of the codes."""
         return [classes[int(code)] for code in decisions.tolist()]
 

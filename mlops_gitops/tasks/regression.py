@@ -123,7 +123,9 @@ class RegressionTask:
         """Return nothing: a regression has no decision rule."""
         return {}
 
-    def decode(self, decisions: npt.NDArray[np.generic], classes: Sequence[str]) -> list[object]:
+    def decode(
+        self, decisions: npt.NDArray[np.generic], classes: Sequence[str]
+    ) -> list[int | float | str]:
         """Return the values as floats."""
         return [float(value) for value in decisions.tolist()]
 
