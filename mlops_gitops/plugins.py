@@ -1,6 +1,6 @@
 """Plug-in points: the built-in implementations of each, by name, extended by entry points.
 
-Model families, explainers, data connectors, policy rule kinds, alert
+Model families, tasks, explainers, data connectors, policy rule kinds, alert
 channels and forges are each one :class:`PluginPoint`: an entry-point group,
 the Protocol an implementation satisfies, and the one table of its built-ins,
 kept in the concept's own module. This module is the only reader of package

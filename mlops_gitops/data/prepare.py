@@ -23,6 +23,7 @@ from mlops_gitops.data.split import Split, split_dataset
 from mlops_gitops.documents import read_json
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
+from mlops_gitops.tasks import DEFAULT_TASK
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,11 @@ def prepare_dataset(
     validation_report: str | os.PathLike[str] | None = None,
     data: DataSettings | Mapping[str, object],
     prepare: PrepareSettings | Mapping[str, object],
+    task: str = DEFAULT_TASK,
 ) -> PrepareResult:
     """Split the protected table ``raw`` and write ``PREPARED_DIR/{train,valid,test}.parquet``.
+
+    ``task`` (``model.task``) decides whether the split stratifies on the label.
 
     Raises:
         DataError: the raw file or the report is missing, or the report says
@@ -55,7 +59,7 @@ def prepare_dataset(
     if validation_report is not None:
         _check_report(Path(validation_report))
     frame = _numeric_as_float(read_parquet(raw), keep=(data_settings.label,))
-    split = split_dataset(frame, data_settings.label, settings=settings.split)
+    split = split_dataset(frame, data_settings.label, settings=settings.split, task=task)
     paths = _write_split(split, Path(prepared_dir))
     rows = {name: len(part) for name, part in split.items()}
     log.info("split %s", ", ".join(f"{name} {count}" for name, count in rows.items()))

@@ -2,7 +2,8 @@
 
 The same frame, fractions and seed always give the same three sets, so the
 test set is reproducible and its file hash (recorded by DVC) only changes
-when the data or the split parameters change.
+when the data or the split parameters change. Only a task whose labels are
+classes is stratified (``Task.stratifies``): a regression label is not.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 from mlops_gitops.data.settings import SplitSettings
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
+from mlops_gitops.tasks import DEFAULT_TASK, load_task
 
 SPLIT_NAMES = ("train", "valid", "test")
 
@@ -38,11 +40,13 @@ def split_dataset(
     label: str,
     *,
     settings: SplitSettings | Mapping[str, object] | None = None,
+    task: str = DEFAULT_TASK,
 ) -> Split:
     """Split ``frame`` by the fractions of ``settings`` (``prepare.split``).
 
-    With ``stratify`` each label value is split on its own, so each set has
-    the label's class balance (to within one row per class).
+    With ``stratify``, and a ``task`` that stratifies, each label value is
+    split on its own, so each set has the label's class balance (to within
+    one row per class).
 
     Raises:
         DataError: the label column is absent or has missing values.
@@ -56,7 +60,7 @@ def split_dataset(
     rng = np.random.default_rng(split.seed)
     groups = (
         [np.flatnonzero((labels == value).to_numpy()) for value in sorted(labels.unique())]
-        if split.stratify
+        if split.stratify and load_task(task).stratifies
         else [np.arange(len(frame))]
     )
     parts: list[list[np.ndarray]] = [[], [], []]

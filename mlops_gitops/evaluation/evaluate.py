@@ -1,8 +1,10 @@
 """Evaluate the trained model on the test set: metrics, slices and plots.
 
 Reads ``models/trained/`` and ``data/prepared/test.parquet``; writes
-``metrics/evaluate.json`` (flat metrics, ``rows``, ``threshold`` and
-``slices``) and the four plot files under ``plots/``.
+``metrics/evaluate.json`` (the task's flat metrics, ``rows``, the decision
+rule's ``threshold`` for a binary model, and ``slices``) and the task's plot
+files under ``plots/`` (four for binary). The task is the one training
+recorded in the model's metadata, never guessed from the data.
 """
 
 from __future__ import annotations
@@ -17,20 +19,26 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_gitops.errors import MlopsError
-from mlops_gitops.evaluation.metrics import classification_metrics, slice_metrics
+from mlops_gitops.evaluation.metrics import slice_metrics
 from mlops_gitops.evaluation.plots import (
     Record,
     calibration_points,
     confusion_records,
     precision_recall_points,
+    predicted_records,
     roc_points,
     write_plots,
 )
 from mlops_gitops.outputs import write_json
+from mlops_gitops.tasks import encode_labels, load_task, score
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
     import numpy.typing as npt
+
+    from mlops_gitops.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +48,7 @@ class EvaluationError(MlopsError):
 
 
 class EvaluateSection(BaseModel):
-    """``evaluate``: the decision threshold, slice columns and plot resolution."""
+    """``evaluate``: the decision threshold (binary), slice columns and plot resolution."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -77,39 +85,52 @@ def evaluate_model(
 
     from mlops_gitops.params import parse_section
     from mlops_gitops.training import load_model
-    from mlops_gitops.training.features import label_array, read_frame
+    from mlops_gitops.training.features import read_frame
 
     params = parse_section(EvaluateSection, settings, "evaluate")
     frame = read_frame(test)
     _check_frame([str(c) for c in frame.columns], params.slices, rows=len(frame), origin=str(test))
-    labels = label_array(frame, label, origin=str(test))
-    proba = load_model(trained).predict_proba(frame)[:, 1]
+    loaded = load_model(trained)
+    task = load_task(loaded.meta.task, where=f"{Path(trained) / 'meta.json'} task")
+    classes = tuple(loaded.meta.classes or ())
+    labels = encode_labels(task, frame, label, origin=str(test), classes=classes).values
+    scores = task.decision_scores(loaded.predict(frame))
+    threshold = params.threshold
     values: dict[str, object] = {
-        **classification_metrics(labels, proba, threshold=params.threshold),
+        **score(task, labels, scores, threshold=threshold),
         "rows": len(frame),
-        "threshold": params.threshold,
+        **task.decision_rule(threshold),
         "slices": slice_metrics(
-            frame, labels, proba, columns=params.slices, threshold=params.threshold
+            frame, labels, scores, columns=params.slices, threshold=threshold, task=task
         ),
     }
     write_json(metrics, values)
-    written = write_plots(plots_dir, _plots(labels, proba, params))
-    log.info("test set (%d rows): roc_auc %.4f", len(frame), values["roc_auc"])
+    written = write_plots(plots_dir, _plots(task, labels, scores, params=params, classes=classes))
+    log.info("test set (%d rows): %s %.4f", len(frame), task.headline, values[task.headline])
     return Evaluation(metrics=values, plots=written)
 
 
 def _plots(
-    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], params: EvaluateSection
+    task: Task,
+    labels: npt.NDArray[np.generic],
+    scores: npt.NDArray[np.float64],
+    *,
+    params: EvaluateSection,
+    classes: tuple[str, ...],
 ) -> dict[str, list[Record]]:
-    import numpy as np
-
-    predicted = (proba >= params.threshold).astype(np.int64)
-    return {
-        "roc": roc_points(labels, proba, max_points=params.curve_points),
-        "precision_recall": precision_recall_points(labels, proba, max_points=params.curve_points),
-        "confusion": confusion_records(labels, predicted),
-        "calibration": calibration_points(labels, proba, bins=params.calibration_bins),
+    """Return the plots the task names (``Task.plots``), each drawn only when it applies."""
+    decided = task.decide(scores, threshold=params.threshold)
+    points = params.curve_points
+    draw: dict[str, Callable[[], list[Record]]] = {
+        "roc": lambda: roc_points(labels, scores, max_points=points),
+        "precision_recall": lambda: precision_recall_points(labels, scores, max_points=points),
+        "confusion": lambda: confusion_records(
+            task.decode(labels, classes), task.decode(decided, classes)
+        ),
+        "calibration": lambda: calibration_points(labels, scores, bins=params.calibration_bins),
+        "predicted_vs_actual": lambda: predicted_records(labels, scores),
     }
+    return {name: draw[name]() for name in task.plots}
 
 
 def _check_frame(columns: list[str], slices: list[str], *, rows: int, origin: str) -> None:

@@ -3,9 +3,11 @@
 The field names are the ``x``/``y`` that ``dvc.yaml`` declares:
 ``roc.json`` (fpr, tpr), ``precision_recall.json`` (recall, precision),
 ``confusion.json`` (actual, predicted: one record per test row, DVC's
-confusion template counts them) and ``calibration.json`` (mean_predicted,
-fraction_positive). Curves are thinned to a few hundred points so the files
-stay small and diffs readable.
+confusion template counts them; class names for a multiclass model),
+``calibration.json`` (mean_predicted, fraction_positive) and, for a
+regression, ``predicted_vs_actual.json`` (actual, predicted, one per row).
+Curves are thinned to a few hundred points so the files stay small and
+diffs readable.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-Record = dict[str, float | int]
+Record = dict[str, float | int | str]
 PLOT_FILES = {
     "roc": "roc.json",
     "precision_recall": "precision_recall.json",
@@ -30,7 +32,7 @@ PLOT_FILES = {
 
 
 def roc_points(
-    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], *, max_points: int = 200
+    labels: npt.NDArray[np.generic], proba: npt.NDArray[np.float64], *, max_points: int = 200
 ) -> list[Record]:
     """Return the ROC curve as ``{fpr, tpr, threshold}`` records, at most ``max_points``."""
     from sklearn.metrics import roc_curve
@@ -44,7 +46,7 @@ def roc_points(
 
 
 def precision_recall_points(
-    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], *, max_points: int = 200
+    labels: npt.NDArray[np.generic], proba: npt.NDArray[np.float64], *, max_points: int = 200
 ) -> list[Record]:
     """Return the precision-recall curve as ``{recall, precision, threshold}`` records."""
     from sklearn.metrics import precision_recall_curve
@@ -64,14 +66,34 @@ def precision_recall_points(
 
 
 def confusion_records(
-    labels: npt.NDArray[np.int64], predicted: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.int64] | Sequence[int | float | str],
+    predicted: npt.NDArray[np.int64] | Sequence[int | float | str],
 ) -> list[Record]:
-    """Return one ``{actual, predicted}`` record per row (DVC's confusion template)."""
-    return [{"actual": int(a), "predicted": int(p)} for a, p in zip(labels, predicted, strict=True)]
+    """Return one ``{actual, predicted}`` record per row (DVC's confusion template).
+
+    Codes become ints; class names stay as they are.
+    """
+    actual, decided = _plain(labels), _plain(predicted)
+    return [{"actual": a, "predicted": p} for a, p in zip(actual, decided, strict=True)]
+
+
+def predicted_records(
+    actual: npt.NDArray[np.generic], predicted: npt.NDArray[np.float64]
+) -> list[Record]:
+    """Return one ``{actual, predicted}`` record per row of a regression."""
+    return [
+        {"actual": _round(a), "predicted": _round(p)}
+        for a, p in zip(actual.tolist(), predicted.tolist(), strict=True)
+    ]
+
+
+def _plain(values: npt.NDArray[np.int64] | Sequence[int | float | str]) -> list[int | str]:
+    listed = values.tolist() if hasattr(values, "tolist") else list(values)
+    return [value if isinstance(value, str) else int(value) for value in listed]
 
 
 def calibration_points(
-    labels: npt.NDArray[np.int64], proba: npt.NDArray[np.float64], *, bins: int = 10
+    labels: npt.NDArray[np.generic], proba: npt.NDArray[np.float64], *, bins: int = 10
 ) -> list[Record]:
     """Return the reliability curve: per probability bin, the mean prediction and positive share."""
     import numpy as np

@@ -1,10 +1,11 @@
 """The trained-model folder (``models/trained/``): the family's files plus ``meta.json``.
 
 ``meta.json`` is the contract later stages, the registry and serving read:
-the family, the features with their kinds and categories, the label, the
-positive class, the token for a missing category, the params and the hash
-of the training data. The folder is written beside its destination and
-moved into place, so a failed run never leaves half a model.
+the family, the task and its class names, the features with their kinds
+and categories, the label, the positive class, the token for a missing
+category, the params and the hash of the training data. The folder is
+written beside its destination and moved into place, so a failed run never
+leaves half a model.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from mlops_gitops.documents import read_json, validate
 from mlops_gitops.outputs import write_json
+from mlops_gitops.tasks import DEFAULT_TASK
 from mlops_gitops.training.families import FittedModel, TrainingError, load_family
 from mlops_gitops.training.features import MISSING_CATEGORY, Feature, feature_frame
 
@@ -38,6 +40,9 @@ class ModelMeta(BaseModel):
 
     name: str
     family: str
+    task: str = DEFAULT_TASK
+    # The class names in code order (classification); absent for regression.
+    classes: list[str] | None = None
     features: list[Feature]
     label: str
     positive_class: Literal[1] = 1
@@ -59,9 +64,13 @@ class LoadedModel:
     meta: ModelMeta
     model: FittedModel
 
+    def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Return the model's scores (see ``FittedModel.predict``) for a frame of raw columns."""
+        return self.model.predict(feature_frame(frame, self.meta.features))
+
     def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """Return ``[N, 2]`` class probabilities for a frame holding the raw feature columns."""
-        return self.model.predict_proba(feature_frame(frame, self.meta.features))
+        """Return the class probabilities ``[N, K]`` of a classification model."""
+        return self.predict(frame)
 
 
 def save_model(folder: Path, model: FittedModel, meta: ModelMeta) -> Path:

@@ -2,13 +2,15 @@
 
 The graph takes one ``[N, 1]`` input per raw feature column, named as the
 column (numeric: ``tensor(float)``, NaN when missing; categorical:
-``tensor(string)``, ``""`` when missing) and has exactly two outputs:
-``label`` (``int64 [N]``) and ``probabilities`` (``float [N, 2]``). Its
-``metadata_props`` carry the model name, family, features, label and the
-training data hash. The ONNX Runtime output is compared with the framework
-model on the test set; the largest absolute difference is recorded in
-``metrics/export.json`` and a difference above ``export.tolerance`` fails
-the stage without writing ``models/model.onnx``.
+``tensor(string)``, ``""`` when missing) and has exactly the outputs of the
+model's task (``Task.outputs``): ``label`` (``int64 [N]``) and
+``probabilities`` (``float [N, K]``) for classification, ``prediction``
+(``float [N, 1]``) for regression. Its ``metadata_props`` carry the model
+name, family, task, class names, features, label and the training data
+hash. The ONNX Runtime scores (the last output) are compared with the
+framework model on the test set; the largest absolute difference is
+recorded in ``metrics/export.json`` and a difference above
+``export.tolerance`` fails the stage without writing ``models/model.onnx``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 from mlops_gitops import __version__
 from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
+from mlops_gitops.tasks import Task, load_task
 from mlops_gitops.training.artifact import LoadedModel, ModelMeta, load_model
 from mlops_gitops.training.families import TrainingError
 from mlops_gitops.training.features import Feature, onnx_feed, read_frame
@@ -38,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OUTPUTS = ("label", "probabilities")
 MISSING_VALUES_NOTE = 'numeric: NaN; categorical: "" (the empty string)'
 
 
@@ -51,16 +53,16 @@ class EquivalenceCheck:
     """How closely ONNX Runtime reproduces the framework model on a data set."""
 
     max_abs_diff: float
-    label_agreement: float
+    # None when the task's graph has no label output (regression).
+    label_agreement: float | None
     rows: int
 
     def as_metrics(self) -> dict[str, float | int]:
         """Return the content of ``metrics/export.json``."""
-        return {
-            "onnx_max_abs_diff": self.max_abs_diff,
-            "onnx_label_agreement": self.label_agreement,
-            "rows": self.rows,
-        }
+        agreement = (
+            {} if self.label_agreement is None else {"onnx_label_agreement": self.label_agreement}
+        )
+        return {"onnx_max_abs_diff": self.max_abs_diff, **agreement, "rows": self.rows}
 
 
 def export_model(
@@ -88,17 +90,13 @@ def export_model(
     write_json(metrics, check.as_metrics())
     if not check.max_abs_diff <= params.tolerance:
         raise ExportError(
-            f"ONNX probabilities differ from the {loaded.meta.family} model by "
+            f"ONNX {proto.graph.output[-1].name} differ from the {loaded.meta.family} model by "
             f"{check.max_abs_diff:.3g} on {check.rows} test rows, above export.tolerance "
             f"{params.tolerance:g}; {target} was not written"
         )
     _write_bytes(target, proto.SerializeToString())
     log.info(
-        "wrote %s (max abs diff %.2e, label agreement %.4f on %d rows)",
-        target,
-        check.max_abs_diff,
-        check.label_agreement,
-        check.rows,
+        "wrote %s (%s)", target, ", ".join(f"{k} {v:.4g}" for k, v in check.as_metrics().items())
     )
     return check
 
@@ -112,13 +110,13 @@ def build_onnx(loaded: LoadedModel, *, opset: int) -> onnx.ModelProto:
         onnx.checker.check_model(proto)
     except (RuntimeError, ValueError, TypeError, onnx.checker.ValidationError) as exc:
         raise ExportError(f"the {loaded.meta.family} model cannot be converted to ONNX") from exc
-    check_contract(proto, loaded.meta.features)
+    check_contract(proto, loaded.meta.features, load_task(loaded.meta.task))
     _set_metadata(proto, loaded.meta, opset)
     return proto
 
 
-def check_contract(proto: onnx.ModelProto, features: list[Feature]) -> None:
-    """Check the graph has one ``[N, 1]`` input per feature and the two outputs.
+def check_contract(proto: onnx.ModelProto, features: list[Feature], task: Task) -> None:
+    """Check the graph has one ``[N, 1]`` input per feature and the outputs of ``task``.
 
     Raises:
         ExportError: naming the first input or output that breaks the contract.
@@ -136,11 +134,13 @@ def check_contract(proto: onnx.ModelProto, features: list[Feature]) -> None:
             )
     if inputs:
         raise ExportError(f"ONNX inputs {sorted(inputs)} are not features of the model")
+    types = {"int64": TensorProto.INT64, "float": TensorProto.FLOAT}
     outputs = [(o.name, o.type.tensor_type.elem_type) for o in proto.graph.output]
-    if outputs != [("label", TensorProto.INT64), ("probabilities", TensorProto.FLOAT)]:
+    if outputs != [(o.name, types[o.type]) for o in task.outputs]:
+        wanted = " and ".join(f"{o.name} ({o.type} {o.shape})" for o in task.outputs)
         raise ExportError(
-            f"ONNX outputs {[name for name, _ in outputs]}: expected exactly "
-            "label (int64 [N]) and probabilities (float [N, 2])"
+            f"ONNX outputs {[name for name, _ in outputs]}: expected exactly {wanted} "
+            f"(task {task.name})"
         )
 
 
@@ -149,6 +149,8 @@ def _set_metadata(proto: onnx.ModelProto, meta: ModelMeta, opset: int) -> None:
     props = {
         "model_name": meta.name,
         "family": meta.family,
+        "task": meta.task,
+        "classes": json.dumps(meta.classes or [], separators=(",", ":")),
         "features": json.dumps(features, separators=(",", ":")),
         "label": meta.label,
         "positive_class": str(meta.positive_class),
@@ -168,13 +170,16 @@ def _set_metadata(proto: onnx.ModelProto, meta: ModelMeta, opset: int) -> None:
 
 def run_onnx(
     proto: onnx.ModelProto, frame: pd.DataFrame, features: list[Feature]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Run the graph on ``frame`` with ONNX Runtime; return ``(label, probabilities)``."""
+) -> list[npt.NDArray[np.generic]]:
+    """Run the graph on ``frame`` with ONNX Runtime; return its outputs in order.
+
+    ``[label, probabilities]`` for classification, ``[prediction]`` for regression.
+    """
     import onnxruntime as ort
 
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    labels, probabilities = session.run(list(OUTPUTS), onnx_feed(frame, features))
-    return labels, probabilities
+    outputs: list[npt.NDArray[np.generic]] = session.run(None, onnx_feed(frame, features))
+    return outputs
 
 
 def check_equivalence(
@@ -189,10 +194,11 @@ def check_equivalence(
 
     if len(frame) == 0:
         raise ExportError("the test set has no rows; the ONNX graph cannot be checked")
-    labels, probabilities = run_onnx(proto, frame, loaded.meta.features)
-    expected = loaded.predict_proba(frame)
-    diff = float(np.max(np.abs(probabilities.astype(np.float64) - expected)))
-    agreement = float(np.mean(labels == np.argmax(expected, axis=1)))
+    outputs = run_onnx(proto, frame, loaded.meta.features)
+    expected = loaded.predict(frame)
+    scores = outputs[-1].astype(np.float64).reshape(expected.shape)
+    diff = float(np.max(np.abs(scores - expected)))
+    agreement = load_task(loaded.meta.task).agreement(outputs, expected)
     return EquivalenceCheck(
         max_abs_diff=diff if math.isfinite(diff) else math.inf,
         label_agreement=agreement,

@@ -6,7 +6,9 @@ A family fits a model on prepared frames, loads it back from
 under the entry-point group ``mlops_gitops.model_families``
 (``name = "package.module:FamilyClass"``), loaded by :mod:`mlops_gitops.plugins`.
 A family module is imported only when it is used, so choosing ``sklearn``
-never imports torch or Lightning.
+never imports torch or Lightning. A family names the tasks it fits in its
+``tasks`` attribute; one without it (written before tasks existed) fits
+``binary`` only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from mlops_gitops.errors import ConfigError, MlopsError
 from mlops_gitops.plugins import PluginPoint, instance
+from mlops_gitops.tasks import DEFAULT_TASK, Task, load_task
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,27 +43,36 @@ class TrainingError(MlopsError):
 
 @dataclass(frozen=True, kw_only=True)
 class TrainingData:
-    """The frames a family fits on: feature frames (see ``feature_frame``) and 0/1 labels."""
+    """The frames a family fits on: feature frames (see ``feature_frame``) and encoded labels.
+
+    Labels are as ``task`` encodes them: class codes (``0..K-1``, the names in
+    ``classes``) for classification, float values for regression.
+    """
 
     train: pd.DataFrame
-    train_label: npt.NDArray[np.int64]
+    train_label: npt.NDArray[np.generic]
     valid: pd.DataFrame
-    valid_label: npt.NDArray[np.int64]
+    valid_label: npt.NDArray[np.generic]
     features: tuple[Feature, ...]
+    task: str = DEFAULT_TASK
+    classes: tuple[str, ...] = ()
 
 
 @runtime_checkable
 class FittedModel(Protocol):
     """A trained model of some family."""
 
-    def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """Return class probabilities ``[N, 2]`` for a feature frame."""
+    def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Return the scores of a feature frame: what the task's last ONNX output holds.
+
+        Class probabilities ``[N, K]`` for classification, values ``[N]`` for regression.
+        """
 
     def save(self, folder: Path) -> None:
         """Write the model's files into ``folder`` (it exists and is empty)."""
 
     def to_onnx(self, *, opset: int) -> onnx.ModelProto:
-        """Return one ONNX graph: raw feature inputs, ``label`` and ``probabilities`` outputs."""
+        """Return one ONNX graph: raw feature inputs, the task's outputs (``Task.outputs``)."""
 
 
 @runtime_checkable
@@ -82,6 +94,28 @@ class ModelFamily(Protocol):
 def list_families() -> dict[str, str]:
     """Return every known family: name -> ``module:attribute``, plug-ins included."""
     return FAMILIES.names()
+
+
+def family_tasks(family: ModelFamily) -> tuple[str, ...]:
+    """Return the names of the tasks ``family`` fits (``binary`` when it does not say)."""
+    return tuple(getattr(family, "tasks", (DEFAULT_TASK,)))
+
+
+def check_family_task(family_name: str, task_name: str) -> Task:
+    """Return the task ``task_name`` after checking the family ``family_name`` fits it.
+
+    Raises:
+        ConfigError: the family or the task is unknown.
+        ValueError: the family does not fit the task (a params validation error).
+    """
+    task = load_task(task_name)
+    supported = family_tasks(load_family(family_name))
+    if task_name not in supported:
+        raise ValueError(
+            f"the {family_name} family fits {', '.join(supported)}, not {task_name}; "
+            "choose one of those or another model.family"
+        )
+    return task
 
 
 def load_family(name: str) -> ModelFamily:

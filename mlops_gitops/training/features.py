@@ -166,19 +166,14 @@ def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def label_array(frame: pd.DataFrame, label: str, *, origin: str) -> npt.NDArray[np.int64]:
-    """Return the 0/1 label column of ``frame`` as int64.
+    """Return the 0/1 label column of ``frame`` as int64 (the ``binary`` task's check).
 
     Raises:
         DataError: the column is absent, has missing values or other values than 0 and 1.
     """
-    import numpy as np
+    from mlops_gitops.tasks import encode_labels
+    from mlops_gitops.tasks.binary import CLASSES, BinaryTask
 
-    if label not in frame.columns:
-        raise DataError(f"{origin}: no label column '{label}'; set data.label in params.yaml")
-    column = frame[label]
-    values = set(column.dropna().unique().tolist())
-    if column.isna().any() or not values <= {0, 1}:
-        found = ", ".join(sorted(map(str, values - {0, 1}))) or "missing values"
-        raise DataError(f"{origin}: label '{label}' must hold 0 and 1 only (found {found})")
-    result: npt.NDArray[np.int64] = column.to_numpy(np.int64)
+    labels = encode_labels(BinaryTask(), frame, label, origin=origin, classes=CLASSES)
+    result: npt.NDArray[np.int64] = labels.values.astype("int64")
     return result

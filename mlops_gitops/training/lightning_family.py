@@ -71,7 +71,7 @@ class LightningModel:
         self.network = network.eval()
         self.features = tuple(features)
 
-    def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+    def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
         """Return ``[N, 2]`` class probabilities for a feature frame."""
         import numpy as np
         import torch
@@ -104,6 +104,8 @@ class LightningModel:
 
 class LightningFamily:
     """Fit, load and export Lightning tabular networks."""
+
+    tasks = ("binary",)
 
     def fit(
         self, data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
@@ -182,7 +184,7 @@ def _architecture(network: TabularNetwork) -> dict[str, int | float | list[int]]
 
 def _loader(
     matrix: npt.NDArray[np.float32],
-    labels: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.generic],
     batch_size: int,
     shuffle_seed: int | None,
 ) -> DataLoader[tuple[object, ...]]:

@@ -70,11 +70,12 @@ def sklearn_to_onnx(
     opset: int,
     options: Mapping[int, Mapping[str, object]] | None = None,
     output_width: int | None = None,
+    output: str = "features",
 ) -> onnx.ModelProto:
     """Convert a fitted estimator that reads the raw feature columns to ONNX at ``opset``.
 
-    ``output_width`` names the single output ``features`` with that width
-    (for a transformer whose output feeds a network).
+    ``output_width`` gives the graph a single float output of that width named
+    ``output`` (``features`` for a transformer whose output feeds a network).
     """
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
@@ -83,7 +84,7 @@ def sklearn_to_onnx(
         (f.name, FloatTensorType([None, 1]) if f.kind == "numeric" else StringTensorType([None, 1]))
         for f in features
     ]
-    final = None if output_width is None else [("features", FloatTensorType([None, output_width]))]
+    final = None if output_width is None else [(output, FloatTensorType([None, output_width]))]
     model = convert_sklearn(
         estimator,
         initial_types=inputs,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from mlops_gitops.errors import ConfigError
+from mlops_gitops.tasks import DEFAULT_TASK
 
 
 class FeatureSelection(BaseModel):
@@ -24,15 +25,26 @@ class FeatureSelection(BaseModel):
 
 
 class ModelSection(BaseModel):
-    """``model``: the family, the seed, the feature selection and one sub-section per family."""
+    """``model``: the family, the task, the seed, the features and one sub-section per family."""
 
     # Family sub-sections (model.sklearn, model.lightning, plug-ins) are extra keys.
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1)
     family: str = Field(min_length=1)
+    task: str = Field(DEFAULT_TASK, min_length=1, validate_default=True)
     seed: int = 42
     features: FeatureSelection = Field(default_factory=FeatureSelection)
+
+    @field_validator("task")
+    @classmethod
+    def _task_the_family_fits(cls, task: str, info: ValidationInfo) -> str:
+        from mlops_gitops.training.families import check_family_task
+
+        family = info.data.get("family")
+        if family is not None:  # else the family's own error is reported
+            check_family_task(family, task)
+        return task
 
     def family_settings(self) -> Mapping[str, object]:
         """Return the sub-section of the chosen family (empty when absent)."""

@@ -1,9 +1,11 @@
 """The ``sklearn`` family: a scikit-learn pipeline of preprocessing and gradient boosting.
 
 Files in ``models/trained/``: ``model.joblib`` (the fitted ``Pipeline``,
-raw feature columns in, probabilities out). Training curves (the log loss
+raw feature columns in, probabilities or values out). The estimator fits
+the task (:data:`ESTIMATORS`): a classifier for ``binary`` and
+``multiclass``, a regressor for ``regression``. Training curves (the loss
 on the train and validation sets after each boosting iteration) go to
-dvclive.
+dvclive, with the final validation loss and headline metric.
 """
 
 from __future__ import annotations
@@ -15,18 +17,29 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops_gitops.params import parse_section
+from mlops_gitops.tasks import DEFAULT_THRESHOLD, load_task, score
 from mlops_gitops.training.families import TrainingData, TrainingError
 from mlops_gitops.training.features import Feature
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import numpy as np
     import numpy.typing as npt
     import onnx
     import pandas as pd
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.pipeline import Pipeline
 
+    Booster: TypeAlias = HistGradientBoostingClassifier | HistGradientBoostingRegressor
+
 MODEL_FILE = "model.joblib"
+# task -> (scikit-learn estimator class, the pipeline step's name)
+ESTIMATORS = {
+    "binary": ("HistGradientBoostingClassifier", "classifier"),
+    "multiclass": ("HistGradientBoostingClassifier", "classifier"),
+    "regression": ("HistGradientBoostingRegressor", "regressor"),
+}
 
 
 class SklearnParams(BaseModel):
@@ -50,12 +63,17 @@ class SklearnModel:
         self.pipeline = pipeline
         self.features = tuple(features)
 
-    def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """Return ``[N, 2]`` class probabilities for a feature frame."""
+    def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Return ``[N, K]`` class probabilities, or ``[N]`` values of a regressor."""
         import numpy as np
 
         names = [f.name for f in self.features]
-        return np.asarray(self.pipeline.predict_proba(frame[names]), dtype=np.float64)
+        if self._is_classifier():
+            return np.asarray(self.pipeline.predict_proba(frame[names]), dtype=np.float64)
+        return np.asarray(self.pipeline.predict(frame[names]), dtype=np.float64)
+
+    def _is_classifier(self) -> bool:
+        return hasattr(self.pipeline.steps[-1][1], "classes_")
 
     def save(self, folder: Path) -> None:
         """Write ``model.joblib``."""
@@ -64,9 +82,16 @@ class SklearnModel:
         joblib.dump(self.pipeline, folder / MODEL_FILE)
 
     def to_onnx(self, *, opset: int) -> onnx.ModelProto:
-        """Convert the whole pipeline with skl2onnx (probabilities as a tensor, not a map)."""
+        """Convert the whole pipeline with skl2onnx (probabilities as a tensor, not a map).
+
+        A regressor's one output is named ``prediction`` (the regression task's contract).
+        """
         from mlops_gitops.training.preprocessing import sklearn_to_onnx
 
+        if not self._is_classifier():
+            return sklearn_to_onnx(
+                self.pipeline, self.features, opset=opset, output_width=1, output="prediction"
+            )
         classifier = self.pipeline.steps[-1][1]
         options = {id(classifier): {"zipmap": False}}
         return sklearn_to_onnx(self.pipeline, self.features, opset=opset, options=options)
@@ -74,6 +99,8 @@ class SklearnModel:
 
 class SklearnFamily:
     """Fit, load and export scikit-learn pipelines."""
+
+    tasks = tuple(ESTIMATORS)
 
     def fit(
         self, data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
@@ -85,19 +112,19 @@ class SklearnFamily:
 
         params = parse_section(SklearnParams, settings, "model.sklearn")
         preprocess = tree_preprocessor(data.features).fit(data.train)
-        classifier = _classifier(params, seed)
+        estimator, step = _estimator(params, seed, data.task)
         train_matrix = preprocess.transform(data.train)
         if params.early_stopping:
             valid_matrix = preprocess.transform(data.valid)
-            classifier.fit(
+            estimator.fit(
                 train_matrix, data.train_label, X_val=valid_matrix, y_val=data.valid_label
             )
         else:
-            classifier.fit(train_matrix, data.train_label)
+            estimator.fit(train_matrix, data.train_label)
         model = SklearnModel(
-            Pipeline([("preprocess", preprocess), ("classifier", classifier)]), data.features
+            Pipeline([("preprocess", preprocess), (step, estimator)]), data.features
         )
-        _log_curves(classifier, model, data, live_dir)
+        _log_curves(estimator, model, data, live_dir)
         return model
 
     def load(self, folder: Path, features: tuple[Feature, ...]) -> SklearnModel:
@@ -112,10 +139,15 @@ class SklearnFamily:
         return SklearnModel(joblib.load(path), features)
 
 
-def _classifier(params: SklearnParams, seed: int) -> HistGradientBoostingClassifier:
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def _estimator(params: SklearnParams, seed: int, task: str) -> tuple[Booster, str]:
+    from sklearn import ensemble
 
-    return HistGradientBoostingClassifier(
+    if task not in ESTIMATORS:
+        raise TrainingError(
+            f"params.yaml model.task: the sklearn family fits {', '.join(ESTIMATORS)}, not {task}"
+        )
+    name, step = ESTIMATORS[task]
+    booster: Booster = getattr(ensemble, name)(
         learning_rate=params.learning_rate,
         max_iter=params.max_iter,
         max_leaf_nodes=params.max_leaf_nodes,
@@ -125,32 +157,36 @@ def _classifier(params: SklearnParams, seed: int) -> HistGradientBoostingClassif
         scoring="loss",
         random_state=seed,
     )
+    return booster, step
 
 
 def _log_curves(
-    classifier: HistGradientBoostingClassifier,
-    model: SklearnModel,
-    data: TrainingData,
-    live_dir: Path,
+    estimator: Booster, model: SklearnModel, data: TrainingData, live_dir: Path
 ) -> None:
     """Log the per-iteration losses (when early stopping recorded them) and the final scores."""
-    import numpy as np
-    from dvclive.live import Live
-    from sklearn.metrics import log_loss, roc_auc_score
+    import math
 
-    train_scores = list(getattr(classifier, "train_score_", []))
-    valid_scores = list(getattr(classifier, "validation_score_", []))
-    valid_proba = model.predict_proba(data.valid)[:, 1]
+    from dvclive.live import Live
+
+    loss = str(estimator.loss)  # log_loss for classifiers, squared_error for regressors
+    train_scores = list(getattr(estimator, "train_score_", []))
+    valid_scores = list(getattr(estimator, "validation_score_", []))
+    task = load_task(data.task)
+    scores = task.decision_scores(model.predict(data.valid))
+    # The summary keeps the loss and the headline metric, which the threshold does not move.
+    values = score(task, data.valid_label, scores, threshold=DEFAULT_THRESHOLD)
     with Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=None) as live:
         # HistGradientBoosting records the negative loss as its score.
         for train_score, valid_score in zip(train_scores, valid_scores, strict=False):
-            live.log_metric("train/log_loss", -float(train_score))
-            live.log_metric("valid/log_loss", -float(valid_score))
+            live.log_metric(f"train/{loss}", -float(train_score))
+            live.log_metric(f"valid/{loss}", -float(valid_score))
             live.next_step()
         # Final values go to the summary only (metrics.json), not to the curves.
-        summary = {"iterations": int(classifier.n_iter_)}
-        valid = {"log_loss": float(log_loss(data.valid_label, valid_proba, labels=[0, 1]))}
-        if len(np.unique(data.valid_label)) == 2:
-            valid["roc_auc"] = float(roc_auc_score(data.valid_label, valid_proba))
+        summary = {"iterations": int(estimator.n_iter_)}
+        valid = {
+            name: values[name]
+            for name in dict.fromkeys((loss, task.headline))
+            if name in values and not math.isnan(values[name])
+        }
         live.summary.update(summary)
         live.summary.setdefault("valid", {}).update(valid)

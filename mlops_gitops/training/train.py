@@ -1,9 +1,10 @@
 """Train the model family chosen in ``params.yaml`` on the prepared split.
 
 Reads ``data/prepared/{train,valid}.parquet``, writes ``models/trained/``
-(the family's files and ``meta.json``) and the dvclive curves. The id
-column, the label, PII columns and ``model.features.exclude`` never become
-features.
+(the family's files and ``meta.json``, which records the task and its
+class names) and the dvclive curves. The task (``model.task``) checks and
+encodes the label. The id column, the label, PII columns and
+``model.features.exclude`` never become features.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from pydantic import JsonValue
 from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
+from mlops_gitops.tasks import encode_labels, load_task
 from mlops_gitops.training.artifact import ModelMeta, save_model
 from mlops_gitops.training.families import TrainingData, load_family
-from mlops_gitops.training.features import feature_frame, infer_features, label_array, read_frame
+from mlops_gitops.training.features import feature_frame, infer_features, read_frame
 from mlops_gitops.training.settings import ModelSection
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,14 @@ def train_model(
     """
     section = parse_section(ModelSection, settings, "model")
     excluded = {label, *pii, *section.features.exclude, *([id_column] if id_column else [])}
-    data = _training_data(Path(train), Path(valid), label=label, exclude=excluded)
+    data = _training_data(
+        Path(train), Path(valid), task=section.task, label=label, exclude=excluded
+    )
     family = load_family(section.family)
     log.info(
-        "training %s on %d rows (%d features), validating on %d rows",
+        "training %s (%s) on %d rows (%d features), validating on %d rows",
         section.family,
+        section.task,
         len(data.train),
         len(data.features),
         len(data.valid),
@@ -65,6 +70,8 @@ def train_model(
     meta = ModelMeta(
         name=section.name,
         family=section.family,
+        task=section.task,
+        classes=list(data.classes) if data.classes else None,
         features=list(data.features),
         label=label,
         seed=section.seed,
@@ -78,7 +85,7 @@ def train_model(
 
 
 def _training_data(
-    train_path: Path, valid_path: Path, *, label: str, exclude: set[str]
+    train_path: Path, valid_path: Path, *, task: str, label: str, exclude: set[str]
 ) -> TrainingData:
     train = read_frame(train_path)
     valid = read_frame(valid_path)
@@ -87,17 +94,17 @@ def _training_data(
         raise DataError(
             f"{train_path}: no feature columns left after excluding {', '.join(sorted(exclude))}"
         )
-    train_label = label_array(train, label, origin=str(train_path))
-    if len(set(train_label.tolist())) < 2:
-        raise DataError(
-            f"{train_path}: label '{label}' has one class only; a classifier needs both"
-        )
+    kind = load_task(task)
+    learned = encode_labels(kind, train, label, origin=str(train_path))
+    checked = encode_labels(kind, valid, label, origin=str(valid_path), classes=learned.classes)
     return TrainingData(
         train=feature_frame(train, features),
-        train_label=train_label,
+        train_label=learned.values,
         valid=feature_frame(valid, features),
-        valid_label=label_array(valid, label, origin=str(valid_path)),
+        valid_label=checked.values,
         features=features,
+        task=task,
+        classes=learned.classes,
     )
 
 

@@ -7,13 +7,14 @@ from mlops_gitops.data import prepare_dataset
 
 
 def main() -> None:
-    params = stage.load_sections("data", "prepare")
+    params = stage.load_sections("data", "prepare", "model")
     prepare_dataset(
         raw="data/raw/dataset.parquet",
         prepared_dir="data/prepared",
         validation_report="reports/validation.json",
         data=params["data"],
         prepare=params["prepare"],
+        task=params["model"]["task"],
     )
 
 

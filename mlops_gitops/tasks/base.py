@@ -1,0 +1,162 @@
+"""Tasks: what kind of prediction a model makes, the plug-in point every consumer asks.
+
+A task owns the label checks and encoding, the model's score outputs and
+their ONNX contract, the decision rule, the metrics (with their direction
+and the headline one) and whether a split stratifies on the label. The
+built-in tasks are ``binary``, ``multiclass`` and ``regression``
+(:data:`BUILTIN_TASKS`); others register under the entry-point group
+``mlops_gitops.tasks``, loaded by :mod:`mlops_gitops.plugins`. The task is
+declared once (``model.task`` in params.yaml) and recorded by training in
+the artifact's metadata, where every later stage reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, runtime_checkable
+
+from mlops_gitops.errors import ConfigError
+from mlops_gitops.plugins import PluginPoint, instance
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+ENTRY_POINT_GROUP = "mlops_gitops.tasks"
+DEFAULT_TASK = "binary"
+# The decision threshold where none is configured (evaluate.threshold's default).
+DEFAULT_THRESHOLD = 0.5
+BUILTIN_TASKS: dict[str, str] = {
+    "binary": "mlops_gitops.tasks.binary:BinaryTask",
+    "multiclass": "mlops_gitops.tasks.multiclass:MulticlassTask",
+    "regression": "mlops_gitops.tasks.regression:RegressionTask",
+}
+
+# (labels, decision scores, decisions) -> value
+MetricFunction = Callable[
+    ["npt.NDArray[np.generic]", "npt.NDArray[np.float64]", "npt.NDArray[np.generic]"], float
+]
+# The class names a later set is encoded with; None while training learns them.
+Classes: TypeAlias = "Sequence[str] | None"
+Direction = Literal["maximize", "minimize", "neutral"]
+OutputType = Literal["int64", "float"]
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A label column checked and encoded: class codes (or values) and the class names."""
+
+    values: npt.NDArray[np.generic]
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of a task: ``compute(labels, scores, decisions)`` and which way is better."""
+
+    name: str
+    compute: MetricFunction
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of the task's ONNX graph: its name, element type and shape, in words."""
+
+    name: str
+    type: OutputType
+    shape: str
+
+
+@runtime_checkable
+class Task(Protocol):
+    """A kind of prediction: labels in, scores out, decisions and metrics on them."""
+
+    # Read-only traits: the name, whether splits stratify on the label, the headline metric.
+    @property
+    def name(self) -> str: ...
+    @property
+    def stratifies(self) -> bool: ...
+    @property
+    def headline(self) -> str: ...
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        """The ONNX graph's outputs, in order; the last one holds the scores."""
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        """The metrics, in the order the metrics file lists them."""
+
+    @property
+    def plots(self) -> tuple[str, ...]:
+        """The names of the evaluation plots that apply."""
+
+    def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
+        """Check and encode a label column (named as the label).
+
+        Without ``classes`` (training) the classes are learned from the column,
+        which must hold at least two; with them (later sets) a value outside
+        them is refused.
+
+        Raises:
+            DataError: one line naming ``origin`` and the label, and what is expected.
+        """
+
+    def decision_scores(self, predicted: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Return what the decision rule and metrics read from the model's score output."""
+
+    def decide(
+        self, scores: npt.NDArray[np.float64], *, threshold: float
+    ) -> npt.NDArray[np.generic]:
+        """Return the decisions: class codes, or the predicted values."""
+
+    def decision_rule(self, threshold: float) -> dict[str, float]:
+        """Return the decision rule's parameters as recorded beside the metrics."""
+
+    def decode(
+        self, decisions: npt.NDArray[np.generic], classes: Sequence[str]
+    ) -> list[int | float | str]:
+        """Return decisions (or encoded labels) as the values the user's label holds."""
+
+    def agreement(
+        self, onnx_outputs: Sequence[npt.NDArray[np.generic]], predicted: npt.NDArray[np.float64]
+    ) -> float | None:
+        """Return the share of rows whose ONNX label matches the model's (None without labels)."""
+
+    def rates(
+        self, labels: npt.NDArray[np.generic], scores: npt.NDArray[np.float64], *, threshold: float
+    ) -> dict[str, float]:
+        """Return the per-slice shares fairness checks compare (base and positive rate...)."""
+
+
+def score(
+    task: Task,
+    labels: npt.NDArray[np.generic],
+    scores: npt.NDArray[np.float64],
+    *,
+    threshold: float,
+) -> dict[str, float]:
+    """Return every metric of ``task`` on ``labels`` and decision ``scores``, by name."""
+    decisions = task.decide(scores, threshold=threshold)
+    return {metric.name: metric.compute(labels, scores, decisions) for metric in task.metrics}
+
+
+def list_tasks() -> dict[str, str]:
+    """Return every known task: name -> ``module:attribute``, plug-ins included."""
+    return TASKS.names()
+
+
+def load_task(name: str, *, where: str = "params.yaml model.task") -> Task:
+    """Return the task called ``name``.
+
+    Raises:
+        ConfigError: no task has that name, or it does not implement :class:`Task`.
+    """
+    return TASKS.load(name, where=where)
+
+
+TASKS: PluginPoint[Task] = PluginPoint(
+    ENTRY_POINT_GROUP, "task", Task, BUILTIN_TASKS, ConfigError, instance
+)

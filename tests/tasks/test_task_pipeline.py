@@ -1,0 +1,134 @@
+"""Prepare -> train -> export -> evaluate for each task, on data sets that ship with scikit-learn.
+
+``load_wine`` (three named cultivars) is the multiclass case and
+``load_diabetes`` (a disease-progression score) the regression one: real
+data the project did not generate. Each run checks the task recorded in the
+metadata, the ONNX contract and equivalence, and the task's metrics.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+from sklearn import datasets
+from sklearn import metrics as skm
+
+from mlops_gitops.data import prepare_dataset
+from mlops_gitops.evaluation import evaluate_model
+from mlops_gitops.training import export_model, load_model, read_meta, train_model
+
+LABEL = "target"
+
+
+def _raw(name: str) -> pd.DataFrame:
+    loaded = getattr(datasets, f"load_{name}")(as_frame=True)
+    frame = loaded.frame.rename(columns=lambda c: str(c).replace("/", "_"))
+    if name == "wine":  # class names, not codes: the label a user would have
+        frame[LABEL] = np.asarray(loaded.target_names)[frame[LABEL].to_numpy()]
+    frame.insert(0, "row_id", [f"R{i:04d}" for i in range(len(frame))])
+    return frame
+
+
+def _run(name: str, task: str, folder):
+    raw = folder / "raw.parquet"
+    _raw(name).to_parquet(raw, index=False)
+    prepared = prepare_dataset(
+        raw=raw,
+        prepared_dir=folder / "prepared",
+        data={"label": LABEL, "id_column": "row_id"},
+        prepare={"split": {"seed": 5}},
+        task=task,
+    )
+    paths = prepared.paths
+    meta = train_model(
+        train=paths["train"],
+        valid=paths["valid"],
+        trained=folder / "trained",
+        live_dir=folder / "dvclive",
+        settings={"name": name, "family": "sklearn", "task": task, "sklearn": {"max_iter": 20}},
+        label=LABEL,
+        id_column="row_id",
+    )
+    check = export_model(
+        trained=folder / "trained",
+        test=paths["test"],
+        model=folder / "model.onnx",
+        metrics=folder / "export.json",
+        settings={"opset": 18, "tolerance": 1e-4},
+    )
+    evaluation = evaluate_model(
+        trained=folder / "trained",
+        test=paths["test"],
+        metrics=folder / "evaluate.json",
+        plots_dir=folder / "plots",
+        settings={"slices": []},
+        label=LABEL,
+    )
+    return prepared, meta, check, evaluation
+
+
+def _props(folder) -> dict[str, str]:
+    proto = onnx.load(folder / "model.onnx")
+    return {p.key: p.value for p in proto.metadata_props} | {
+        "outputs": ",".join(o.name for o in proto.graph.output)
+    }
+
+
+@pytest.mark.slow
+def test_multiclass_wine_keeps_class_names_from_training_to_evaluation(tmp_path):
+    prepared, meta, check, evaluation = _run("wine", "multiclass", tmp_path)
+    classes = ["class_0", "class_1", "class_2"]
+    assert meta.task == "multiclass" and meta.classes == classes
+    assert read_meta(tmp_path / "trained").classes == classes
+    props = _props(tmp_path)
+    assert props["task"] == "multiclass" and json.loads(props["classes"]) == classes
+    assert props["outputs"] == "label,probabilities"
+    assert check.max_abs_diff <= 1e-4 and check.label_agreement == 1.0
+    written = json.loads((tmp_path / "evaluate.json").read_text())
+    assert list(written) == [
+        *("accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr"),
+        *("rows", "slices"),
+    ]
+    test = pd.read_parquet(prepared.paths["test"])
+    assert sorted(test[LABEL].unique()) == classes  # stratified: every class in the test set
+    proba = load_model(tmp_path / "trained").predict(test)
+    codes = test[LABEL].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    assert written["accuracy"] == pytest.approx(skm.accuracy_score(codes, proba.argmax(axis=1)))
+    assert written["roc_auc_ovr"] == pytest.approx(
+        skm.roc_auc_score(codes, proba, multi_class="ovr")
+    )
+    assert written["accuracy"] > 0.8
+    assert [p.name for p in evaluation.plots] == ["confusion.json"]
+    confusion = json.loads((tmp_path / "plots" / "confusion.json").read_text())
+    assert len(confusion) == len(test) and {r["actual"] for r in confusion} == set(classes)
+
+
+@pytest.mark.slow
+def test_regression_diabetes_predicts_values_with_one_onnx_output(tmp_path):
+    prepared, meta, check, evaluation = _run("diabetes", "regression", tmp_path)
+    assert meta.task == "regression" and meta.classes is None
+    props = _props(tmp_path)
+    assert props["task"] == "regression" and props["outputs"] == "prediction"
+    assert check.max_abs_diff <= 1e-4 and check.label_agreement is None
+    assert "onnx_label_agreement" not in json.loads((tmp_path / "export.json").read_text())
+    # Not stratified: a stratified split of 400-odd distinct values would leave no test rows.
+    assert prepared.rows["test"] == pytest.approx(0.15 * 442, abs=2)
+    written = json.loads((tmp_path / "evaluate.json").read_text())
+    assert list(written) == [
+        *("rmse", "mae", "r2", "mape", "residual_mean", "residual_std"),
+        *("rows", "slices"),
+    ]
+    test = pd.read_parquet(prepared.paths["test"])
+    predicted = load_model(tmp_path / "trained").predict(test)
+    assert predicted.shape == (len(test),)
+    assert written["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(test[LABEL], predicted)))
+    assert written["r2"] == pytest.approx(skm.r2_score(test[LABEL], predicted))
+    assert written["r2"] > 0
+    assert [p.name for p in evaluation.plots] == ["predicted_vs_actual.json"]
+    live = json.loads((tmp_path / "dvclive" / "metrics.json").read_text())
+    # The loss curve's last point and the headline metric (no classification metric).
+    assert set(live["valid"]) == {"squared_error", "rmse"}
