@@ -158,5 +158,10 @@ def load_task(name: str, *, where: str = "params.yaml model.task") -> Task:
 
 
 TASKS: PluginPoint[Task] = PluginPoint(
-    ENTRY_POINT_GROUP, "task", Task, BUILTIN_TASKS, ConfigError, instance
+    group=ENTRY_POINT_GROUP,
+    what="task",
+    protocol=Task,
+    builtins=BUILTIN_TASKS,
+    error=ConfigError,
+    make=instance,
 )
