@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from serving_bench import NAMES, build_model
 
 from mlops_gitops.serving.batch import predict_with
-from mlops_gitops.serving.model import load_model, open_session
+from mlops_gitops.serving.model import open_session, open_version_session
 
 
 def make_input(path: Path, rows: int) -> None:
@@ -51,8 +51,10 @@ PEAK_CODE = """
 import resource, sys
 from pathlib import Path
 from mlops_gitops.serving.batch import predict_with
-from mlops_gitops.serving.model import load_model
-model = load_model(Path(sys.argv[1]), name="bench", version="v1", md5=sys.argv[2], threads=2)
+from mlops_gitops.serving.model import open_version_session
+model = open_version_session(
+    Path(sys.argv[1]), name="bench", version="v1", md5=sys.argv[2], threads=2
+)
 predict_with(model, (Path(sys.argv[3]), Path(sys.argv[4])), chunk_rows=int(sys.argv[5]))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
@@ -87,7 +89,9 @@ def main() -> None:
         data = folder / "input.parquet"
         make_input(data, args.rows)
         digest = hashlib.md5(model_path.read_bytes()).hexdigest()
-        model = load_model(model_path, name="bench", version="v1", md5=digest, threads=threads)
+        model = open_version_session(
+            model_path, name="bench", version="v1", md5=digest, threads=threads
+        )
         raw, ours = [], []
         for _ in range(args.repeat):  # interleaved, so both see the same machine load
             raw.append(raw_ort(model_path, data, threads))

@@ -212,7 +212,7 @@ def rule_evaluation(project: Path, repeat: int = 50) -> tuple[float, float, int]
     """
     from mlops_gitops.policies.collect import GateRequest, build_bundle
     from mlops_gitops.policies.engine import Activation
-    from mlops_gitops.policies.evaluate import evaluate
+    from mlops_gitops.policies.judge import evaluate_policies
     from mlops_gitops.policies.rules import load_policy_set
 
     policy_set = load_policy_set(project / "policies")
@@ -220,7 +220,7 @@ def rule_evaluation(project: Path, repeat: int = 50) -> tuple[float, float, int]
     count = len(policy_set.rules)
     start = time.process_time()
     for _ in range(repeat):
-        evaluate(policy_set, bundle)
+        evaluate_policies(policy_set, bundle)
     per_rule = (time.process_time() - start) / repeat / count
     activation = Activation(bundle.activation())
     programs = []

@@ -142,7 +142,7 @@ def hot_path_cost(
     from mlops_gitops.serving.inference import InferenceEndpoint
     from mlops_gitops.serving.modelset import load_model_set
     from mlops_gitops.serving.plan import read_plan
-    from mlops_gitops.serving.state import ServerState
+    from mlops_gitops.serving.server_state import ServerState
     from mlops_gitops.serving.validation import add_input_checks
 
     plan = read_plan(root, "bench")

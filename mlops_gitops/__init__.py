@@ -35,8 +35,7 @@ if TYPE_CHECKING:  # the exports, each imported on first use (mlops_gitops/_lazy
     from mlops_gitops.manifests import read_environment
     from mlops_gitops.monitoring import compute_drift, run_monitoring
     from mlops_gitops.params import load_params
-    from mlops_gitops.policies import build_bundle, load_policy_set, run_gate
-    from mlops_gitops.policies.evaluate import evaluate  # the submodule's name, for mypy
+    from mlops_gitops.policies import build_bundle, evaluate_policies, load_policy_set, run_gate
     from mlops_gitops.project import init_project
     from mlops_gitops.quality import protect_pii, validate_dataset
     from mlops_gitops.registry import (

@@ -24,7 +24,7 @@ PARAMS_FILE = "params.yaml"
 # top-level sections belong to the project's own stages and are left alone.
 SECTION_MODELS = {
     "data": "mlops_gitops.data.settings:DataSettings",
-    "schema": "mlops_gitops.quality.schema:SchemaSettings",
+    "schema": "mlops_gitops.quality.pandera_schema:SchemaSettings",
     "prepare": "mlops_gitops.data.settings:PrepareSettings",
     "model": "mlops_gitops.training.settings:ModelSection",
     "evaluate": "mlops_gitops.evaluation.evaluate:EvaluateSection",

@@ -138,7 +138,7 @@ def test_only_the_registry_graph_orders_commits() -> None:
     breaking = {k for k, tree in trees.items() if orders_commits(tree) and k != GRAPH_HOME}
     assert _check({}, breaking, "orders commits itself; use registry.graph") == []
     assert "read_graph" in _imports(
-        trees["mlops_gitops/audit/events.py"], "mlops_gitops.registry.graph"
+        trees["mlops_gitops/audit/timeline.py"], "mlops_gitops.registry.graph"
     )
 
 

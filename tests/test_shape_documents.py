@@ -35,9 +35,11 @@ JSON_READERS: dict[str, str] = {
     "mlops_gitops/ci/commands.py": (
         "a gate record that does not parse or lacks a field gets one message ending with the fix"
     ),
-    "mlops_gitops/ci/gate.py": "peeks at a record's base; replay_record names what is wrong",
+    "mlops_gitops/ci/gate_status.py": "peeks at a record's base; replay_record names what is wrong",
     "mlops_gitops/ci/merged.py": "the decision stash the local forge's hooks write for themselves",
-    "mlops_gitops/explain/model.py": "metadata strings inside the ONNX graph the export wrote",
+    "mlops_gitops/explain/explained_model.py": (
+        "metadata strings inside the ONNX graph the export wrote"
+    ),
     "mlops_gitops/forge/issues.py": _INTERNAL_NOTES,
     "mlops_gitops/forge/local.py": (
         "gate notes the forge writes; its config gets one message for syntax and shape"

@@ -9,14 +9,6 @@ are ``audit.csv`` and ``audit.json``; :func:`read_export` reads them back.
 
 from __future__ import annotations
 
-from mlops_gitops.audit.events import (
-    AUDIT_KINDS,
-    FIELDS,
-    AuditError,
-    AuditEvent,
-    collect_events,
-    list_events,
-)
 from mlops_gitops.audit.export import (
     EXPORT_SCHEMA,
     event_json,
@@ -25,6 +17,14 @@ from mlops_gitops.audit.export import (
     render_csv,
     render_json,
     write_exports,
+)
+from mlops_gitops.audit.timeline import (
+    AUDIT_KINDS,
+    FIELDS,
+    AuditError,
+    AuditEvent,
+    collect_events,
+    list_events,
 )
 
 __all__ = [

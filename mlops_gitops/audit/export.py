@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mlops_gitops.audit.events import FIELDS, AuditError, AuditEvent
+from mlops_gitops.audit.timeline import FIELDS, AuditError, AuditEvent
 from mlops_gitops.documents import parse_json
 from mlops_gitops.roundtrip import write_atomic
 

@@ -248,7 +248,7 @@ def _noted(merge: str, text: str) -> list[ApprovalRecord]:
 
 def read_approval_tags(root: str | os.PathLike[str]) -> list[ApprovalRecord]:
     """Return the approval tags ``approve/<env>/<sha>/<user>`` (signatures are the gate's job)."""
-    from mlops_gitops.forge.approvals import parse_approval_ref
+    from mlops_gitops.forge.signed_approvals import parse_approval_ref
 
     fmt = "%1f".join(APPROVAL_FIELDS)
     out = scm.git("for-each-ref", f"--format={fmt}", APPROVAL_REFS, cwd=root)

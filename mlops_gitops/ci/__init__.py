@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from mlops_gitops._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the exports, each imported on first use (mlops_gitops/_lazy.py)
-    from mlops_gitops.ci.deploy import changed_environments
-    from mlops_gitops.ci.gate import (
+    from mlops_gitops.ci.changed_envs import changed_environments
+    from mlops_gitops.ci.gate_status import (
         ForgeApprovals,
         GateOutcome,
         evaluate_gate,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the exports, each imported on first use (mlops_gitops/_lazy
         trusted_policies,
     )
     from mlops_gitops.ci.hooks import RefUpdate, parse_updates, post_receive, pre_receive
-    from mlops_gitops.ci.runner import RunnerSettings, prepare_work_tree, run_runner
-    from mlops_gitops.ci.train import TrainOutcome, TrainRequest, push_commit, train_change
+    from mlops_gitops.ci.job import RunnerSettings, prepare_work_tree, run_runner
+    from mlops_gitops.ci.on_push import TrainOutcome, TrainRequest, push_commit, train_change
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, __file__)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_gitops.ci.context import CiContext, base_revision, read_ci_context
-from mlops_gitops.ci.gate import GateOutcome, evaluate_gate, forge_approvals
-from mlops_gitops.ci.train import TrainOutcome, TrainRequest, push_commit, train_change
+from mlops_gitops.ci.gate_status import GateOutcome, evaluate_gate, forge_approvals
+from mlops_gitops.ci.on_push import TrainOutcome, TrainRequest, push_commit, train_change
+from mlops_gitops.ci.run_context import CiContext, base_revision, read_ci_context
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.forge import open_forge
-from mlops_gitops.forge.base import Forge, Publication, Report, Target
+from mlops_gitops.forge.base import ChangeRef, Forge, Publication, Report
 from mlops_gitops.forge.records import NoteUpdate
 from mlops_gitops.reports import (
     PolicyRow,
@@ -56,7 +56,7 @@ def ci_gate(root: Path, options: CiOptions, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     context = read_ci_context(root, base=options.base, env=env)
     forge = open_forge(options.forge, root=root, env=env)
-    target = Target(context.sha, context.branch, context.base, context.pull)
+    target = ChangeRef(context.sha, context.branch, context.base, context.pull)
     approvals = forge_approvals(forge, target, env=options.environment, opener=context.author)
     outcome = evaluate_gate(
         root,
@@ -89,7 +89,7 @@ def report_change(
     if not publish:
         return rendered, None
     forge: Forge = open_forge(options.forge, root=root, env=env)
-    target = Target(context.sha, context.branch, context.base, context.pull)
+    target = ChangeRef(context.sha, context.branch, context.base, context.pull)
     return rendered, forge.publish_report(target, Report(rendered.markdown, rendered.attachments))
 
 

@@ -27,11 +27,11 @@ from pathlib import Path
 from mlops_gitops import scm
 from mlops_gitops.ci.protected import Push, check_protected
 from mlops_gitops.errors import GateBlocked
-from mlops_gitops.forge.approvals import APPROVAL_PREFIX, check_approval, parse_approval_ref
 from mlops_gitops.forge.base import ZERO_SHA
 from mlops_gitops.forge.local import LocalForge, sync_signers
 from mlops_gitops.forge.queue import Job, JobQueue
 from mlops_gitops.forge.receipts import PushIdentity, push_identity, record_receipts
+from mlops_gitops.forge.signed_approvals import APPROVAL_PREFIX, check_approval, parse_approval_ref
 from mlops_gitops.registry.versions import parse_tag_name
 
 log = logging.getLogger(__name__)

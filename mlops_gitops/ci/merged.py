@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_gitops import scm
-from mlops_gitops.ci.deploy import changed_environments
+from mlops_gitops.ci.changed_envs import changed_environments
 from mlops_gitops.documents import parse_yaml
 from mlops_gitops.errors import ConfigError
-from mlops_gitops.forge.base import Forge, GateStatus, Target
+from mlops_gitops.forge.base import ChangeRef, Forge, GateStatus
 from mlops_gitops.forge.records import APPROVALS_REF, NoteUpdate, gate_updates
 from mlops_gitops.roundtrip import write_atomic
 
@@ -90,7 +90,7 @@ def record_pull_approvals(root: Path, forge: Forge, merge: str = "HEAD") -> Note
     return update
 
 
-def stash_decision(git_dir: Path, target: Target, gate: GateStatus) -> None:
+def stash_decision(git_dir: Path, target: ChangeRef, gate: GateStatus) -> None:
     """Keep the pre-receive gate's decision until the push lands (hooks cannot write refs).
 
     Its notes are written by :func:`record_landed` in post-receive; a refused
@@ -122,8 +122,8 @@ def record_landed(git_dir: Path, old: str, new: str) -> list[NoteUpdate]:
 
 def landed_approvals(git_dir: Path, old: str, new: str) -> NoteUpdate | None:
     """Return the approvals note of a landed tip: its tags that verify against ``old``'s signers."""
-    from mlops_gitops.forge.approvals import list_approval_tags, verify_approvals
     from mlops_gitops.forge.local import LocalForge
+    from mlops_gitops.forge.signed_approvals import list_approval_tags, verify_approvals
 
     forge = LocalForge(git_dir)
     signers = forge.read_signers(old)

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 from mlops_gitops import scm
 from mlops_gitops.errors import MlopsError, format_chain
-from mlops_gitops.forge.base import ZERO_SHA, Target
+from mlops_gitops.forge.base import ZERO_SHA, ChangeRef
 from mlops_gitops.forge.local import LocalForge
 from mlops_gitops.forge.receipts import PushIdentity, read_receipts
 
 if TYPE_CHECKING:
-    from mlops_gitops.ci.gate import ForgeApprovals
+    from mlops_gitops.ci.gate_status import ForgeApprovals
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def change_makers(forge: LocalForge, old: str, new: str, identity: PushIdentity)
 
 
 def _gate_note(forge: LocalForge, new: str, branch: str) -> list[str]:
-    gate = forge.read_gate(Target(new, branch))
+    gate = forge.read_gate(ChangeRef(new, branch))
     if gate is None:
         return [
             f"{branch}: {new[:12]} has no gate decision yet; push it to a branch, "
@@ -144,7 +144,7 @@ def _judges_approvals(result: dict[str, object]) -> bool:
 def _provider(
     forge: LocalForge, old: str, push: Push, *, makers: Makers, env: str | None
 ) -> ForgeApprovals:
-    from mlops_gitops.ci.gate import ForgeApprovals
+    from mlops_gitops.ci.gate_status import ForgeApprovals
 
     approvals = forge.approvals_for(old, pending=push.pending)
     return ForgeApprovals(
@@ -196,7 +196,7 @@ def _promotion_gate(
     push: Push,
     makers: Makers,
 ) -> list[str]:
-    from mlops_gitops.ci.gate import evaluate_gate
+    from mlops_gitops.ci.gate_status import evaluate_gate
 
     old, new = span
     # an approval tag of another environment (staging) is no approval of this one (prod)
@@ -226,7 +226,7 @@ def _promotion_gate(
     log.info("%s: promotion %s to %s allowed (%s)", branch, new[:12], env, outcome.status.summary)
     from mlops_gitops.ci.merged import stash_decision
 
-    stash_decision(forge.git_dir, Target(new, branch), outcome.status)
+    stash_decision(forge.git_dir, ChangeRef(new, branch), outcome.status)
     return []
 
 

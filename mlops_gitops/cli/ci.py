@@ -34,7 +34,7 @@ def ci_train(*, forge_name: str | None, base: str | None, commit: bool, as_json:
     """Pull, repro and push the pipeline; publish report and gate (exit 3 when blocked)."""
     from mlops_gitops.ci.commands import CiOptions
     from mlops_gitops.ci.commands import ci_train as train
-    from mlops_gitops.ci.gate import raise_for_status
+    from mlops_gitops.ci.gate_status import raise_for_status
 
     outcome = train(find_project_root(), CiOptions(forge=forge_name, base=base, commit=commit))
     _echo_gate(outcome.summary(), outcome.gate.status, as_json)
@@ -54,7 +54,7 @@ def ci_gate(
     """Evaluate the pull request's gate with its reviews; set mlops/gate (exit 3 when blocked)."""
     from mlops_gitops.ci.commands import CiOptions
     from mlops_gitops.ci.commands import ci_gate as gate
-    from mlops_gitops.ci.gate import raise_for_status
+    from mlops_gitops.ci.gate_status import raise_for_status
 
     options = CiOptions(forge=forge_name, base=base, environment=environment)
     outcome = gate(find_project_root(), options)

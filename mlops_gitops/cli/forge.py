@@ -85,7 +85,7 @@ def forge_track(*, remote: str) -> None:
 )
 def forge_approve(*, env: str, rev: str, key: Path, user: str, remote: str) -> None:
     """Approve REV for ENV with an SSH-signed tag approve/ENV/SHA/USER and push it."""
-    from mlops_gitops.forge.approvals import approve
+    from mlops_gitops.forge.signed_approvals import approve
 
     name = approve(find_project_root(), env, rev, key=key, user=user, remote=remote or None)
     click.echo(f"signed {name}" + (f" and pushed it to {remote}" if remote else ""))

@@ -86,7 +86,7 @@ def gate(
             "give one, without --env, --approvals, --now or --output"
         )
     if replay_sha is not None:
-        from mlops_gitops.ci.gate import replay_noted
+        from mlops_gitops.ci.gate_status import replay_noted
 
         result = replay_noted(find_project_root(), replay_sha)
     elif bundle_file is not None:

@@ -84,13 +84,13 @@ def evaluate_model(
     """
 
     from mlops_gitops.params import parse_section
-    from mlops_gitops.training import load_model
+    from mlops_gitops.training import load_trained_model
     from mlops_gitops.training.features import read_frame
 
     params = parse_section(EvaluateSection, settings, "evaluate")
     frame = read_frame(test)
     _check_frame([str(c) for c in frame.columns], params.slices, rows=len(frame), origin=str(test))
-    loaded = load_model(trained)
+    loaded = load_trained_model(trained)
     task = load_task(loaded.meta.task, where=f"{Path(trained) / 'meta.json'} task")
     classes = tuple(loaded.meta.classes or ())
     labels = encode_labels(task, frame, label, origin=str(test), classes=classes).values

@@ -20,6 +20,20 @@ from mlops_gitops.explain.analysis import (
 )
 from mlops_gitops.explain.attribution import Attributions, ShapExplainer, kernel_shap, tree_shap
 from mlops_gitops.explain.counterfactual import Change, Counterfactual, find_counterfactual
+from mlops_gitops.explain.explained_model import (
+    ExplainError,
+    FeatureSpace,
+    FeatureSpec,
+    TabularModel,
+    build_space,
+    load_tabular_model,
+)
+from mlops_gitops.explain.explainers import (
+    ENTRY_POINT_GROUP,
+    Explainer,
+    find_explainer,
+    list_explainers,
+)
 from mlops_gitops.explain.fairness import fairness_metrics
 from mlops_gitops.explain.importance import (
     Importance,
@@ -27,22 +41,8 @@ from mlops_gitops.explain.importance import (
     native_importance,
     permutation_importance,
 )
-from mlops_gitops.explain.local import LimeExplainer, lime_attributions
-from mlops_gitops.explain.model import (
-    ExplainError,
-    FeatureSpace,
-    FeatureSpec,
-    TabularModel,
-    build_space,
-    load_model,
-)
+from mlops_gitops.explain.lime_local import LimeExplainer, lime_attributions
 from mlops_gitops.explain.narrative import list_templates, render_template
-from mlops_gitops.explain.plugins import (
-    ENTRY_POINT_GROUP,
-    Explainer,
-    find_explainer,
-    list_explainers,
-)
 from mlops_gitops.explain.prediction import (
     Contribution,
     PredictionExplanation,
@@ -83,7 +83,7 @@ __all__ = [
     "lime_attributions",
     "list_explainers",
     "list_templates",
-    "load_model",
+    "load_tabular_model",
     "native_importance",
     "parse_row",
     "parse_settings",

@@ -3,7 +3,7 @@
 :func:`explain_model` reads the exported model, the trained-model folder and
 the prepared train/test splits, computes global importance, attributions
 (SHAP, LIME, plug-ins), decision paths, correlations, counterfactuals and
-fairness, then hands them to :mod:`mlops_gitops.explain.report`, which
+fairness, then hands them to :mod:`mlops_gitops.explain.results`, which
 writes the DVC metrics, plots and the stakeholder report. Row samples are
 drawn with ``explain.seed``, so a rerun on the same inputs gives the same
 outputs.
@@ -27,10 +27,10 @@ from mlops_gitops.explain.correlation import (
     select_features,
 )
 from mlops_gitops.explain.decision import Surrogate, fit_surrogate
+from mlops_gitops.explain.explained_model import ExplainError, TabularModel, load_tabular_model
+from mlops_gitops.explain.explainers import find_explainer
 from mlops_gitops.explain.fairness import fairness_metrics
 from mlops_gitops.explain.importance import Importance, native_importance, permutation_importance
-from mlops_gitops.explain.model import ExplainError, TabularModel, load_model
-from mlops_gitops.explain.plugins import find_explainer
 from mlops_gitops.explain.prediction import PredictionExplanation, explanation_of
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
 
@@ -90,7 +90,7 @@ def explain_model(  # noqa: PLR0913
     """Explain the ONNX ``model`` and write the stage's metrics, plots and report.
 
     The paths are the stage's inputs (the ONNX file, the trained-model folder,
-    the prepared splits) and outputs (see :mod:`mlops_gitops.explain.report`);
+    the prepared splits) and outputs (see :mod:`mlops_gitops.explain.results`);
     each defaults to its :class:`ExplainPaths` field, as named in ``dvc.yaml``.
 
     Args:
@@ -105,7 +105,7 @@ def explain_model(  # noqa: PLR0913
         ExplainError: the model cannot be explained (see the message).
         ConfigError: the ``explain`` params are invalid.
     """
-    from mlops_gitops.explain.report import write_outputs
+    from mlops_gitops.explain.results import write_outputs
 
     where = ExplainPaths(
         model=model, trained=trained, train=train, test=test, metrics=metrics,
@@ -113,7 +113,7 @@ def explain_model(  # noqa: PLR0913
     )  # fmt: skip
     config = parse_settings(settings)
     train_rows, test_rows = _read_split(where.train, label), _read_split(where.test, label)
-    loaded = load_model(where.model, train_rows, trained_dir=where.trained, rules=rules)
+    loaded = load_tabular_model(where.model, train_rows, trained_dir=where.trained, rules=rules)
     explanations = compute_explanations(
         loaded, train_rows, test_rows,
         settings=config, label=label, sensitive=sensitive, threshold=threshold,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from mlops_gitops.explain.model import ExplainError, TabularModel
+from mlops_gitops.explain.explained_model import ExplainError, TabularModel
 
 if TYPE_CHECKING:
     from mlops_gitops.explain.settings import ExplainSettings

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlops_gitops.explain.model import FeatureSpace, FeatureSpec, TabularModel
+from mlops_gitops.explain.explained_model import FeatureSpace, FeatureSpec, TabularModel
 
 _BISECT_STEPS = 12
 

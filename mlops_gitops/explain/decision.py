@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_gitops.explain.model import FeatureSpace
+from mlops_gitops.explain.explained_model import FeatureSpace
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mlops_gitops.explain.model import ExplainError
+from mlops_gitops.explain.explained_model import ExplainError
 
 MISSING_GROUP = "missing"
 

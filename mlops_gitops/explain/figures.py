@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlops_gitops.explain.attribution import Attributions
 from mlops_gitops.explain.decision import Surrogate, node_labels
-from mlops_gitops.explain.model import FeatureSpace
+from mlops_gitops.explain.explained_model import FeatureSpace
 
 DPI = 100
 

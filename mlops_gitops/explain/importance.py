@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlops_gitops.explain.attribution import sum_onto_features
-from mlops_gitops.explain.model import ExplainError, TabularModel
+from mlops_gitops.explain.explained_model import ExplainError, TabularModel
 
 Scorer = Callable[[np.ndarray, np.ndarray], float]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_gitops.errors import ConfigError
-from mlops_gitops.explain.model import ExplainError
+from mlops_gitops.explain.explained_model import ExplainError
 
 if TYPE_CHECKING:
     import jinja2

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from mlops_gitops.explain.counterfactual import Counterfactual, find_counterfactual
-from mlops_gitops.explain.model import ExplainError, TabularModel
+from mlops_gitops.explain.explained_model import ExplainError, TabularModel
+from mlops_gitops.explain.explainers import find_explainer
 from mlops_gitops.explain.narrative import render_template
-from mlops_gitops.explain.plugins import find_explainer
 
 if TYPE_CHECKING:
     from mlops_gitops.explain.attribution import Attributions

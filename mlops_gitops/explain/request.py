@@ -18,7 +18,7 @@ from typing import Any
 
 from mlops_gitops.digest import file_md5
 from mlops_gitops.documents import read_json
-from mlops_gitops.explain.model import ExplainError
+from mlops_gitops.explain.explained_model import ExplainError
 from mlops_gitops.explain.prediction import PredictionExplanation, explain_prediction, parse_row
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
 
@@ -58,7 +58,7 @@ def explain_row(
     """
     import pandas as pd
 
-    from mlops_gitops.explain.model import load_model
+    from mlops_gitops.explain.explained_model import load_tabular_model
 
     project = Path(root)
     params = _read_params(project)
@@ -66,7 +66,7 @@ def explain_row(
     resolved = resolve_model(project, model, version=version, model_path=model_path)
     reference = pd.read_parquet(resolved.reference)
     schema = params.get("schema") or {}
-    loaded = load_model(resolved.onnx, reference, rules=schema.get("columns") or {})
+    loaded = load_tabular_model(resolved.onnx, reference, rules=schema.get("columns") or {})
     row = parse_row(loaded, _read_row(Path(input_path)), origin=str(input_path))
     background = reference.sample(
         n=min(len(reference), settings.shap.background_rows), random_state=settings.seed

@@ -19,12 +19,12 @@ from mlops_gitops import scm
 from mlops_gitops.forge.base import (
     GATE_CONTEXT,
     Approval,
+    ChangeRef,
     Forge,
     ForgeError,
     GateStatus,
     Publication,
     Report,
-    Target,
 )
 from mlops_gitops.plugins import PluginPoint
 
@@ -115,12 +115,12 @@ __all__ = [
     "FORGES",
     "GATE_CONTEXT",
     "Approval",
+    "ChangeRef",
     "Forge",
     "ForgeError",
     "GateStatus",
     "Publication",
     "Report",
-    "Target",
     "find_local_remote",
     "open_forge",
 ]

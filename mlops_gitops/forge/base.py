@@ -36,7 +36,7 @@ class ForgeError(MlopsError):
 
 
 @dataclass(frozen=True)
-class Target:
+class ChangeRef:
     """The change a report or gate is about: a commit on a branch, maybe a pull request."""
 
     sha: str
@@ -115,19 +115,19 @@ class Forge(Protocol):
 
     name: str
 
-    def publish_report(self, target: Target, report: Report) -> Publication:
+    def publish_report(self, target: ChangeRef, report: Report) -> Publication:
         """Create or update the one report of ``target`` (same ``report.key``)."""
         ...
 
-    def set_gate(self, target: Target, gate: GateStatus) -> Publication:
+    def set_gate(self, target: ChangeRef, gate: GateStatus) -> Publication:
         """Record the gate decision for ``target.sha`` as a required status."""
         ...
 
-    def list_approvals(self, target: Target) -> list[Approval]:
+    def list_approvals(self, target: ChangeRef) -> list[Approval]:
         """Return every approval given on the change, oldest first (the policies judge them)."""
         ...
 
-    def list_authors(self, target: Target) -> list[str]:
+    def list_authors(self, target: ChangeRef) -> list[str]:
         """Return the identities the forge itself attaches to the change (never free text).
 
         The policies judge self-approval by them: a reviewer who is one of
@@ -135,11 +135,11 @@ class Forge(Protocol):
         """
         ...
 
-    def read_report(self, target: Target, key: str = "train") -> str | None:
+    def read_report(self, target: ChangeRef, key: str = "train") -> str | None:
         """Return the published report of ``target``, or None."""
         ...
 
-    def read_gate(self, target: Target) -> GateStatus | None:
+    def read_gate(self, target: ChangeRef) -> GateStatus | None:
         """Return the recorded gate decision of ``target.sha``, or None."""
         ...
 

@@ -24,11 +24,11 @@ from mlops_gitops.forge import records
 from mlops_gitops.forge.base import (
     GATE_CONTEXT,
     Approval,
+    ChangeRef,
     ForgeError,
     GateStatus,
     Publication,
     Report,
-    Target,
 )
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class GitHubForge:
         )
 
     # --- the Forge protocol ---------------------------------------------------
-    def publish_report(self, target: Target, report: Report) -> Publication:
+    def publish_report(self, target: ChangeRef, report: Report) -> Publication:
         """Upload plots and the full report, then create or edit the one PR comment."""
         links = self.upload(target, report)
         body = _fit(report.with_links(links), report.marker(), links["report.md"])
@@ -152,7 +152,7 @@ class GitHubForge:
             comment = pull.create_comment(body)
         return Publication(f"#{pull.number}", True, comment.html_url)
 
-    def set_gate(self, target: Target, gate: GateStatus) -> Publication:
+    def set_gate(self, target: ChangeRef, gate: GateStatus) -> Publication:
         """Set the ``mlops/gate`` status (and check run), and push the decision's notes."""
         publication = self._set_status(target, gate)
         if self.clone is None:
@@ -167,7 +167,7 @@ class GitHubForge:
             raise ForgeError("github: notes are pushed from a checkout; none was given")
         records.push_notes(self.clone, updates, token=self._token)
 
-    def _set_status(self, target: Target, gate: GateStatus) -> Publication:
+    def _set_status(self, target: ChangeRef, gate: GateStatus) -> Publication:
         repo = self.repository()
         url = gate.target_url or self.run_url
         with _api(f"setting the {GATE_CONTEXT} status on {target.sha[:12]}"):
@@ -194,7 +194,7 @@ class GitHubForge:
             f"status {GATE_CONTEXT}@{target.sha[:12]}", True, status.url if status else None
         )
 
-    def list_approvals(self, target: Target) -> list[Approval]:
+    def list_approvals(self, target: ChangeRef) -> list[Approval]:
         """Return each reviewer's latest approving review (any commit; policies judge staleness)."""
         pull = self.find_pull(target)
         if pull is None:
@@ -210,7 +210,7 @@ class GitHubForge:
             if review.state == "APPROVED"
         ]
 
-    def list_authors(self, target: Target) -> list[str]:
+    def list_authors(self, target: ChangeRef) -> list[str]:
         """Return the logins GitHub attaches to the change: opener, pushers, commit people.
 
         These are GitHub accounts: the pull request's ``user.login``, the
@@ -248,13 +248,13 @@ class GitHubForge:
             url = response.links.get("next", {}).get("url")
         return found[::-1]
 
-    def read_report(self, target: Target, key: str = "train") -> str | None:
+    def read_report(self, target: ChangeRef, key: str = "train") -> str | None:
         """Return the body of this token's report comment on the pull request."""
         pull = self.find_pull(target)
         mine = None if pull is None else self._own_comment(pull, Report("", key=key).marker())
         return None if mine is None else str(mine.body)
 
-    def read_gate(self, target: Target) -> GateStatus | None:
+    def read_gate(self, target: ChangeRef) -> GateStatus | None:
         """Return the latest ``mlops/gate`` status of ``target.sha``."""
         repo_url = f"{self.gh.session.base_url}/repos/{self.owner}/{self.repo_name}"
         url = f"{repo_url}/commits/{target.sha}/status"
@@ -304,7 +304,7 @@ class GitHubForge:
                     self._login = str(self.gh.me().login)
         return self._login
 
-    def find_pull(self, target: Target) -> ShortPullRequest | None:
+    def find_pull(self, target: ChangeRef) -> ShortPullRequest | None:
         """Return the open pull request of ``target`` (by number, else by head branch)."""
         repo = self.repository()
         with _api(f"finding the pull request of {target.branch}"):
@@ -322,7 +322,7 @@ class GitHubForge:
             ]
         return found[-1] if found else None
 
-    def upload(self, target: Target, report: Report) -> dict[str, str]:
+    def upload(self, target: ChangeRef, report: Report) -> dict[str, str]:
         """Commit the attachments and the full report to ``mlops-reports``; return their links."""
         folder = f"reports/{target.sha}"
         names = {**report.attachments}

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_gitops import scm
-from mlops_gitops.forge import approvals, issues, notes, records
-from mlops_gitops.forge.base import Approval, ForgeError, GateStatus, Publication, Report, Target
+from mlops_gitops.forge import issues, notes, records, signed_approvals
+from mlops_gitops.forge.base import Approval, ChangeRef, ForgeError, GateStatus, Publication, Report
 from mlops_gitops.forge.receipts import SIGNERS_FILE
 from mlops_gitops.roundtrip import write_atomic
 
@@ -157,7 +157,7 @@ class LocalForge:
             )
         self.config = read_config(self.git_dir)
 
-    def publish_report(self, target: Target, report: Report) -> Publication:
+    def publish_report(self, target: ChangeRef, report: Report) -> Publication:
         """Store the report as the note of ``target.sha``, its plots beside it."""
         links = {name: f"plots/{target.sha}/{name}" for name in report.attachments}
         text = f"{report.with_links(links).rstrip()}\n\n{report.marker()}\n"
@@ -172,7 +172,7 @@ class LocalForge:
         )
         return Publication(f"{REPORTS_REF}:{target.sha}", created)
 
-    def set_gate(self, target: Target, gate: GateStatus) -> Publication:
+    def set_gate(self, target: ChangeRef, gate: GateStatus) -> Publication:
         """Store the gate decision as the JSON note of ``target.sha``, its evidence beside it."""
         created = notes.read_note(self.git_dir, GATE_REF, target.sha) is None
         self.keep_notes(records.gate_updates(target, gate))
@@ -182,11 +182,11 @@ class LocalForge:
         """Write the notes into the forge itself (clients cannot push ``refs/notes/mlops-*``)."""
         records.write_updates(self.git_dir, updates)
 
-    def read_report(self, target: Target, key: str = "train") -> str | None:
+    def read_report(self, target: ChangeRef, key: str = "train") -> str | None:
         """Return the report note of ``target.sha``."""
         return notes.read_note(self.git_dir, REPORTS_REF, target.sha)
 
-    def read_gate(self, target: Target) -> GateStatus | None:
+    def read_gate(self, target: ChangeRef) -> GateStatus | None:
         """Return the gate decision noted on ``target.sha``."""
         text = notes.read_note(self.git_dir, GATE_REF, target.sha)
         if text is None:
@@ -210,15 +210,15 @@ class LocalForge:
         """Return the forge's issues, by number."""
         return issues.list_issues(self.git_dir)
 
-    def read_attachment(self, target: Target, name: str) -> bytes | None:
+    def read_attachment(self, target: ChangeRef, name: str) -> bytes | None:
         """Return a plot stored beside the report of ``target``."""
         return notes.read_attachment(self.git_dir, REPORTS_REF, f"plots/{target.sha}/{name}")
 
-    def list_approvals(self, target: Target) -> list[Approval]:
+    def list_approvals(self, target: ChangeRef) -> list[Approval]:
         """Return the verified signed approvals, against the signers of ``target.base``."""
         return self.approvals_for(target.base)
 
-    def list_authors(self, target: Target) -> list[str]:
+    def list_authors(self, target: ChangeRef) -> list[str]:
         """Return no identity: a bare repository knows its pushers only while they push.
 
         The pre-receive hook judges self-approval by the pusher and the
@@ -231,8 +231,8 @@ class LocalForge:
     ) -> list[Approval]:
         """Return the approvals whose signatures verify against the signers at ``trusted_rev``."""
         signers = self.read_signers(trusted_rev)
-        tags = approvals.list_approval_tags(self.git_dir, pending=pending)
-        return approvals.verify_approvals(self.git_dir, tags, signers=signers)
+        tags = signed_approvals.list_approval_tags(self.git_dir, pending=pending)
+        return signed_approvals.verify_approvals(self.git_dir, tags, signers=signers)
 
     def read_signers(self, rev: str) -> str:
         """Return the allowed-signers text at ``rev`` (empty when absent: nobody may approve)."""
@@ -273,10 +273,10 @@ def show_gate(path: str | os.PathLike[str], rev: str = "HEAD") -> GateStatus:
     return found
 
 
-def _noted_target(path: str | os.PathLike[str], rev: str) -> tuple[LocalForge, Target]:
+def _noted_target(path: str | os.PathLike[str], rev: str) -> tuple[LocalForge, ChangeRef]:
     forge = LocalForge(path)
-    return forge, Target(scm.rev_parse(rev, path), "")
+    return forge, ChangeRef(scm.rev_parse(rev, path), "")
 
 
-def _not_noted(what: str, target: Target) -> str:
+def _not_noted(what: str, target: ChangeRef) -> str:
     return f"no {what} on {target.sha[:12]}; run 'git fetch' once the runner is done"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlops_gitops import scm
-from mlops_gitops.forge.base import ForgeError, GateStatus, Target
+from mlops_gitops.forge.base import ChangeRef, ForgeError, GateStatus
 from mlops_gitops.forge.notes import write_notes
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class NoteUpdate:
     message: str = "mlops: note"
 
 
-def gate_note_text(target: Target, gate: GateStatus) -> str:
+def gate_note_text(target: ChangeRef, gate: GateStatus) -> str:
     """Return the JSON gate note of ``target.sha`` (what ``mlops audit`` and the hooks read)."""
     body = {
         "decision": gate.decision,
@@ -62,7 +62,7 @@ def gate_note_text(target: Target, gate: GateStatus) -> str:
     return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
 
-def gate_updates(target: Target, gate: GateStatus) -> list[NoteUpdate]:
+def gate_updates(target: ChangeRef, gate: GateStatus) -> list[NoteUpdate]:
     """Return the notes of a gate decision: the decision, and its evidence record when known."""
     message = f"mlops: gate {gate.decision} for {target.sha[:12]}"
     updates = [NoteUpdate(GATE_REF, {target.sha: gate_note_text(target, gate)}, message=message)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_gitops.forge.base import Forge, ForgeError, Target
+from mlops_gitops.forge.base import ChangeRef, Forge, ForgeError
 from mlops_gitops.forge.github import SOURCE, GitHubForge, _api
 
 DECIDING = ("APPROVED", "CHANGES_REQUESTED", "DISMISSED")
@@ -31,7 +31,7 @@ def counted_reviews(forge: Forge, pull: int, head: str) -> list[dict[str, Any]]:
         found = repo.pull_request(pull)
     if found is None:
         raise ForgeError(f"github: pull request #{pull} not found")
-    authors = set(forge.list_authors(Target(head, str(found.head.ref), pull=pull)))
+    authors = set(forge.list_authors(ChangeRef(head, str(found.head.ref), pull=pull)))
     latest: dict[str, Any] = {}
     with _api(f"reading the reviews of #{pull}"):
         for review in found.reviews():

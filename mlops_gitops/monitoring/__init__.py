@@ -40,14 +40,7 @@ from mlops_gitops.monitoring.config import (
 )
 from mlops_gitops.monitoring.drift import DriftReport, FeatureDrift, compute_drift
 from mlops_gitops.monitoring.health import HealthScore, score_health
-from mlops_gitops.monitoring.monitor import (
-    ModelMonitoring,
-    MonitoringError,
-    Reference,
-    monitor,
-)
-from mlops_gitops.monitoring.run import ModelRun, MonitoringRun, run_monitoring
-from mlops_gitops.monitoring.validation import (
+from mlops_gitops.monitoring.input_schema import (
     BatchValidation,
     FeatureSchema,
     InputSchema,
@@ -55,6 +48,13 @@ from mlops_gitops.monitoring.validation import (
     infer_schema,
     validate_batch,
     validate_row,
+)
+from mlops_gitops.monitoring.run import ModelRun, MonitoringRun, run_monitoring
+from mlops_gitops.monitoring.window import (
+    ModelMonitoring,
+    MonitoringError,
+    Reference,
+    monitor,
 )
 
 __all__ = [

@@ -34,8 +34,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlops_gitops.monitoring.monitor import ModelMonitoring
     from mlops_gitops.monitoring.operational import OperationalFigures
+    from mlops_gitops.monitoring.window import ModelMonitoring
 
 
 def collect_indicators(result: ModelMonitoring) -> dict[str, float]:

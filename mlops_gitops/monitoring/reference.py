@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError
 from mlops_gitops.monitoring.config import MonitoringConfig
-from mlops_gitops.monitoring.monitor import Reference
-from mlops_gitops.monitoring.validation import InputSchema, infer_schema
+from mlops_gitops.monitoring.input_schema import InputSchema, infer_schema
+from mlops_gitops.monitoring.window import Reference
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +30,7 @@ DATA_SUFFIXES = (".parquet", ".csv")
 TEST_WORDS = ("evaluate", "test")
 
 
-class ReferenceError(DataError):
+class ReferenceDataError(DataError):
     """The reference data of a deployed version cannot be resolved."""
 
 
@@ -41,7 +41,7 @@ def pick_reference_path(data: Mapping[str, str], which: str, origin: str) -> tup
         if pure.stem == which and pure.suffix in DATA_SUFFIXES:
             return path, md5
     known = ", ".join(sorted(data)) or "none"
-    raise ReferenceError(
+    raise ReferenceDataError(
         f"{origin}: no registered data file named '{which}' (data: {known}); "
         "set monitoring.reference to train or test"
     )
@@ -54,7 +54,7 @@ def read_data_file(path: Path, name: str) -> pd.DataFrame:
     try:
         return pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path)
     except (OSError, ValueError) as exc:
-        raise ReferenceError(f"{name}: cannot read the reference data ({exc})") from exc
+        raise ReferenceDataError(f"{name}: cannot read the reference data ({exc})") from exc
 
 
 def metrics_of_test_set(metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -83,7 +83,7 @@ def resolve_reference(root: Path, model: str, version: str, config: MonitoringCo
     path, md5 = pick_reference_path(registration.data or {}, config.reference, origin)
     local = fetch_object(root, md5)
     if file_md5(local) != md5:
-        raise ReferenceError(f"{origin}: {path} in the DVC cache does not match its hash {md5}")
+        raise ReferenceDataError(f"{origin}: {path} in the DVC cache does not match its hash {md5}")
     frame = read_data_file(local, path)
     return Reference(
         model=model,
@@ -102,7 +102,7 @@ def resolve_input_schema(
     reference = resolve_reference(root, model, version, config)
     missing = [name for name in features if name not in reference.frame.columns]
     if missing:
-        raise ReferenceError(
+        raise ReferenceDataError(
             f"{model}@{version}: inputs {', '.join(missing)} are not in the reference data "
             f"({reference.source})"
         )

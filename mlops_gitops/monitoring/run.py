@@ -38,12 +38,12 @@ from mlops_gitops.monitoring.history import (
 )
 from mlops_gitops.monitoring.indicators import operational_indicators
 from mlops_gitops.monitoring.logs import read_feedback, read_predictions
-from mlops_gitops.monitoring.monitor import ModelMonitoring, Reference, monitor
 from mlops_gitops.monitoring.operational import (
     OperationalError,
     OperationalFigures,
     read_operational,
 )
+from mlops_gitops.monitoring.window import ModelMonitoring, Reference, monitor
 
 if TYPE_CHECKING:
     from mlops_gitops.manifests import Manifest
@@ -55,7 +55,7 @@ RunStatus = Literal["ok", "no traffic", "no models", "alerting", "delivery faile
 
 
 @dataclass(frozen=True)
-class Target:
+class RunningVersion:
     """One model version running in the environment, and its key in the history."""
 
     model: str
@@ -105,12 +105,14 @@ class MonitoringRun:
         return "ok"
 
 
-def targets_of(manifest: Manifest) -> list[Target]:
+def targets_of(manifest: Manifest) -> list[RunningVersion]:
     """Return every version that receives traffic, keyed by model (stable) or model@version."""
     targets = []
     for model, deployment in sorted(manifest.models.items()):
         for index, version in enumerate(dict.fromkeys(deployment.running_versions())):
-            targets.append(Target(model, version, model if index == 0 else f"{model}@{version}"))
+            targets.append(
+                RunningVersion(model, version, model if index == 0 else f"{model}@{version}")
+            )
     return targets
 
 
@@ -236,7 +238,7 @@ class _Session:
         self._references: dict[tuple[str, str], Reference] = {}
         self._ops: dict[timedelta, OperationalFigures] = {}
 
-    def reference(self, target: Target) -> Reference:
+    def reference(self, target: RunningVersion) -> Reference:
         key = (target.model, target.version)
         if key not in self._references:
             self._references[key] = self.resolve(
@@ -256,7 +258,7 @@ class _Session:
             self._ops[window] = figures
         return self._ops[window]
 
-    def measure(self, target: Target, window: timedelta) -> ModelMonitoring:
+    def measure(self, target: RunningVersion, window: timedelta) -> ModelMonitoring:
         folder = self.logs.child(target.model)
         start = self.now - window
         predictions = read_predictions(folder, start, self.now)
@@ -277,7 +279,7 @@ class _Session:
             values["health.score"] = health.score
         return values, health
 
-    def model_run(self, target: Target, history: Sequence[Mapping[str, Any]]) -> ModelRun:
+    def model_run(self, target: RunningVersion, history: Sequence[Mapping[str, Any]]) -> ModelRun:
         result = self.measure(target, self.config.window)
         values, health = self.indicators(result, self.config.window)
         past = past_scores(history, target.key, self.config.health.trend_runs)
@@ -287,7 +289,7 @@ class _Session:
     def fired_rules(self, models: Sequence[ModelRun]) -> list[FiredRule]:
         fired: list[FiredRule] = []
         for model in models:
-            target = Target(model.result.model, model.result.version, model.key)
+            target = RunningVersion(model.result.model, model.result.version, model.key)
             by_window: dict[timedelta, list[AlertRule]] = {}
             for rule in self.config.alerts:
                 by_window.setdefault(rule.window or self.config.window, []).append(rule)

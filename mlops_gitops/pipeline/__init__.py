@@ -18,6 +18,7 @@ from typing import Any
 from mlops_gitops import documents
 from mlops_gitops.digest import stream_md5
 from mlops_gitops.errors import PipelineError
+from mlops_gitops.pipeline.declared import declared_outputs, is_declared_output, parse_dvc_yaml
 from mlops_gitops.pipeline.launch import (
     DVC_ENV,
     Launcher,
@@ -28,7 +29,6 @@ from mlops_gitops.pipeline.launch import (
     last_error,
     start_dvc,
 )
-from mlops_gitops.pipeline.outputs import declared_outputs, is_declared_output, parse_dvc_yaml
 from mlops_gitops.pipeline.repro import StageRun, repro_timed
 
 __all__ = [

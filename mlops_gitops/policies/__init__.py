@@ -28,8 +28,8 @@ from mlops_gitops.policies.bundle import (
     parse_bundle,
 )
 from mlops_gitops.policies.collect import GateRequest, build_bundle
-from mlops_gitops.policies.evaluate import PolicyDecision, RuleResult, evaluate
 from mlops_gitops.policies.gate import GateResult, read_record, replay_gate, run_gate
+from mlops_gitops.policies.judge import PolicyDecision, RuleResult, evaluate_policies
 from mlops_gitops.policies.lint import LintFinding, lint_policies
 from mlops_gitops.policies.rules import (
     RULE_KINDS,
@@ -77,7 +77,7 @@ __all__ = [
     "assess_approvals",
     "build_bundle",
     "bundle_json_schema",
-    "evaluate",
+    "evaluate_policies",
     "lint_policies",
     "list_policy_cases",
     "load_policy_set",

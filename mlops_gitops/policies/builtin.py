@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
 
     from mlops_gitops.policies.bundle import Approvals, EvidenceBundle
-    from mlops_gitops.policies.evaluate import RuleResult
+    from mlops_gitops.policies.judge import RuleResult
 
 ROLES_RULE = "roles-approvals"
 SOURCE = "built-in (policies/roles.yaml)"
@@ -32,7 +32,7 @@ def judge_roles_approvals(approvals: Approvals) -> RuleResult | None:
 
     Returns None when roles.yaml requires no approval for the change.
     """
-    from mlops_gitops.policies.evaluate import RuleResult
+    from mlops_gitops.policies.judge import RuleResult
 
     needed = approvals.required_for_paths
     values: dict[str, JsonValue] = {

@@ -33,7 +33,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Target(_Section):
+class DecisionSubject(_Section):
     """What is being decided: a training branch or a promotion, into which environment."""
 
     kind: Literal["training", "promotion"] = Field(
@@ -268,7 +268,7 @@ class EvidenceBundle(_Section):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     now: AwareDatetime = Field(description="the evaluation time (freeze windows, expiry)")
-    target: Target = Field(default_factory=Target)
+    target: DecisionSubject = Field(default_factory=DecisionSubject)
     candidate: Snapshot = Field(default_factory=Snapshot)
     base: Snapshot | None = Field(default=None, description="the base branch; absent without one")
     deployed: Snapshot | None = Field(

@@ -22,16 +22,16 @@ from typing import TypeVar
 from mlops_gitops.policies.approvals import ApprovalProvider, Roles, assess_approvals, load_roles
 from mlops_gitops.policies.bundle import (
     Approvals,
+    DecisionSubject,
     Deltas,
     EvidenceBundle,
     Fairness,
     ModelCard,
     ParamChanges,
     Snapshot,
-    Target,
     Waiver,
 )
-from mlops_gitops.policies.pins import collect_pins
+from mlops_gitops.policies.pins_evidence import collect_pins
 from mlops_gitops.policies.promotion import PromotionEvidence, read_promotion
 from mlops_gitops.policies.revisions import Revisions, read_revisions
 from mlops_gitops.policies.rules import ROLES_FILE, WAIVERS_FILE
@@ -146,8 +146,8 @@ def read_roles_and_waivers(root: Path) -> tuple[Roles, list[Waiver]]:
     return roles, load_waivers(folder / WAIVERS_FILE, f"{POLICIES_DIR}/{WAIVERS_FILE}", roles)
 
 
-def _target(revs: Revisions, promotion: PromotionEvidence) -> Target:
-    return Target(
+def _target(revs: Revisions, promotion: PromotionEvidence) -> DecisionSubject:
+    return DecisionSubject(
         kind="promotion" if promotion.change is not None else "training",
         environment=promotion.environment,
         branch=revs.branch,

@@ -17,7 +17,7 @@ from typing import Any
 from mlops_gitops.documents import parse_json
 from mlops_gitops.policies.bundle import EvidenceBundle, parse_bundle
 from mlops_gitops.policies.collect import POLICIES_DIR, GateRequest, Timings, build_bundle
-from mlops_gitops.policies.evaluate import PolicyDecision, evaluate
+from mlops_gitops.policies.judge import PolicyDecision, evaluate_policies
 from mlops_gitops.policies.rules import load_policy_set
 from mlops_gitops.policies.source import PolicyError
 from mlops_gitops.roundtrip import write_atomic
@@ -53,11 +53,11 @@ def run_gate(request: GateRequest, *, output: Path | None = None) -> GateResult:
     timings = Timings()
     policy_set = timings.run("policies", lambda: load_policy_set(request.root / POLICIES_DIR))
     bundle = build_bundle(request, timings=timings)
-    decision = timings.run("evaluate", lambda: evaluate(policy_set, bundle))
+    decision = timings.run("evaluate", lambda: evaluate_policies(policy_set, bundle))
     for model in bundle.change.other_models if bundle.change else []:
         # a change that edits several models is judged once per model; the worst decides
         other = build_bundle(replace(request, model=model))
-        judged = evaluate(policy_set, other)
+        judged = evaluate_policies(policy_set, other)
         if _RANK[judged.verdict] > _RANK[decision.verdict]:
             bundle, decision = other, judged
     path = output or request.root / RECORD_DIR / f"{bundle.target.head}.json"
@@ -69,7 +69,9 @@ def replay_gate(root: Path, bundle_file: Path) -> GateResult:
     """Evaluate the policies of ``root`` on a recorded bundle (a gate record or a bare bundle)."""
     policy_set = load_policy_set(root / POLICIES_DIR)
     bundle, recorded = read_record(bundle_file)
-    return GateResult(decision=evaluate(policy_set, bundle), bundle=bundle, recorded=recorded)
+    return GateResult(
+        decision=evaluate_policies(policy_set, bundle), bundle=bundle, recorded=recorded
+    )
 
 
 def replay_record(root: Path, text: str, origin: str) -> GateResult:
@@ -82,7 +84,9 @@ def replay_record(root: Path, text: str, origin: str) -> GateResult:
     if recorded is None:
         raise PolicyError(f"{origin}: not a gate record; expected 'bundle' and 'decision'")
     policy_set = load_policy_set(root / POLICIES_DIR)
-    return GateResult(decision=evaluate(policy_set, bundle), bundle=bundle, recorded=recorded)
+    return GateResult(
+        decision=evaluate_policies(policy_set, bundle), bundle=bundle, recorded=recorded
+    )
 
 
 def write_record(path: Path, bundle: EvidenceBundle, decision: PolicyDecision) -> None:

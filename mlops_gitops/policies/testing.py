@@ -16,7 +16,7 @@ from typing import Any
 
 from mlops_gitops.policies.bundle import EvidenceBundle, parse_bundle
 from mlops_gitops.policies.engine import Activation
-from mlops_gitops.policies.evaluate import evaluate_rule
+from mlops_gitops.policies.judge import evaluate_rule
 from mlops_gitops.policies.rules import LoadedRule, Outcome, PolicySet, RuleCase, load_policy_set
 from mlops_gitops.policies.source import PolicyError
 

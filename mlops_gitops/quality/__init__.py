@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlops_gitops.quality.pandera_schema import ColumnRule, SchemaPart, SchemaSettings, build_schema
 from mlops_gitops.quality.pii import (
     PII_SALT_ENV,
     PiiAction,
@@ -13,7 +14,6 @@ from mlops_gitops.quality.pii import (
     resolve_salt,
 )
 from mlops_gitops.quality.report import ValidationReport, read_report
-from mlops_gitops.quality.schema import ColumnRule, SchemaPart, SchemaSettings, build_schema
 from mlops_gitops.quality.validate import (
     ValidationFailed,
     validate_dataset,

@@ -24,6 +24,15 @@ import pandera.pandas as pa
 from mlops_gitops.errors import DataError
 from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
+from mlops_gitops.quality.pandera_schema import (
+    BuiltSchema,
+    CheckRef,
+    DatasetKeys,
+    SchemaPart,
+    SchemaSettings,
+    build_schema,
+    is_in_part,
+)
 from mlops_gitops.quality.report import (
     MAX_EXAMPLES,
     REDACTED,
@@ -32,15 +41,6 @@ from mlops_gitops.quality.report import (
     Failure,
     ValidationReport,
     read_report,
-)
-from mlops_gitops.quality.schema import (
-    BuiltSchema,
-    CheckRef,
-    DatasetKeys,
-    SchemaPart,
-    SchemaSettings,
-    build_schema,
-    is_in_part,
 )
 
 log = logging.getLogger(__name__)

@@ -94,7 +94,7 @@ def build_pr_report(
     context: PrReportContext, root: str | os.PathLike[str], *, plots: bool = True
 ) -> PrReport:
     """Render the plots and the Markdown of ``context``."""
-    from mlops_gitops.reports.plots import render_plots
+    from mlops_gitops.reports.plot_images import render_plots
 
     files: dict[str, bytes] = {}
     if plots:

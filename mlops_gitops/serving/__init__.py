@@ -22,7 +22,7 @@ from mlops_gitops.serving.deploy import (
 )
 from mlops_gitops.serving.edge import EdgeExport, export_edge
 from mlops_gitops.serving.kube import Rendered, render_k8s, render_plan
-from mlops_gitops.serving.model import LoadedModel, ServingError, load_model
+from mlops_gitops.serving.model import ServingError, VersionSession, open_version_session
 from mlops_gitops.serving.modelset import ModelSet, load_model_set
 from mlops_gitops.serving.plan import (
     ModelPlan,
@@ -42,7 +42,6 @@ __all__ = [
     "BatchReport",
     "DeployReport",
     "EdgeExport",
-    "LoadedModel",
     "ModelPlan",
     "ModelSet",
     "PredictionLog",
@@ -55,11 +54,12 @@ __all__ = [
     "TokenStore",
     "ValidationSettings",
     "Variant",
+    "VersionSession",
     "deploy",
     "export_edge",
     "find_running",
-    "load_model",
     "load_model_set",
+    "open_version_session",
     "predict_file",
     "read_committed_plan",
     "read_plan",

@@ -39,13 +39,13 @@ from mlops_gitops.serving.inference import (
     read_body,
 )
 from mlops_gitops.serving.model import (
-    LoadedModel,
+    VersionSession,
     describe,
 )
 from mlops_gitops.serving.modelset import ServedModel
 from mlops_gitops.serving.openapi import openapi_document
 from mlops_gitops.serving.predlog import PredictionLog, open_log_store
-from mlops_gitops.serving.state import Reloader, ServerState
+from mlops_gitops.serving.server_state import Reloader, ServerState
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _served(request: Request) -> ServedModel:
     return find_served(_state(request), request.path_params["name"])
 
 
-def _pick(request: Request, served: ServedModel) -> LoadedModel:
+def _pick(request: Request, served: ServedModel) -> VersionSession:
     return pick_version(served, request.path_params.get("version"), _headers(request))
 
 

@@ -26,9 +26,9 @@ import numpy as np
 
 from mlops_gitops.errors import DataError
 from mlops_gitops.serving.model import (
-    LoadedModel,
     ModelSchema,
     Rows,
+    VersionSession,
     labels_and_scores,
 )
 from mlops_gitops.serving.modelset import load_model_set
@@ -110,7 +110,9 @@ def predict_file(
     )
 
 
-def load_pinned(plan: ServingPlan, model: str, *, version: str | None, threads: int) -> LoadedModel:
+def load_pinned(
+    plan: ServingPlan, model: str, *, version: str | None, threads: int
+) -> VersionSession:
     """Load one pinned version of ``model`` (its stable version by default)."""
     pinned = plan.model(model)
     alone = restrict_plan(plan, (f"{model}={version or pinned.variants[0].version}",))
@@ -118,7 +120,7 @@ def load_pinned(plan: ServingPlan, model: str, *, version: str | None, threads: 
 
 
 def predict_with(
-    model: LoadedModel,
+    model: VersionSession,
     paths: tuple[Path, Path],
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -205,7 +207,7 @@ class _Sink:
 
 
 def score_batch(
-    model: LoadedModel,
+    model: VersionSession,
     batch: pa.RecordBatch,
     *,
     source: Path,

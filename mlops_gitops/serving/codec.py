@@ -22,9 +22,9 @@ from mlops_gitops.serving.model import (
     MISSING_CATEGORY,
     NUMERIC_TYPES,
     Feature,
-    LoadedModel,
     ModelSchema,
     Rows,
+    VersionSession,
 )
 
 Columns = dict[str, np.ndarray]
@@ -36,7 +36,7 @@ Encoder = Callable[["Scored"], bytes]
 class Scored:
     """What a model answered for one request."""
 
-    model: LoadedModel
+    model: VersionSession
     outputs: Mapping[str, np.ndarray]
     labels: np.ndarray
     scores: np.ndarray

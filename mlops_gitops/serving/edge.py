@@ -25,11 +25,11 @@ from mlops_gitops import pipeline
 from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError, PipelineError
 from mlops_gitops.serving.model import (
-    LoadedModel,
     ServingError,
+    VersionSession,
     describe,
     labels_and_scores,
-    load_model,
+    open_version_session,
 )
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _build(
     model, version, md5 = pinned
     full = folder / "model.onnx"
     shutil.copyfile(source, full)
-    loaded = load_model(full, name=model, version=version, md5=md5)
+    loaded = open_version_session(full, name=model, version=version, md5=md5)
     quantized = folder / "model.int8.onnx"
     quantize(full, quantized)
     meta = describe(loaded)
@@ -169,7 +169,7 @@ def _evaluate(
     results = {}
     for name in ("model.onnx", "model.int8.onnx"):
         path = folder / name
-        loaded = load_model(path, name=model, version=version, md5=file_md5(path))
+        loaded = open_version_session(path, name=model, version=version, md5=file_md5(path))
         results[name] = _metrics(loaded, frame, label, test_set)
     full, small = results["model.onnx"], results["model.int8.onnx"]
     delta = {k: round(small[k] - full[k], 6) for k in full if isinstance(full[k], float)}
@@ -181,7 +181,7 @@ def _evaluate(
     }
 
 
-def _metrics(model: LoadedModel, frame: Any, label: str, source: Path) -> dict[str, float]:
+def _metrics(model: VersionSession, frame: Any, label: str, source: Path) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     from mlops_gitops.serving.model import Rows

@@ -23,10 +23,10 @@ from starlette.types import Receive, Scope, Send
 from mlops_gitops.serving import codec
 from mlops_gitops.serving.auth import Role
 from mlops_gitops.serving.codec import RequestError
-from mlops_gitops.serving.model import LoadedModel, Rows, ServingError, labels_and_scores
+from mlops_gitops.serving.model import Rows, ServingError, VersionSession, labels_and_scores
 from mlops_gitops.serving.modelset import ServedModel
 from mlops_gitops.serving.predlog import PredictionBatch
-from mlops_gitops.serving.state import ServerState
+from mlops_gitops.serving.server_state import ServerState
 from mlops_gitops.serving.validation import InputCheck, rejection
 
 # Batches at least this large run in a worker thread so the event loop stays free.
@@ -59,7 +59,7 @@ def find_served(state: ServerState, name: str) -> ServedModel:
     return served
 
 
-def pick_version(served: ServedModel, version: str | None, headers: Headers) -> LoadedModel:
+def pick_version(served: ServedModel, version: str | None, headers: Headers) -> VersionSession:
     """Return the addressed version, or route by the ``x-routing-key`` header."""
     if version is not None:
         try:
@@ -140,7 +140,7 @@ class InferenceEndpoint:
         return 200
 
     def _score(
-        self, model: LoadedModel, rows: Rows, payload: Mapping[str, Any]
+        self, model: VersionSession, rows: Rows, payload: Mapping[str, Any]
     ) -> dict[str, np.ndarray]:
         """Check the rows against the version's training schema (if it has one); score them."""
         check = model.input_check
@@ -149,7 +149,7 @@ class InferenceEndpoint:
         return _run(model, rows)
 
     def _validate(
-        self, model: LoadedModel, check: InputCheck, rows: Rows, payload: Mapping[str, Any]
+        self, model: VersionSession, check: InputCheck, rows: Rows, payload: Mapping[str, Any]
     ) -> None:
         """Count the batch's violations of the training schema; refuse it when set to reject."""
         found = check.check(rows)
@@ -161,7 +161,7 @@ class InferenceEndpoint:
 
     def _answer(
         self,
-        model: LoadedModel,
+        model: VersionSession,
         rows: Rows,
         outputs: dict[str, np.ndarray],
         done: tuple[str, float],
@@ -195,7 +195,7 @@ class InferenceEndpoint:
         ), served_by
 
 
-def _run(model: LoadedModel, rows: Rows) -> dict[str, np.ndarray]:
+def _run(model: VersionSession, rows: Rows) -> dict[str, np.ndarray]:
     try:
         return model.infer(rows)
     except Exception as exc:  # ORT's own error types: report the model's refusal as a 422

@@ -192,7 +192,7 @@ class Rows(Mapping[str, np.ndarray]):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LoadedModel:
+class VersionSession:
     """A model version loaded into ONNX Runtime, verified against its pinned hash."""
 
     name: str
@@ -246,7 +246,9 @@ def verify_md5(path: Path, expected: str, *, what: str) -> None:
         )
 
 
-def load_model(path: Path, *, name: str, version: str, md5: str, threads: int = 1) -> LoadedModel:
+def open_version_session(
+    path: Path, *, name: str, version: str, md5: str, threads: int = 1
+) -> VersionSession:
     """Verify ``path`` against ``md5`` and open it in ONNX Runtime.
 
     Raises:
@@ -255,7 +257,7 @@ def load_model(path: Path, *, name: str, version: str, md5: str, threads: int = 
     what = f"{name}@{version}"
     verify_md5(path, md5, what=what)
     session = open_session(path, threads=threads, what=what)
-    return LoadedModel(
+    return VersionSession(
         name=name,
         version=version,
         md5=md5,
@@ -311,7 +313,7 @@ def _shape(dims: list[int | str | None]) -> tuple[int, ...]:
     return tuple(d if isinstance(d, int) else -1 for d in dims)
 
 
-def describe(model: LoadedModel) -> dict[str, object]:
+def describe(model: VersionSession) -> dict[str, object]:
     """Return the v2 model metadata of a loaded version (inputs with their schema)."""
     return {
         "name": model.name,

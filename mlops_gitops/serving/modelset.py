@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from mlops_gitops import pipeline
 from mlops_gitops.errors import PipelineError
-from mlops_gitops.serving.model import LoadedModel, ServingError, load_model
+from mlops_gitops.serving.model import ServingError, VersionSession, open_version_session
 from mlops_gitops.serving.plan import ModelPlan, ServingPlan, Strategy
 
 logger = logging.getLogger(__name__)
@@ -33,17 +33,17 @@ class ServedModel:
 
     name: str
     strategy: Strategy
-    versions: Mapping[str, LoadedModel]
+    versions: Mapping[str, VersionSession]
     order: tuple[str, ...]
     cumulative: tuple[float, ...]
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     @property
-    def primary(self) -> LoadedModel:
+    def primary(self) -> VersionSession:
         """Return the stable version (the first pinned one)."""
         return self.versions[self.order[0]]
 
-    def route(self, key: bytes | None) -> LoadedModel:
+    def route(self, key: bytes | None) -> VersionSession:
         """Pick the version that serves a request.
 
         With a routing key the choice is a hash of the key and the model name,
@@ -60,7 +60,7 @@ class ServedModel:
         index = min(bisect_right(self.cumulative, point), len(self.order) - 1)
         return self.versions[self.order[index]]
 
-    def version(self, version: str) -> LoadedModel:
+    def version(self, version: str) -> VersionSession:
         """Return an explicitly addressed version."""
         found = self.versions.get(version)
         if found is None:
@@ -83,7 +83,7 @@ class ModelSet:
         """Return the served model ``name``, or None."""
         return self.models.get(name)
 
-    def all_versions(self) -> list[LoadedModel]:
+    def all_versions(self) -> list[VersionSession]:
         """Return every loaded version of every model."""
         return [m.versions[v] for m in self.models.values() for v in m.order]
 
@@ -102,14 +102,14 @@ def load_model_set(plan: ServingPlan, *, threads: int = 1) -> ModelSet:
 
 
 def _load_served(plan: ServingPlan, model: ModelPlan, *, threads: int) -> ServedModel:
-    versions: dict[str, LoadedModel] = {}
+    versions: dict[str, VersionSession] = {}
     for variant in model.variants:
         what = f"{model.name}@{variant.version}"
         try:
             path = pipeline.fetch_object(plan.root, variant.md5)
         except PipelineError as exc:
             raise ServingError(f"{what}: cannot fetch {variant.path} (md5 {variant.md5})") from exc
-        versions[variant.version] = load_model(
+        versions[variant.version] = open_version_session(
             path, name=model.name, version=variant.version, md5=variant.md5, threads=threads
         )
     _check_same_inputs(model.name, list(versions.values()))
@@ -124,7 +124,7 @@ def _load_served(plan: ServingPlan, model: ModelPlan, *, threads: int) -> Served
     )
 
 
-def _check_same_inputs(name: str, loaded: list[LoadedModel]) -> None:
+def _check_same_inputs(name: str, loaded: list[VersionSession]) -> None:
     first = loaded[0]
     for other in loaded[1:]:
         if other.schema.features != first.schema.features:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlops_gitops.serving.state import ServerState
+    from mlops_gitops.serving.server_state import ServerState
 
 _ERROR = {
     "type": "object",

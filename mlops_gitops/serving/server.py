@@ -28,7 +28,7 @@ from mlops_gitops.serving.plan import (
     read_registered_plan,
     restrict_plan,
 )
-from mlops_gitops.serving.state import DEFAULT_MAX_BODY, ServerState
+from mlops_gitops.serving.server_state import DEFAULT_MAX_BODY, ServerState
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ served unchecked: the reason goes to a log line and to the readiness details
 Per request, :meth:`InputCheck.check` screens the decoded rows with one
 vectorised range test over all numeric features and a set lookup per
 categorical value (a few microseconds); only the features it flags are
-handed to :func:`~mlops_gitops.monitoring.validation.validate_batch`, whose
+handed to :func:`~mlops_gitops.monitoring.input_schema.validate_batch`, whose
 counts per (column, kind) the server adds to ``mlops_input_violations_total``. With
 ``monitoring.validation.reject`` the request is then refused with a 422 that
 names the first offending field and row; with ``enabled: false`` nothing is
@@ -30,16 +30,16 @@ import numpy as np
 
 from mlops_gitops.errors import MlopsError, format_chain
 from mlops_gitops.serving.codec import RequestError
-from mlops_gitops.serving.model import LoadedModel, Rows
+from mlops_gitops.serving.model import Rows, VersionSession
 from mlops_gitops.serving.modelset import ModelSet, ServedModel
 from mlops_gitops.serving.plan import ServingPlan, ValidationSettings
 
 if TYPE_CHECKING:
-    from mlops_gitops.monitoring.validation import BatchValidation, InputSchema
+    from mlops_gitops.monitoring.input_schema import BatchValidation, InputSchema
 
 logger = logging.getLogger(__name__)
 
-SchemaResolver = Callable[[Path, LoadedModel, ValidationSettings], "InputSchema"]
+SchemaResolver = Callable[[Path, VersionSession, ValidationSettings], "InputSchema"]
 SchemaKey = tuple[str, str, str, str, float]
 # How a violation reads in a 422 (``{value}``: the offending value, ``{column}``: the feature).
 KIND_TEXT = {
@@ -78,7 +78,7 @@ class InputCheck:
         suspects = self._suspects(rows) if self.exact else set(self.schema.names)
         if not suspects:
             return None
-        from mlops_gitops.monitoring.validation import InputSchema, validate_batch
+        from mlops_gitops.monitoring.input_schema import InputSchema, validate_batch
 
         schema: InputSchema = self.schema
         columns: Mapping[str, np.ndarray] = rows
@@ -108,7 +108,7 @@ class InputCheck:
         return suspects
 
 
-def compile_check(schema: InputSchema, model: LoadedModel, *, reject: bool) -> InputCheck:
+def compile_check(schema: InputSchema, model: VersionSession, *, reject: bool) -> InputCheck:
     """Compile ``schema`` for the inputs of ``model``."""
     kinds = {f.name: f.kind for f in model.schema.features}
     by_name = {f.name: f for f in schema.features}
@@ -139,14 +139,14 @@ def _column(values: Sequence[float | bool]) -> np.ndarray:
 
 def _allowed_values(categories: Sequence[str], *, nullable: bool) -> frozenset[str]:
     # The empty string is the export contract's missing category: allowed only when nullable.
-    from mlops_gitops.monitoring.validation import MISSING_CATEGORY
+    from mlops_gitops.monitoring.input_schema import MISSING_CATEGORY
 
     values = set(categories) - {MISSING_CATEGORY}
     return frozenset(values | {MISSING_CATEGORY} if nullable else values)
 
 
 def resolve_from_registry(
-    root: Path, model: LoadedModel, settings: ValidationSettings
+    root: Path, model: VersionSession, settings: ValidationSettings
 ) -> InputSchema:
     """Return the input schema of a registered version from its reference data (by hash)."""
     from mlops_gitops.monitoring.config import MonitoringConfig
@@ -197,7 +197,7 @@ class _SchemaSource:
     resolve: SchemaResolver
     cache: MutableMapping[SchemaKey, InputSchema] | None
 
-    def find(self, loaded: LoadedModel) -> tuple[InputSchema | None, Mapping[str, object]]:
+    def find(self, loaded: VersionSession) -> tuple[InputSchema | None, Mapping[str, object]]:
         """Return the schema of ``loaded`` (or None) and its readiness entry."""
         settings = self.settings
         key = (

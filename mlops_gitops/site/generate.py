@@ -27,7 +27,7 @@ from mlops_gitops.site.data import SiteData, read_site_data
 from mlops_gitops.site.experiments import comparison_chart, comparison_table, list_experiments
 from mlops_gitops.site.markup import Links, card_page, href
 from mlops_gitops.site.policies import read_policy_page
-from mlops_gitops.site.reference import API_MODULES, list_command_help
+from mlops_gitops.site.reference_pages import API_MODULES, list_command_help
 
 log = logging.getLogger(__name__)
 

@@ -58,7 +58,7 @@ class ModelMeta(BaseModel):
 
 
 @dataclass(frozen=True)
-class LoadedModel:
+class TrainedModel:
     """A trained model read back from its folder, ready to predict on raw frames."""
 
     meta: ModelMeta
@@ -102,9 +102,9 @@ def read_meta(folder: str | os.PathLike[str]) -> ModelMeta:
     return validate(ModelMeta, data, str(path), error=TrainingError)
 
 
-def load_model(folder: str | os.PathLike[str]) -> LoadedModel:
+def load_trained_model(folder: str | os.PathLike[str]) -> TrainedModel:
     """Load the trained model in ``folder`` with the family named in its ``meta.json``."""
     meta = read_meta(folder)
     family = load_family(meta.family)
     model = family.load(Path(folder), tuple(meta.features))
-    return LoadedModel(meta=meta, model=model)
+    return TrainedModel(meta=meta, model=model)

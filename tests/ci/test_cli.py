@@ -64,12 +64,12 @@ def test_forge_queue_needs_a_local_forge(cli: Cli, git_repo: Path) -> None:
 
 
 def test_forge_show_prints_the_noted_gate(cli: Cli, git_repo: Path) -> None:
-    from mlops_gitops.forge import GateStatus, Target
+    from mlops_gitops.forge import ChangeRef, GateStatus
     from mlops_gitops.forge.local import LocalForge
 
     sha = sh("git rev-parse HEAD", git_repo).stdout.strip()
     LocalForge(git_repo).set_gate(
-        Target(sha, "main"), GateStatus(decision="pass", summary="all rules pass")
+        ChangeRef(sha, "main"), GateStatus(decision="pass", summary="all rules pass")
     )
     result = cli("forge", "show", "--gate")
     assert (result.exit_code, result.stdout) == (0, "pass: all rules pass\n")

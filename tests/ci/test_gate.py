@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mlops_gitops.ci.gate import ForgeApprovals, trusted_policies
+from mlops_gitops.ci.gate_status import ForgeApprovals, trusted_policies
 from mlops_gitops.forge.base import Approval
 from tests.helpers import sh
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlops_gitops.ci import RefUpdate, parse_updates, post_receive, pre_receive
-from mlops_gitops.ci.deploy import changed_environments
+from mlops_gitops.ci.changed_envs import changed_environments
 from mlops_gitops.forge.base import ZERO_SHA
 from mlops_gitops.forge.local import init_forge
 from tests.helpers import sh
@@ -115,13 +115,13 @@ def _commit_ahead(clone: Path, base: str, name: str) -> str:
 def test_main_moves_only_to_a_tip_the_runner_let_through(
     forge: tuple[Path, Path, str, str], decision: str, allowed: bool
 ) -> None:
-    from mlops_gitops.forge import GateStatus, Target
+    from mlops_gitops.forge import ChangeRef, GateStatus
     from mlops_gitops.forge.local import LocalForge
 
     bare, clone, first, _ = forge
     tip = _commit_ahead(clone, first, "b.txt")
     LocalForge(bare).set_gate(
-        Target(tip, "candidate"), GateStatus(decision=decision, summary=f"rules say {decision}")
+        ChangeRef(tip, "candidate"), GateStatus(decision=decision, summary=f"rules say {decision}")
     )  # type: ignore[arg-type]
 
     problems = pre_receive(bare, [RefUpdate(first, tip, "refs/heads/main")])

@@ -95,7 +95,7 @@ def _promotion(tiny: TinyForge) -> str:
 
 
 def _approve(tiny: TinyForge, sha: str, name: str) -> str:
-    from mlops_gitops.forge.approvals import approve
+    from mlops_gitops.forge.signed_approvals import approve
 
     tag = approve(tiny.clone, "prod", sha, key=tiny.keys[name], user=name, remote=None)
     return f"refs/tags/{tag}"

@@ -17,7 +17,7 @@ import pytest
 from forge.emulator import GitHubEmulator
 
 from mlops_gitops.ci.commands import CiOptions, ci_gate, ci_record_approvals, ci_train
-from mlops_gitops.ci.gate import replay_noted
+from mlops_gitops.ci.gate_status import replay_noted
 from mlops_gitops.forge.github import GitHubForge
 from mlops_gitops.forge.protection import (
     Protection,
@@ -119,7 +119,7 @@ def test_a_fresh_clone_of_github_audits_the_decision_evidence_and_reviewers(
 def test_a_fresh_clone_of_the_local_forge_audits_the_same(
     tiny: TinyForge, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlops_gitops.forge.approvals import approve
+    from mlops_gitops.forge.signed_approvals import approve
 
     branch = _promote(tiny)
     sh(f"git checkout -q main && git merge -q --ff-only {branch}", tiny.clone)

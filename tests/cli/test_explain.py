@@ -31,11 +31,11 @@ def test_explain_of_a_local_model_without_data_names_the_missing_split(cli, tmp_
 
 
 def _declined_row(project) -> dict[str, object]:
-    from mlops_gitops.explain.model import load_model
+    from mlops_gitops.explain.explained_model import load_tabular_model
 
     train = pd.read_parquet(project / "data" / "prepared" / "train.parquet")
     test = pd.read_parquet(project / "data" / "prepared" / "test.parquet")
-    model = load_model(project / "models" / "model.onnx", train)
+    model = load_tabular_model(project / "models" / "model.onnx", train)
     row = test.iloc[int(model.predict_proba(test).argmax())]
     return {k: (None if pd.isna(v) else v) for k, v in row.items() if k != "default"}
 

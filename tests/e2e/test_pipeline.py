@@ -18,7 +18,7 @@ import pytest
 from mlops_gitops import pipeline
 from mlops_gitops.project import template_root
 from mlops_gitops.roundtrip import modify_yaml
-from mlops_gitops.training import load_model, run_onnx
+from mlops_gitops.training import load_trained_model, run_onnx
 
 TRAINING_STAGES = ("train", "evaluate", "export")
 DATA_STAGES = ("ingest", "validate", "prepare")
@@ -36,7 +36,7 @@ def _assert_training_and_later_ran(output: str) -> None:
 
 def _onnx_matches_framework(project) -> float:
     proto = onnx.load(project / "models" / "model.onnx")
-    loaded = load_model(project / "models" / "trained")
+    loaded = load_trained_model(project / "models" / "trained")
     test = pd.read_parquet(project / "data" / "prepared" / "test.parquet")
     labels, probabilities = run_onnx(proto, test, loaded.meta.features)
     expected = loaded.predict_proba(test)

@@ -11,7 +11,7 @@ from sklearn import metrics as skm
 
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.evaluation import EvaluationError, evaluate_model
-from mlops_gitops.training import load_model, train_model
+from mlops_gitops.training import load_trained_model, train_model
 
 
 def _frame(rows: int, seed: int) -> pd.DataFrame:
@@ -75,7 +75,7 @@ def test_evaluate_writes_flat_metrics_slices_and_four_plots(trained, tmp_path):
     assert set(written["slices"]["sex"]) == {"F", "M"}
     assert "(missing)" in written["slices"]["age_band"]
     test = pd.read_parquet(trained / "test.parquet")
-    proba = load_model(trained / "trained").predict_proba(test)[:, 1]
+    proba = load_trained_model(trained / "trained").predict_proba(test)[:, 1]
     assert written["roc_auc"] == pytest.approx(skm.roc_auc_score(test["default"], proba))
     names = sorted(p.name for p in result.plots)
     assert names == ["calibration.json", "confusion.json", "precision_recall.json", "roc.json"]

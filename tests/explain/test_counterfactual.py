@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mlops_gitops.explain.counterfactual import find_counterfactual
-from mlops_gitops.explain.model import load_model
+from mlops_gitops.explain.explained_model import load_tabular_model
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ RULES = {
 
 @pytest.fixture(scope="module")
 def model(tree_model):
-    return load_model(
+    return load_tabular_model(
         tree_model.onnx, tree_model.train, trained_dir=tree_model.trained, rules=RULES
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlops_gitops.explain.decision import fit_surrogate, node_labels
-from mlops_gitops.explain.model import FeatureSpace, FeatureSpec
+from mlops_gitops.explain.explained_model import FeatureSpace, FeatureSpec
 
 SPACE = FeatureSpace(
     (

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlops_gitops.explain.explained_model import ExplainError
 from mlops_gitops.explain.fairness import fairness_metrics
-from mlops_gitops.explain.model import ExplainError
 
 # Group A: 4 rows, 3 positive decisions; group B: 4 rows, 1 positive decision.
 TABLE = pd.DataFrame(

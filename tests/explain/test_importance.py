@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mlops_gitops.explain.explained_model import ExplainError, load_tabular_model
 from mlops_gitops.explain.importance import compare_importance, permutation_importance
-from mlops_gitops.explain.model import ExplainError, load_model
 
 
 def test_compare_importance_gives_deltas_and_ranks_per_feature():
@@ -25,7 +25,7 @@ def test_compare_importance_gives_deltas_and_ranks_per_feature():
 
 @pytest.mark.slow
 def test_permutation_importance_finds_what_the_onnx_model_uses(tree_model):
-    model = load_model(tree_model.onnx, tree_model.train, trained_dir=tree_model.trained)
+    model = load_tabular_model(tree_model.onnx, tree_model.train, trained_dir=tree_model.trained)
     rows = tree_model.train
     matrix = model.space.encode(rows)
     importance = permutation_importance(model, matrix, rows["default"].to_numpy(), n_repeats=3)
@@ -38,7 +38,7 @@ def test_permutation_importance_finds_what_the_onnx_model_uses(tree_model):
 
 @pytest.mark.slow
 def test_permutation_importance_needs_both_classes(tree_model):
-    model = load_model(tree_model.onnx, tree_model.train, trained_dir=tree_model.trained)
+    model = load_tabular_model(tree_model.onnx, tree_model.train, trained_dir=tree_model.trained)
     matrix = model.space.encode(tree_model.test.head(5))
     with pytest.raises(ExplainError, match="needs both classes"):
         permutation_importance(model, matrix, np.zeros(5, dtype=int))

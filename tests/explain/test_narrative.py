@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlops_gitops.errors import ConfigError
-from mlops_gitops.explain.model import ExplainError
+from mlops_gitops.explain.explained_model import ExplainError
 from mlops_gitops.explain.narrative import display, join_and, list_templates, render_template
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlops_gitops.errors import ConfigError
-from mlops_gitops.explain.plugins import (
+from mlops_gitops.explain.explainers import (
     ENTRY_POINT_GROUP,
     Explainer,
     find_explainer,

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from mlops_gitops.explain.model import (
+from mlops_gitops.explain.explained_model import (
     ExplainError,
     FeatureSpace,
     FeatureSpec,
     TabularModel,
-    load_model,
+    load_tabular_model,
 )
 from mlops_gitops.explain.prediction import explain_prediction, parse_row
 from mlops_gitops.explain.settings import parse_settings
@@ -59,7 +59,7 @@ def test_parse_row_names_the_bad_field(row, message):
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["shap", "lime"])
 def test_explain_prediction_gives_top_contributions_wording_and_counterfactual(tree_model, method):
-    model = load_model(tree_model.onnx, tree_model.train, trained_dir=tree_model.trained)
+    model = load_tabular_model(tree_model.onnx, tree_model.train, trained_dir=tree_model.trained)
     settings = parse_settings({"template": "credit", "immutable": ["age_band"], "top": 4})
     probability = model.predict_proba(tree_model.test)
     row = tree_model.test.iloc[[int(probability.argmax())]]

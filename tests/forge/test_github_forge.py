@@ -7,7 +7,7 @@ from pathlib import Path
 import github3
 import pytest
 
-from mlops_gitops.forge import ForgeError, GateStatus, Report, Target
+from mlops_gitops.forge import ChangeRef, ForgeError, GateStatus, Report
 from mlops_gitops.forge.github import COMMENT_LIMIT, GitHubForge
 from tests.helpers import sh_stdout as sh
 
@@ -33,8 +33,8 @@ def _review(
     assert response.status_code == 200, response.text
 
 
-def _target(emu: GitHubEmulator) -> Target:
-    return Target(sha=str(emu.state.resolve("feature")), branch="feature")
+def _target(emu: GitHubEmulator) -> ChangeRef:
+    return ChangeRef(sha=str(emu.state.resolve("feature")), branch="feature")
 
 
 def test_two_pushes_leave_one_report_comment_updated_in_place(
@@ -172,7 +172,7 @@ def test_enterprise_server_api_url_is_used_as_given(hosted: tuple[Path, Path]) -
             }
         )
         sha = str(emu.state.resolve("feature"))
-        forge.set_gate(Target(sha, "feature"), GateStatus(decision="warn", summary="1 warning"))
+        forge.set_gate(ChangeRef(sha, "feature"), GateStatus(decision="warn", summary="1 warning"))
         run_url = f"{emu.root_url}/acme/models/actions/runs/9"
 
     assert [(s.state, s.target_url) for s in emu.state.statuses] == [("success", run_url)]

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from mlops_gitops.forge import ForgeError, GateStatus, Report, Target, find_local_remote
-from mlops_gitops.forge.approvals import sign_approval
+from mlops_gitops.forge import ChangeRef, ForgeError, GateStatus, Report, find_local_remote
 from mlops_gitops.forge.local import LocalForge, init_forge, track_notes
+from mlops_gitops.forge.signed_approvals import sign_approval
 from tests.helpers import sh_stdout as sh
 from tests.helpers.signing import signers_text
 
 
-def _target(bare: Path, branch: str = "feature") -> Target:
-    return Target(sh(f"git rev-parse {branch}", bare).strip(), branch)
+def _target(bare: Path, branch: str = "feature") -> ChangeRef:
+    return ChangeRef(sh(f"git rev-parse {branch}", bare).strip(), branch)
 
 
 def test_report_note_replaces_the_previous_one_and_keeps_plots_beside_it(

@@ -195,7 +195,7 @@ def start_server() -> Iterator[Callable[..., LiveServer]]:
     from mlops_gitops.serving.app import create_app
     from mlops_gitops.serving.auth import read_tokens
     from mlops_gitops.serving.plan import read_plan
-    from mlops_gitops.serving.state import ServerState
+    from mlops_gitops.serving.server_state import ServerState
 
     running: list[Callable[[], None]] = []
 

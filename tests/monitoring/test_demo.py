@@ -21,8 +21,8 @@ import pytest
 
 from mlops_gitops.monitoring.channels import ChannelContext
 from mlops_gitops.monitoring.config import MonitoringConfig
-from mlops_gitops.monitoring.monitor import Reference
 from mlops_gitops.monitoring.receiver import AlertReceiver
+from mlops_gitops.monitoring.window import Reference
 
 pytestmark = [
     pytest.mark.slow,
@@ -108,7 +108,7 @@ def live_server(tmp_path: Path, receiver: AlertReceiver) -> Iterator[LiveServer]
 
     from mlops_gitops.serving.app import create_app
     from mlops_gitops.serving.plan import read_plan
-    from mlops_gitops.serving.state import ServerState
+    from mlops_gitops.serving.server_state import ServerState
 
     root = tmp_path / "project"
     root.mkdir()

@@ -12,7 +12,7 @@ import pytest
 
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.reference import (
-    ReferenceError,
+    ReferenceDataError,
     metrics_of_test_set,
     pick_reference_path,
     resolve_reference,
@@ -101,12 +101,14 @@ def test_reference_is_resolved_from_the_registration_by_hash(dvc_repo: Path) -> 
 def test_tampered_cache_object_is_refused(dvc_repo: Path) -> None:
     _, md5 = _registered_project(dvc_repo)
     (dvc_repo / ".dvc/cache/files/md5" / md5[:2] / md5[2:]).write_bytes(b"tampered")
-    with pytest.raises(ReferenceError, match=r"credit-default@v1.0.0: .* does not match its hash"):
+    with pytest.raises(
+        ReferenceDataError, match=r"credit-default@v1.0.0: .* does not match its hash"
+    ):
         resolve_reference(dvc_repo, "credit-default", "v1.0.0", MonitoringConfig())
 
 
 def test_reference_name_must_be_a_registered_data_file() -> None:
-    with pytest.raises(ReferenceError, match="no registered data file named 'train'"):
+    with pytest.raises(ReferenceDataError, match="no registered data file named 'train'"):
         pick_reference_path({"data/raw.csv": "x"}, "train", "m@v1.0.0")
 
 
@@ -131,7 +133,7 @@ def test_input_schema_of_a_registered_version_for_serving(dvc_repo: Path) -> Non
         dvc_repo, "credit-default", "v1.0.0", features=["income", "region"], config=config
     )
     assert schema.names == ("income", "region")
-    with pytest.raises(ReferenceError, match="inputs salary are not in the reference data"):
+    with pytest.raises(ReferenceDataError, match="inputs salary are not in the reference data"):
         resolve_input_schema(
             dvc_repo, "credit-default", "v1.0.0", features=["salary"], config=MonitoringConfig()
         )

@@ -10,9 +10,9 @@ import pytest
 
 from mlops_gitops.monitoring.channels import ChannelContext
 from mlops_gitops.monitoring.config import MonitoringConfig
-from mlops_gitops.monitoring.monitor import Reference
 from mlops_gitops.monitoring.receiver import AlertReceiver
 from mlops_gitops.monitoring.run import run_monitoring
+from mlops_gitops.monitoring.window import Reference
 from tests.helpers.monitoring import NOW, make_frame, write_feedback, write_log
 
 MD5 = "0123456789abcdef0123456789abcdef"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlops_gitops.monitoring.validation import (
+from mlops_gitops.monitoring.input_schema import (
     InputSchema,
     infer_schema,
     validate_batch,

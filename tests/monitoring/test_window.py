@@ -11,7 +11,7 @@ import pytest
 
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.logs import list_parts, read_feedback, read_predictions
-from mlops_gitops.monitoring.monitor import MonitoringError, Reference, monitor
+from mlops_gitops.monitoring.window import MonitoringError, Reference, monitor
 from tests.helpers.monitoring import NOW, make_frame, write_feedback, write_log
 
 WINDOW = (NOW - timedelta(hours=24), NOW)

@@ -172,7 +172,7 @@ def test_a_syntax_error_is_reported_by_the_engine_not_the_estimate():
 
 def test_a_rule_over_the_budget_on_the_bundle_is_an_error_that_blocks(tmp_path):
     from mlops_gitops.policies.bundle import EvidenceBundle
-    from mlops_gitops.policies.evaluate import evaluate
+    from mlops_gitops.policies.judge import evaluate_policies
 
     folder = tmp_path / "policies"
     folder.mkdir()
@@ -183,9 +183,11 @@ def test_a_rule_over_the_budget_on_the_bundle_is_an_error_that_blocks(tmp_path):
     )
     policies = load_policy_set(folder)
     now = datetime(2026, 1, 15, tzinfo=UTC)
-    few = evaluate(policies, EvidenceBundle(now=now, changed_files=["a", "b"]))
+    few = evaluate_policies(policies, EvidenceBundle(now=now, changed_files=["a", "b"]))
     assert [r.outcome for r in few.results] == ["pass"]
-    many = evaluate(policies, EvidenceBundle(now=now, changed_files=[f"f{i}" for i in range(400)]))
+    many = evaluate_policies(
+        policies, EvidenceBundle(now=now, changed_files=[f"f{i}" for i in range(400)])
+    )
     result = many.results[0]
     assert (many.verdict, result.outcome, result.severity) == ("block", "error", "block")
     assert result.message.startswith("policies/pairs.yaml:4 rule 'pairs' condition: cost ")

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from mlops_gitops.policies import EvidenceBundle, evaluate, load_policy_set
+from mlops_gitops.policies import EvidenceBundle, evaluate_policies, load_policy_set
 from mlops_gitops.policies.source import PolicyError
 
 NOW = "2026-01-15T10:00:00Z"
@@ -63,7 +63,7 @@ def test_rules_out_of_scope_are_skipped_with_the_reason(tmp_path, where, fields,
             message: m
         """,
     )
-    result = only(evaluate(rules, bundle(**fields)))
+    result = only(evaluate_policies(rules, bundle(**fields)))
     assert (result.outcome, result.note) == ("skip", note)
 
 
@@ -85,7 +85,7 @@ def test_rule_in_scope_is_evaluated(tmp_path):
         "changed_files": ["data/a.csv"],
         "candidate": {"model": "credit"},
     }
-    decision = evaluate(rules, bundle(**fields))
+    decision = evaluate_policies(rules, bundle(**fields))
     assert only(decision).outcome == "warn" and decision.verdict == "warn" and not decision.blocked
     assert decision.counts() == {
         "pass": 0,
@@ -109,7 +109,7 @@ def test_no_severity_for_the_environment_skips(tmp_path):
             message: m
         """,
     )
-    result = only(evaluate(rules, bundle(target={"environment": "dev"})))
+    result = only(evaluate_policies(rules, bundle(target={"environment": "dev"})))
     assert (result.outcome, result.note) == ("skip", "no severity set for environment dev")
 
 
@@ -127,7 +127,7 @@ def test_absent_required_evidence_can_warn(tmp_path):
             message: "{{ drift.share_drifted }}"
         """,
     )
-    result = only(evaluate(rules, bundle()))
+    result = only(evaluate_policies(rules, bundle()))
     assert (result.outcome, result.message) == (
         "warn",
         "required evidence absent: drift.share_drifted",
@@ -148,7 +148,7 @@ def test_unguarded_absent_field_is_an_error_naming_the_rule(tmp_path):
         """,
     )
     with pytest.raises(PolicyError) as err:
-        evaluate(rules, bundle())
+        evaluate_policies(rules, bundle())
     assert str(err.value).startswith(
         "policies/p.yaml:4 rule 'r' condition: field 'f1' is absent from the bundle"
     )
@@ -167,7 +167,7 @@ def test_values_show_vars_and_lists(tmp_path):
             message: "{{ size(changed_files) }} files"
         """,
     )
-    result = only(evaluate(rules, bundle(changed_files=["a", "b"])))
+    result = only(evaluate_policies(rules, bundle(changed_files=["a", "b"])))
     assert result.outcome == "block" and result.message == "2 files"
     assert result.values == {"changed_files": ["a", "b"], "vars.max": 1, "approvals.reviews": []}
 
@@ -202,7 +202,7 @@ PROMOTION = {
 
 def test_waiver_applies_through_its_expiry_day(tmp_path):
     rules = policy_set(tmp_path, WAIVED.format(waivable="true"))
-    result = only(evaluate(rules, bundle(waivers=[WAIVER], **PROMOTION)))
+    result = only(evaluate_policies(rules, bundle(waivers=[WAIVER], **PROMOTION)))
     assert (result.outcome, result.waiver) == ("waived", "W-1")
 
 
@@ -210,18 +210,18 @@ def test_waiver_applies_through_its_expiry_day(tmp_path):
 def test_waiver_out_of_scope(tmp_path, field):
     rules = policy_set(tmp_path, WAIVED.format(waivable="true"))
     waiver = {**WAIVER, "scope": {**WAIVER["scope"], field: "other"}}
-    assert only(evaluate(rules, bundle(waivers=[waiver], **PROMOTION))).outcome == "block"
+    assert only(evaluate_policies(rules, bundle(waivers=[waiver], **PROMOTION))).outcome == "block"
 
 
 def test_unwaivable_rule_ignores_waivers(tmp_path):
     rules = policy_set(tmp_path, WAIVED.format(waivable="false"))
-    decision = evaluate(rules, bundle(waivers=[WAIVER], **PROMOTION))
+    decision = evaluate_policies(rules, bundle(waivers=[WAIVER], **PROMOTION))
     assert only(decision).outcome == "block" and decision.blocked
 
 
 def test_decision_is_plain_json(tmp_path):
     rules = policy_set(tmp_path, WAIVED.format(waivable="true"))
-    data = evaluate(
+    data = evaluate_policies(
         rules, bundle(waivers=[{**WAIVER, "expires": "2026-01-01"}], **PROMOTION)
     ).to_json()
     assert (
@@ -242,5 +242,5 @@ def test_an_absent_section_reads_as_an_empty_map(tmp_path):
             message: "gap {{ fairness.demographic_parity_difference }}"
         """,
     )
-    result = only(evaluate(rules, bundle()))
+    result = only(evaluate_policies(rules, bundle()))
     assert (result.outcome, result.message) == ("pass", "gap <absent>")

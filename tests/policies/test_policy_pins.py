@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mlops_gitops.policies.bundle import EvidenceBundle, PinMismatch, Pins, Target
-from mlops_gitops.policies.evaluate import evaluate
-from mlops_gitops.policies.pins import collect_pins
+from mlops_gitops.policies.bundle import DecisionSubject, EvidenceBundle, PinMismatch, Pins
+from mlops_gitops.policies.judge import evaluate_policies
+from mlops_gitops.policies.pins_evidence import collect_pins
 from mlops_gitops.policies.rules import load_policy_set
 from mlops_gitops.project import template_root
 from mlops_gitops.registry import find_version
@@ -55,11 +55,13 @@ def test_the_starter_rule_blocks_a_pin_that_differs_and_cannot_be_waived():
         registered_md5="a" * 32,
     )
     bundle = EvidenceBundle(
-        now=NOW, target=Target(environment="prod"), pins=Pins(checked=1, mismatches=[mismatch])
+        now=NOW,
+        target=DecisionSubject(environment="prod"),
+        pins=Pins(checked=1, mismatches=[mismatch]),
     )
     result = next(
         r
-        for r in evaluate(load_policy_set(template_root() / "policies"), bundle).results
+        for r in evaluate_policies(load_policy_set(template_root() / "policies"), bundle).results
         if r.id == "pins-match-registration"
     )
     assert result.outcome == "block"

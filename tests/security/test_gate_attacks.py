@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from mlops_gitops.forge import GateStatus, Target
-from mlops_gitops.forge.approvals import approval_tag_name, sign_approval
+from mlops_gitops.forge import ChangeRef, GateStatus
 from mlops_gitops.forge.local import LocalForge, init_forge
 from mlops_gitops.forge.receipts import read_receipts
+from mlops_gitops.forge.signed_approvals import approval_tag_name, sign_approval
 from mlops_gitops.registry.graph import parse_time
 from tests.helpers import sh
 from tests.helpers.repos import add_dvc
@@ -69,7 +69,7 @@ def _commit(tiny: TinyForge, files: dict[str, str], message: str) -> str:
 def _trained(tiny: TinyForge, sha: str) -> None:
     """The runner's verdict on ``sha`` (a training change the runner let through)."""
     LocalForge(tiny.forge).set_gate(
-        Target(sha, "change"), GateStatus(decision="pass", summary="all rules pass")
+        ChangeRef(sha, "change"), GateStatus(decision="pass", summary="all rules pass")
     )
 
 

@@ -21,8 +21,8 @@ import pytest
 from forge.emulator import GitHubEmulator, Identity
 
 from mlops_gitops.access import render_protection, write_codeowners
-from mlops_gitops.ci.gate import forge_approvals
-from mlops_gitops.forge import Target
+from mlops_gitops.ci.gate_status import forge_approvals
+from mlops_gitops.forge import ChangeRef
 from mlops_gitops.forge.github import GitHubForge
 from mlops_gitops.forge.protection import apply_protection
 from mlops_gitops.policies.approvals import assess_approvals, load_roles
@@ -155,7 +155,7 @@ def gh_project(tmp_path: Path) -> Iterator[GitHubProject]:
 
 def _judged(project: GitHubProject, number: int, branch: str, head: str) -> Approvals:
     forge = GitHubForge("acme/models", token="ghs_bot", api_url=project.emu.api_url)
-    provider = forge_approvals(forge, Target(head, branch, pull=number))
+    provider = forge_approvals(forge, ChangeRef(head, branch, pull=number))
     sets = [provider.read_approvals(project.work, head)]
     roles = load_roles(project.work / "policies" / "roles.yaml", "policies/roles.yaml")
     return assess_approvals(roles, sets, head=head, authors=(), environment="prod")

@@ -7,7 +7,7 @@ import pytest
 
 from mlops_gitops.errors import DataError
 from mlops_gitops.serving.batch import predict_with
-from mlops_gitops.serving.model import load_model
+from mlops_gitops.serving.model import open_version_session
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def credit(onnx_models):
     v1 = onnx_models["v1"]
-    return load_model(v1.path, name="credit", version="v1.0.0", md5=v1.md5, threads=1)
+    return open_version_session(v1.path, name="credit", version="v1.0.0", md5=v1.md5, threads=1)
 
 
 def _frame(rows: int) -> pd.DataFrame:

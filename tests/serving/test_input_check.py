@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlops_gitops.monitoring.config import MonitoringConfigError
-from mlops_gitops.monitoring.validation import FeatureSchema, InputSchema, validate_batch
+from mlops_gitops.monitoring.input_schema import FeatureSchema, InputSchema, validate_batch
 from mlops_gitops.serving.codec import decode_records
-from mlops_gitops.serving.model import Feature, LoadedModel, ModelSchema
+from mlops_gitops.serving.model import Feature, ModelSchema, VersionSession
 from mlops_gitops.serving.plan import ValidationSettings, read_plan
 from mlops_gitops.serving.validation import compile_check, rejection
 
@@ -33,7 +33,7 @@ TRAINING = InputSchema(
     )
 )
 # The model object is only read for its name and input schema here (no ONNX session).
-MODEL = LoadedModel(
+MODEL = VersionSession(
     name="credit",
     version="v1.0.0",
     md5="0" * 32,
@@ -140,7 +140,7 @@ def test_invalid_validation_section_is_a_one_line_error_naming_the_field(tmp_pat
 
 def test_screen_of_numeric_only_batches_is_vectorised():
     numeric_only = ModelSchema(MODEL_SCHEMA.features[:2], ())
-    model = LoadedModel(
+    model = VersionSession(
         name="m",
         version="v",
         md5="0" * 32,

@@ -369,7 +369,7 @@ def _gate(
     repo: Path, sha: str, branch: str, decision: str, env: str | None, mv: tuple[str, str | None]
 ) -> None:
     from mlops_gitops.forge import GateStatus
-    from mlops_gitops.forge.base import Target
+    from mlops_gitops.forge.base import ChangeRef
     from mlops_gitops.forge.local import LocalForge
 
     model, version = mv
@@ -383,7 +383,7 @@ def _gate(
         summary=summary.get(decision, "blocked by min-metrics"),
         data=data,
     )
-    LocalForge(repo).set_gate(Target(sha=sha, branch=branch), status)
+    LocalForge(repo).set_gate(ChangeRef(sha=sha, branch=branch), status)
 
 
 def _signing_key(dest: Path) -> Path:
@@ -397,7 +397,7 @@ def _signing_key(dest: Path) -> Path:
 
 
 def _approve(repo: Path, key: Path, env: str, sha: str) -> None:
-    from mlops_gitops.forge.approvals import sign_approval
+    from mlops_gitops.forge.signed_approvals import sign_approval
 
     sign_approval(repo, env, sha, key=key, user="alice")
 

@@ -19,7 +19,7 @@ from sklearn import metrics as skm
 
 from mlops_gitops.data import prepare_dataset
 from mlops_gitops.evaluation import evaluate_model
-from mlops_gitops.training import export_model, load_model, read_meta, train_model
+from mlops_gitops.training import export_model, load_trained_model, read_meta, train_model
 
 LABEL = "target"
 
@@ -95,7 +95,7 @@ def test_multiclass_wine_keeps_class_names_from_training_to_evaluation(tmp_path)
     ]
     test = pd.read_parquet(prepared.paths["test"])
     assert sorted(test[LABEL].unique()) == classes  # stratified: every class in the test set
-    proba = load_model(tmp_path / "trained").predict(test)
+    proba = load_trained_model(tmp_path / "trained").predict(test)
     codes = test[LABEL].map({c: i for i, c in enumerate(classes)}).to_numpy()
     assert written["accuracy"] == pytest.approx(skm.accuracy_score(codes, proba.argmax(axis=1)))
     assert written["roc_auc_ovr"] == pytest.approx(
@@ -123,7 +123,7 @@ def test_regression_diabetes_predicts_values_with_one_onnx_output(tmp_path):
         *("rows", "slices"),
     ]
     test = pd.read_parquet(prepared.paths["test"])
-    predicted = load_model(tmp_path / "trained").predict(test)
+    predicted = load_trained_model(tmp_path / "trained").predict(test)
     assert predicted.shape == (len(test),)
     assert written["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(test[LABEL], predicted)))
     assert written["r2"] == pytest.approx(skm.r2_score(test[LABEL], predicted))

@@ -13,7 +13,7 @@ import pytest
 from credit_frames import ID_COLUMN, LABEL, PII, model_settings
 
 from mlops_gitops.errors import ConfigError
-from mlops_gitops.training import export_model, load_model, train_model
+from mlops_gitops.training import export_model, load_trained_model, train_model
 
 
 def _train(split, folder, **lightning):
@@ -50,7 +50,7 @@ def test_lightning_model_exports_to_one_onnx_graph_that_matches_it(split, traine
     )
     assert check.max_abs_diff <= 1e-4 and check.label_agreement == 1.0
     proto = onnx.load(tmp_path / "model.onnx")
-    meta = load_model(trained / "trained").meta
+    meta = load_trained_model(trained / "trained").meta
     inputs = {i.name: i.type.tensor_type.elem_type for i in proto.graph.input}
     assert list(inputs) == meta.feature_names()
     assert inputs["income"] == onnx.TensorProto.FLOAT
@@ -79,8 +79,8 @@ def test_lightning_writes_weights_preprocessing_and_curves(trained):
 def test_lightning_training_is_deterministic_for_a_seed(split, trained, tmp_path):
     _train(split, tmp_path)
     test = pd.read_parquet(split.test)
-    first = load_model(trained / "trained").predict_proba(test)
-    second = load_model(tmp_path / "trained").predict_proba(test)
+    first = load_trained_model(trained / "trained").predict_proba(test)
+    second = load_trained_model(tmp_path / "trained").predict_proba(test)
     np.testing.assert_array_equal(first, second)
 
 
@@ -125,5 +125,5 @@ def test_distributed_strategy_runs_through_lightning_and_only_rank_zero_saves(sp
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert sorted(out.stdout.split("\n")) == ["", "not saved", "saved"]
-    loaded = load_model(tmp_path / "trained")
+    loaded = load_trained_model(tmp_path / "trained")
     assert loaded.predict_proba(pd.read_parquet(split.test)).shape[1] == 2

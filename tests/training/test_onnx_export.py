@@ -12,7 +12,7 @@ import pytest
 from credit_frames import ID_COLUMN, LABEL, PII, model_settings
 
 from mlops_gitops import stage
-from mlops_gitops.training import ExportError, export_model, load_model, train_model
+from mlops_gitops.training import ExportError, export_model, load_trained_model, train_model
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_onnx_takes_raw_columns_with_missing_and_unseen_values(sklearn_model, sp
     assert label.dtype == np.int64 and label.shape == (3,)
     assert probabilities.dtype == np.float32 and probabilities.shape == (3, 2)
     frame = pd.DataFrame({k: [None if v == "" else v for v in vs] for k, vs in raw.items()})
-    expected = load_model(sklearn_model).predict_proba(frame)
+    expected = load_trained_model(sklearn_model).predict_proba(frame)
     np.testing.assert_allclose(probabilities, expected, atol=1e-5)
     np.testing.assert_array_equal(label, expected.argmax(axis=1))
 

@@ -13,7 +13,7 @@ import pytest
 from credit_frames import ID_COLUMN, LABEL, PII, model_settings
 
 from mlops_gitops.errors import ConfigError
-from mlops_gitops.training import export_model, load_model, read_meta, train_model
+from mlops_gitops.training import export_model, load_trained_model, read_meta, train_model
 
 
 def _train(split, folder, **overrides):
@@ -81,8 +81,8 @@ def test_same_seed_gives_the_same_model(split, tmp_path):
     _train(split, tmp_path / "a")
     _train(split, tmp_path / "b")
     test = pd.read_parquet(split.test)
-    first = load_model(tmp_path / "a" / "trained").predict_proba(test)
-    second = load_model(tmp_path / "b" / "trained").predict_proba(test)
+    first = load_trained_model(tmp_path / "a" / "trained").predict_proba(test)
+    second = load_trained_model(tmp_path / "b" / "trained").predict_proba(test)
     np.testing.assert_array_equal(first, second)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from mlops_gitops import scm
 from mlops_gitops.errors import GateBlocked, MlopsError
 from mlops_gitops.forge.base import Approval as ForgeApproval
-from mlops_gitops.forge.base import Forge, GateStatus, Target
+from mlops_gitops.forge.base import ChangeRef, Forge, GateStatus
 from mlops_gitops.reports.context import PolicyRow, Verdict
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class ForgeApprovals:
 
 def forge_approvals(
     forge: Forge,
-    target: Target,
+    target: ChangeRef,
     *,
     env: str | Collection[str] | None = None,
     opener: str | None = None,

@@ -28,7 +28,7 @@ from mlops_gitops import __version__
 from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.tasks import Task, load_task
-from mlops_gitops.training.artifact import LoadedModel, ModelMeta, load_model
+from mlops_gitops.training.artifact import ModelMeta, TrainedModel, load_trained_model
 from mlops_gitops.training.families import TrainingError
 from mlops_gitops.training.features import Feature, onnx_feed, read_frame
 from mlops_gitops.training.settings import ExportSection
@@ -84,7 +84,7 @@ def export_model(
     params = parse_section(ExportSection, settings, "export")
     target = Path(model)
     target.unlink(missing_ok=True)
-    loaded = load_model(trained)
+    loaded = load_trained_model(trained)
     proto = build_onnx(loaded, opset=params.opset)
     check = check_equivalence(proto, loaded, read_frame(test))
     write_json(metrics, check.as_metrics())
@@ -101,7 +101,7 @@ def export_model(
     return check
 
 
-def build_onnx(loaded: LoadedModel, *, opset: int) -> onnx.ModelProto:
+def build_onnx(loaded: TrainedModel, *, opset: int) -> onnx.ModelProto:
     """Return the model's ONNX graph, checked against the contract, with metadata."""
     import onnx
 
@@ -183,7 +183,7 @@ def run_onnx(
 
 
 def check_equivalence(
-    proto: onnx.ModelProto, loaded: LoadedModel, frame: pd.DataFrame
+    proto: onnx.ModelProto, loaded: TrainedModel, frame: pd.DataFrame
 ) -> EquivalenceCheck:
     """Compare ONNX Runtime with the framework model on ``frame``.
 

@@ -269,7 +269,7 @@ def open_session(path: Path) -> onnxruntime.InferenceSession:
         raise ExplainError(f"{path}: not a loadable ONNX model") from exc
 
 
-def load_model(
+def load_tabular_model(
     path: str | Path,
     reference: pd.DataFrame,
     *,
@@ -318,7 +318,7 @@ def _read_onnx_meta(session: onnxruntime.InferenceSession) -> tuple[str, dict[st
 def _read_trained(folder: Path) -> tuple[str, dict[str, list[str]], object | None]:
     """Return the family, the categories and (for scikit-learn) the fitted pipeline."""
     from mlops_gitops.training import TrainingError, read_meta
-    from mlops_gitops.training import load_model as load_trained
+    from mlops_gitops.training import load_trained_model as load_trained
 
     try:
         meta = read_meta(folder)

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlops_gitops import pipeline, scm
-from mlops_gitops.ci.gate import GateOutcome, error_outcome, evaluate_gate, forge_approvals
+from mlops_gitops.ci.gate_status import GateOutcome, error_outcome, evaluate_gate, forge_approvals
 from mlops_gitops.ci.writeback import RUNNER_EMAIL, RUNNER_NAME
 from mlops_gitops.errors import MlopsError, format_chain
-from mlops_gitops.forge.base import Forge, Publication, Report, Target
+from mlops_gitops.forge.base import ChangeRef, Forge, Publication, Report
 from mlops_gitops.reports import RunFacts, StageTime, build_pr_context, build_pr_report
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class TrainRequest:
 class TrainOutcome:
     """What a run did: stage times, the commit it made, the gate and where the report went."""
 
-    target: Target
+    target: ChangeRef
     stages: list[pipeline.StageRun]
     committed: str | None
     gate: GateOutcome
@@ -109,7 +109,7 @@ def train_change(
             seconds, "commit", lambda: commit_back(f"Reproduce the pipeline for {sha[:12]}")
         )
         sha = committed or sha
-    target = Target(sha, request.branch, request.base, request.pull)
+    target = ChangeRef(sha, request.branch, request.base, request.pull)
     gate = _timed(seconds, "gate", lambda: _gate(request, forge, target))
     facts = RunFacts(
         verdict=gate.verdict,
@@ -125,7 +125,7 @@ def train_change(
 
 
 def publish_report(
-    request: TrainRequest, forge: Forge, target: Target, facts: RunFacts
+    request: TrainRequest, forge: Forge, target: ChangeRef, facts: RunFacts
 ) -> Publication:
     """Render the PR report of the work tree and publish it for ``target``."""
     context = build_pr_context(
@@ -140,7 +140,7 @@ def publish_report(
     return forge.publish_report(target, Report(rendered.markdown, rendered.attachments))
 
 
-def _gate(request: TrainRequest, forge: Forge, target: Target) -> GateOutcome:
+def _gate(request: TrainRequest, forge: Forge, target: ChangeRef) -> GateOutcome:
     base = request.base_rev or request.base
     try:
         return evaluate_gate(

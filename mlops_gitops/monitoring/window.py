@@ -29,14 +29,14 @@ from mlops_gitops.monitoring.drift import (
     sorted_values,
 )
 from mlops_gitops.monitoring.indicators import collect_indicators
-from mlops_gitops.monitoring.logs import feature_columns
-from mlops_gitops.monitoring.performance import PerformanceReport, assess_performance
-from mlops_gitops.monitoring.validation import (
+from mlops_gitops.monitoring.input_schema import (
     MISSING_CATEGORY,
     InputSchema,
     infer_schema,
     violation_masks,
 )
+from mlops_gitops.monitoring.logs import feature_columns
+from mlops_gitops.monitoring.performance import PerformanceReport, assess_performance
 
 if TYPE_CHECKING:
     import pandas as pd

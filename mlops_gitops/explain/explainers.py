@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops_gitops.explain.attribution import Attributions
-    from mlops_gitops.explain.model import TabularModel
+    from mlops_gitops.explain.explained_model import TabularModel
     from mlops_gitops.explain.settings import ExplainSettings
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Explainer(Protocol):
 
 BUILTIN_EXPLAINERS: dict[str, str] = {
     "shap": "mlops_gitops.explain.attribution:ShapExplainer",
-    "lime": "mlops_gitops.explain.local:LimeExplainer",
+    "lime": "mlops_gitops.explain.lime_local:LimeExplainer",
 }
 EXPLAINERS: PluginPoint[Explainer] = PluginPoint(
     group=ENTRY_POINT_GROUP,

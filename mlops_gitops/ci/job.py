@@ -24,7 +24,7 @@ from typing import Any
 
 from mlops_gitops import pipeline, scm
 from mlops_gitops.ci import sandbox, writeback
-from mlops_gitops.ci.train import TrainRequest, train_change
+from mlops_gitops.ci.on_push import TrainRequest, train_change
 from mlops_gitops.ci.writeback import SAFE_GIT
 from mlops_gitops.forge.base import ZERO_SHA, ForgeError
 from mlops_gitops.forge.local import LocalForge

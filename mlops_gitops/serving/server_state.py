@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING
 from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import MlopsError, format_chain
 from mlops_gitops.serving.auth import TokenStore
-from mlops_gitops.serving.metrics import ServingMetrics
 from mlops_gitops.serving.modelset import ModelSet, load_model_set
 from mlops_gitops.serving.plan import ServingPlan
 from mlops_gitops.serving.predlog import PredictionLog
+from mlops_gitops.serving.prometheus import ServingMetrics
 from mlops_gitops.serving.validation import SchemaKey, SchemaResolver, add_input_checks
 
 if TYPE_CHECKING:
-    from mlops_gitops.monitoring.validation import InputSchema
+    from mlops_gitops.monitoring.input_schema import InputSchema
 
 logger = logging.getLogger(__name__)
 

@@ -84,7 +84,7 @@ def _fields(value: Any) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
-def evaluate(policy_set: PolicySet, bundle: EvidenceBundle) -> PolicyDecision:
+def evaluate_policies(policy_set: PolicySet, bundle: EvidenceBundle) -> PolicyDecision:
     """Evaluate every rule of ``policy_set`` on ``bundle``.
 
     A rule whose cost on this bundle is over the CEL budget is not run: its
