@@ -35,4 +35,4 @@ def test_support_page_states_objectives_severities_and_escalation():
     text = (ROOT / "docs" / "admin" / "support.md").read_text()
     for heading in ("## Service-level objectives", "## Severity levels", "## Escalation"):
         assert heading in text
-    assert "mlops rollback --env prod" in text
+    assert "mlops registry rollback --env prod" in text
