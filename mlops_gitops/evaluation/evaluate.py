@@ -104,6 +104,9 @@ def evaluate_model(
             frame, labels, scores, columns=params.slices, threshold=threshold, task=task
         ),
     }
+    per_class = task.per_class(labels, scores, threshold=threshold, classes=classes)
+    if per_class:
+        values["per_class"] = per_class
     write_json(metrics, values)
     written = write_plots(plots_dir, _plots(task, labels, scores, params=params, classes=classes))
     log.info("test set (%d rows): %s %.4f", len(frame), task.headline, values[task.headline])

@@ -130,6 +130,16 @@ class Task(Protocol):
     ) -> dict[str, float]:
         """Return the per-slice shares fairness checks compare (base and positive rate...)."""
 
+    def per_class(
+        self,
+        labels: npt.NDArray[np.generic],
+        scores: npt.NDArray[np.float64],
+        *,
+        threshold: float,
+        classes: Sequence[str],
+    ) -> dict[str, dict[str, float]]:
+        """Return each class's own metrics by class name (empty where the task has none)."""
+
 
 def score(
     task: Task,

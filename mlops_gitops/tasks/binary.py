@@ -154,3 +154,14 @@ class BinaryTask(ClassificationTask):
             "base_rate": float(np.mean(labels.astype(np.float64))),
             "positive_rate": float(np.mean(scores >= threshold)),
         }
+
+    def per_class(
+        self,
+        labels: npt.NDArray[np.generic],
+        scores: npt.NDArray[np.float64],
+        *,
+        threshold: float,
+        classes: Sequence[str],
+    ) -> dict[str, dict[str, float]]:
+        """Return nothing: the flat metrics already are the positive class's."""
+        return {}

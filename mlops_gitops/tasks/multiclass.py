@@ -133,6 +133,32 @@ class MulticlassTask(ClassificationTask):
         """Return nothing yet: per-class shares come with multiclass fairness."""
         return {}
 
+    def per_class(
+        self,
+        labels: npt.NDArray[np.generic],
+        scores: npt.NDArray[np.float64],
+        *,
+        threshold: float,
+        classes: Sequence[str],
+    ) -> dict[str, dict[str, float]]:
+        """Return precision, recall, F1 and support of each class, by class name."""
+        from sklearn import metrics
+
+        codes = list(range(len(classes)))
+        decided = self.decide(scores, threshold=threshold)
+        precision, recall, f1, support = metrics.precision_recall_fscore_support(
+            labels, decided, labels=codes, zero_division=0
+        )
+        return {
+            name: {
+                "precision": float(precision[code]),
+                "recall": float(recall[code]),
+                "f1": float(f1[code]),
+                "support": int(support[code]),
+            }
+            for code, name in enumerate(classes)
+        }
+
 
 def class_names(column: pd.Series) -> tuple[str, ...]:
     """Return the distinct values of ``column`` as text, sorted (numbers by value)."""

@@ -145,3 +145,14 @@ class RegressionTask:
             "mean_actual": float(np.mean(labels.astype(np.float64))),
             "mean_predicted": float(np.mean(scores)),
         }
+
+    def per_class(
+        self,
+        labels: npt.NDArray[np.generic],
+        scores: npt.NDArray[np.float64],
+        *,
+        threshold: float,
+        classes: Sequence[str],
+    ) -> dict[str, dict[str, float]]:
+        """Return nothing: a regression has no classes."""
+        return {}

@@ -56,6 +56,33 @@ def test_multiclass_metrics_equal_scikit_learn():
     assert auc == pytest.approx(skm.roc_auc_score(every, PROBA, multi_class="ovr"))
 
 
+def test_multiclass_per_class_metrics_equal_scikit_learn_by_class_name():
+    task = load_task("multiclass")
+    per_class = task.per_class(CODES, PROBA, threshold=0.5, classes=("low", "mid", "high"))
+    decided = PROBA.argmax(axis=1)
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        CODES, decided, labels=[0, 1, 2], zero_division=0
+    )
+    assert list(per_class) == ["low", "mid", "high"]
+    for code, name in enumerate(per_class):
+        assert per_class[name] == pytest.approx(
+            {
+                "precision": precision[code],
+                "recall": recall[code],
+                "f1": f1[code],
+                "support": support[code],
+            }
+        )
+    assert per_class["high"]["support"] == 0 and per_class["mid"]["recall"] == 0.5
+
+
+def test_binary_and_regression_have_no_per_class_section():
+    for name, scores in (("binary", np.array([0.1, 0.9])), ("regression", np.array([1.0, 2.0]))):
+        task = load_task(name)
+        labels = np.array([0, 1])
+        assert task.per_class(labels, scores, threshold=0.5, classes=("0", "1")) == {}
+
+
 def test_regression_metrics_and_residuals():
     task = load_task("regression")
     actual = np.array([1.0, 2.0, 4.0])

@@ -91,7 +91,7 @@ def test_multiclass_wine_keeps_class_names_from_training_to_evaluation(tmp_path)
     written = json.loads((tmp_path / "evaluate.json").read_text())
     assert list(written) == [
         *("accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr"),
-        *("rows", "slices"),
+        *("rows", "slices", "per_class"),
     ]
     test = pd.read_parquet(prepared.paths["test"])
     assert sorted(test[LABEL].unique()) == classes  # stratified: every class in the test set
@@ -102,6 +102,10 @@ def test_multiclass_wine_keeps_class_names_from_training_to_evaluation(tmp_path)
         skm.roc_auc_score(codes, proba, multi_class="ovr")
     )
     assert written["accuracy"] > 0.8
+    assert list(written["per_class"]) == classes
+    recall = skm.recall_score(codes, proba.argmax(axis=1), average=None)
+    assert [written["per_class"][c]["recall"] for c in classes] == pytest.approx(recall)
+    assert sum(written["per_class"][c]["support"] for c in classes) == len(test)
     assert [p.name for p in evaluation.plots] == ["confusion.json"]
     confusion = json.loads((tmp_path / "plots" / "confusion.json").read_text())
     assert len(confusion) == len(test) and {r["actual"] for r in confusion} == set(classes)
