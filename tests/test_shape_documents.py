@@ -37,9 +37,7 @@ JSON_READERS: dict[str, str] = {
     ),
     "mlops_gitops/ci/gate_status.py": "peeks at a record's base; replay_record names what is wrong",
     "mlops_gitops/ci/merged.py": "the decision stash the local forge's hooks write for themselves",
-    "mlops_gitops/explain/explained_model.py": (
-        "metadata strings inside the ONNX graph the export wrote"
-    ),
+    "mlops_gitops/contract.py": "metadata strings inside the ONNX graph the export wrote",
     "mlops_gitops/forge/issues.py": _INTERNAL_NOTES,
     "mlops_gitops/forge/local.py": (
         "gate notes the forge writes; its config gets one message for syntax and shape"

@@ -32,7 +32,6 @@ SHARED_MODULE_NAMES: dict[str, str] = {
 SHARED_CLASS_NAMES: dict[str, str] = {
     "Approval": "a policy's approval requirement and a forge's approval record",
     "Change": "a policy evidence change, a write-back change and a counterfactual change",
-    "Feature": "the training feature and the served input; one model contract is issue 15",
     "FeatureSelection": "params section and explain's correlation result; issue 15's contract",
     "Metric": "a task's metric definition and a model card's displayed metric",
     "Output": "a task's ONNX output and a site page's output file",

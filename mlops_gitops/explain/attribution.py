@@ -121,7 +121,8 @@ def tree_shap(model: TabularModel, rows: pd.DataFrame) -> Attributions:
         raise ExplainError(f"{model.path}: no native tree model to explain exactly")
     import shap
 
-    from mlops_gitops.training.features import Feature, feature_frame
+    from mlops_gitops.contract import Feature
+    from mlops_gitops.training.features import feature_frame
 
     native = model.native
     prep = native[:-1] if hasattr(native, "steps") and len(native.steps) > 1 else None  # type: ignore[index]  # a Pipeline

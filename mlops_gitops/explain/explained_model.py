@@ -1,10 +1,11 @@
 """The model under explanation: an ONNX session, its feature space, the native model if known.
 
-Every explanation runs through the exported ONNX model (one input per raw
-feature column, outputs ``label`` and ``probabilities``), so it holds for
-every framework. Explainers that need a numeric matrix (kernel SHAP, LIME)
-see the features through :class:`FeatureSpace`: numeric columns as they are,
-categorical columns as category codes, missing values as NaN. The feature
+Every explanation runs through the exported ONNX model (the model contract
+of :mod:`mlops_gitops.contract`: one input per raw feature column, outputs
+``label`` and ``probabilities``), so it holds for every framework.
+Explainers that need a numeric matrix (kernel SHAP, LIME) see the features
+through :class:`FeatureSpace`: numeric columns as they are, categorical
+columns as category codes, missing values as NaN. The feature
 space also carries the feasible values (ranges and categories) that
 counterfactuals respect. Reads ``models/model.onnx`` and, when given,
 ``models/trained/meta.json``.
@@ -12,28 +13,21 @@ counterfactuals respect. Reads ``models/model.onnx`` and, when given,
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from mlops_gitops import contract
+from mlops_gitops.contract import MISSING_CATEGORY, FeatureKind, ModelContract
 from mlops_gitops.errors import MlopsError
-from mlops_gitops.training.features import MISSING_CATEGORY
 
 if TYPE_CHECKING:
     import onnxruntime
-
-FeatureKind = Literal["numeric", "categorical"]
-_ONNX_KINDS: dict[str, FeatureKind] = {
-    "tensor(float)": "numeric",
-    "tensor(double)": "numeric",
-    "tensor(string)": "categorical",
-}
 
 
 class ExplainError(MlopsError):
@@ -238,35 +232,17 @@ def _lookup(spec: FeatureSpec, codes: np.ndarray) -> np.ndarray:
     return table[np.clip(index, 0, len(spec.categories))]
 
 
-def read_onnx_inputs(session: onnxruntime.InferenceSession, path: Path) -> dict[str, str]:
-    """Return ``{input name: onnx type}``, checking the one-input-per-column contract."""
-    types: dict[str, str] = {}
-    for node in session.get_inputs():
-        if node.type not in _ONNX_KINDS:
-            raise ExplainError(
-                f"{path}: input '{node.name}' has type {node.type}; expected one float or "
-                "string input per raw feature column (re-export the model)"
-            )
-        types[node.name] = node.type
-    if "probabilities" not in {o.name for o in session.get_outputs()}:
+def read_onnx_inputs(session: onnxruntime.InferenceSession, path: Path) -> ModelContract:
+    """Return the model's contract, checking it has the one-input-per-column inputs and scores."""
+    model = contract.read_contract(session, what=str(path), error=ExplainError)
+    if "probabilities" not in model.outputs:
         raise ExplainError(f"{path}: the model has no 'probabilities' output; re-export it")
-    return types
+    return model
 
 
 def open_session(path: Path) -> onnxruntime.InferenceSession:
     """Open ``path`` in ONNX Runtime on the CPU."""
-    import onnxruntime
-
-    if not path.is_file():
-        raise ExplainError(f"{path}: model not found; run 'dvc pull' or 'dvc repro' first")
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    try:
-        return onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as exc:  # ORT raises untyped errors: wrap them where they enter
-        raise ExplainError(f"{path}: not a loadable ONNX model") from exc
+    return contract.open_session(path, error=ExplainError)
 
 
 def load_tabular_model(
@@ -288,31 +264,20 @@ def load_tabular_model(
     """
     onnx_path = Path(path)
     session = open_session(onnx_path)
-    types = read_onnx_inputs(session, onnx_path)
+    model = read_onnx_inputs(session, onnx_path)
     if trained_dir is not None:
         family, categories, native = _read_trained(Path(trained_dir))
     else:
-        family, categories, native = *_read_onnx_meta(session), None
-    kinds = {name: _ONNX_KINDS[kind] for name, kind in types.items()}
-    space = build_space(reference, kinds, categories=categories, rules=rules)
+        family, categories, native = model.family, model.categories, None
+    space = build_space(reference, model.kinds, categories=categories, rules=rules)
     return TabularModel(
-        path=onnx_path, session=session, space=space, onnx_types=types, family=family, native=native
+        path=onnx_path,
+        session=session,
+        space=space,
+        onnx_types=model.input_types,
+        family=family,
+        native=native,
     )
-
-
-def _read_onnx_meta(session: onnxruntime.InferenceSession) -> tuple[str, dict[str, list[str]]]:
-    """Return the family and categories the export wrote into the graph's metadata."""
-    meta = session.get_modelmeta().custom_metadata_map
-    try:
-        features = json.loads(meta.get("features", "[]"))
-    except ValueError:
-        features = []
-    categories = {
-        str(f["name"]): [str(c) for c in f["categories"]]
-        for f in features
-        if isinstance(f, dict) and isinstance(f.get("categories"), list)
-    }
-    return str(meta.get("family", "unknown")), categories
 
 
 def _read_trained(folder: Path) -> tuple[str, dict[str, list[str]], object | None]:

@@ -32,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
+from mlops_gitops.contract import MISSING_CATEGORY
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -39,8 +41,6 @@ ViolationKind = Literal[
     "missing_column", "unknown_column", "type", "missing", "out_of_range", "unknown_category"
 ]
 BoolArray = npt.NDArray[np.bool_]
-# The export contract sends a missing category as the empty string (numbers as NaN/null).
-MISSING_CATEGORY = ""
 
 
 class FeatureSchema(BaseModel):

@@ -21,13 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_gitops.contract import MISSING_CATEGORY
 from mlops_gitops.errors import MlopsError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-MISSING_CATEGORY = ""
 
 
 class ReplayError(MlopsError):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from mlops_gitops.contract import MISSING_CATEGORY
 from mlops_gitops.errors import DataError
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.drift import (
@@ -30,7 +31,6 @@ from mlops_gitops.monitoring.drift import (
 )
 from mlops_gitops.monitoring.indicators import collect_indicators
 from mlops_gitops.monitoring.input_schema import (
-    MISSING_CATEGORY,
     InputSchema,
     infer_schema,
     violation_masks,

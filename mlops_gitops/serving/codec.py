@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import orjson
 
+from mlops_gitops.contract import MISSING_CATEGORY
 from mlops_gitops.serving.model import (
-    MISSING_CATEGORY,
     NUMERIC_TYPES,
-    Feature,
     ModelSchema,
     Rows,
+    ServedInput,
     VersionSession,
 )
 
@@ -140,7 +140,7 @@ def _rows(schema: ModelSchema, numeric: list[Any], categorical: dict[str, Any]) 
     return Rows(schema, values, {k: np.array(v, dtype=object) for k, v in categorical.items()})
 
 
-def _checked_v2(inputs: list[Any], features: Sequence[Feature]) -> Columns:
+def _checked_v2(inputs: list[Any], features: Sequence[ServedInput]) -> Columns:
     by_name = {f.name: f for f in features}
     columns: Columns = {}
     rows: int | None = None
@@ -161,8 +161,8 @@ def _checked_v2(inputs: list[Any], features: Sequence[Feature]) -> Columns:
 
 
 def _tensor_parts(
-    tensor: object, by_name: Mapping[str, Feature], where: str
-) -> tuple[Feature, list[Any]]:
+    tensor: object, by_name: Mapping[str, ServedInput], where: str
+) -> tuple[ServedInput, list[Any]]:
     if not isinstance(tensor, dict):
         raise RequestError(422, f"{where}: expected a tensor object", where)
     name, datatype, shape, data = (tensor.get(k) for k in ("name", "datatype", "shape", "data"))
@@ -184,7 +184,7 @@ def _tensor_parts(
     return feature, data
 
 
-def _check_datatype(datatype: object, feature: Feature, where: str) -> None:
+def _check_datatype(datatype: object, feature: ServedInput, where: str) -> None:
     ok = datatype == "BYTES" if feature.kind == "categorical" else datatype in NUMERIC_TYPES
     if not ok:
         expected = "BYTES" if feature.kind == "categorical" else "a numeric type such as FP32"
@@ -244,7 +244,7 @@ def _fast_records(rows: list[Any], schema: ModelSchema) -> Rows:
     return _rows(schema, numeric, categorical)
 
 
-def _checked_records(rows: list[Any], features: Sequence[Feature]) -> Columns:
+def _checked_records(rows: list[Any], features: Sequence[ServedInput]) -> Columns:
     names = [f.name for f in features]
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or len(row) != len(names):
@@ -271,7 +271,7 @@ def _explain_record(row: object, names: Sequence[str], where: str) -> None:
     raise RequestError(422, f"{where}.{extra[0]}: not an input of the model", f"{where}.{extra[0]}")
 
 
-def _column(values: list[Any], feature: Feature, where: str) -> np.ndarray:
+def _column(values: list[Any], feature: ServedInput, where: str) -> np.ndarray:
     if feature.kind == "categorical":
         bad = next((i for i, v in enumerate(values) if v is not None and type(v) is not str), None)
         if bad is not None:

@@ -1,9 +1,10 @@
 """One served model version: its ONNX Runtime session and input schema.
 
-A model follows the ONNX contract of the training stage: one input per raw
-feature column (numeric ``tensor(float)`` or categorical ``tensor(string)``,
-shape ``[None, 1]``), outputs ``label`` and, for classifiers,
-``probabilities``. The artifact's bytes are hashed before they are loaded.
+A model follows the model contract (:mod:`mlops_gitops.contract`): one
+input per raw feature column (numeric ``tensor(float)`` or categorical
+``tensor(string)``, shape ``[None, 1]``) and its task's outputs, read with
+:func:`~mlops_gitops.contract.read_contract`. The artifact's bytes are
+hashed before they are loaded.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlops_gitops import contract
+from mlops_gitops.contract import FeatureKind, ModelContract
 from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import MlopsError
 
@@ -25,14 +28,6 @@ if TYPE_CHECKING:
 
     from mlops_gitops.serving.validation import InputCheck
 
-FeatureKind = Literal["numeric", "categorical"]
-
-# ONNX element types the contract allows for a raw feature column.
-_KINDS: dict[str, FeatureKind] = {
-    "tensor(float)": "numeric",
-    "tensor(double)": "numeric",
-    "tensor(string)": "categorical",
-}
 _V2_TYPES = {
     "tensor(float)": "FP32",
     "tensor(double)": "FP64",
@@ -42,9 +37,6 @@ _V2_TYPES = {
     "tensor(bool)": "BOOL",
 }
 
-
-# The missing value of a categorical feature in the ONNX contract (numeric: NaN).
-MISSING_CATEGORY = ""
 # v2 datatypes a numeric feature accepts (converted to the model's float type).
 NUMERIC_TYPES = frozenset(
     {
@@ -68,7 +60,7 @@ class ServingError(MlopsError):
 
 
 @dataclass(frozen=True)
-class Feature:
+class ServedInput:
     """One model input: a raw feature column."""
 
     name: str
@@ -94,9 +86,11 @@ class TensorSpec:
 class ModelSchema:
     """The inputs and outputs of a model, read from its ONNX graph."""
 
-    features: tuple[Feature, ...]
+    features: tuple[ServedInput, ...]
     outputs: tuple[TensorSpec, ...]
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # The model contract read from the graph (None for a schema built by hand).
+    contract: ModelContract | None = field(default=None, compare=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -269,34 +263,13 @@ def open_version_session(
 
 def open_session(path: Path, *, threads: int, what: str) -> onnxruntime.InferenceSession:
     """Open an ONNX Runtime CPU session with ``threads`` intra-op threads."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    # Worker threads sleep instead of spinning between runs: on a shared or
-    # oversubscribed machine spinning threads steal the cores the run needs.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    try:
-        return onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as exc:  # ORT raises its own untyped errors: wrap them where they enter
-        raise ServingError(f"{what}: {path} is not a loadable ONNX model") from exc
+    return contract.open_session(path, what=what, error=ServingError, threads=threads)
 
 
 def read_schema(session: onnxruntime.InferenceSession, *, what: str) -> ModelSchema:
-    """Read the feature columns and outputs of a session, checking the contract."""
-    features = []
-    for node in session.get_inputs():
-        kind = _KINDS.get(node.type)
-        if kind is None:
-            raise ServingError(
-                f"{what}: input '{node.name}' has type {node.type}; expected tensor(float), "
-                "tensor(double) or tensor(string), one input per raw feature column"
-            )
-        features.append(Feature(node.name, kind, node.type))
+    """Read the feature columns, outputs and contract of a session, checking the contract."""
+    model = contract.read_contract(session, what=what, error=ServingError)
+    features = [ServedInput(f.name, f.kind, model.input_types[f.name]) for f in model.features]
     outputs = tuple(
         TensorSpec(o.name, _V2_TYPES.get(o.type, o.type), _shape(o.shape))
         for o in session.get_outputs()
@@ -305,8 +278,7 @@ def read_schema(session: onnxruntime.InferenceSession, *, what: str) -> ModelSch
         raise ServingError(
             f"{what}: the model has no 'label' output; re-export it with the contract"
         )
-    meta = session.get_modelmeta().custom_metadata_map
-    return ModelSchema(tuple(features), outputs, dict(meta))
+    return ModelSchema(tuple(features), outputs, dict(model.metadata), model)
 
 
 def _shape(dims: list[int | str | None]) -> tuple[int, ...]:

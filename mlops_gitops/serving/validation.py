@@ -139,7 +139,7 @@ def _column(values: Sequence[float | bool]) -> np.ndarray:
 
 def _allowed_values(categories: Sequence[str], *, nullable: bool) -> frozenset[str]:
     # The empty string is the export contract's missing category: allowed only when nullable.
-    from mlops_gitops.monitoring.input_schema import MISSING_CATEGORY
+    from mlops_gitops.contract import MISSING_CATEGORY
 
     values = set(categories) - {MISSING_CATEGORY}
     return frozenset(values | {MISSING_CATEGORY} if nullable else values)

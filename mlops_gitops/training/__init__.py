@@ -19,13 +19,7 @@ from mlops_gitops.training.families import (
     list_families,
     load_family,
 )
-from mlops_gitops.training.features import (
-    MISSING_CATEGORY,
-    Feature,
-    feature_frame,
-    infer_features,
-    onnx_feed,
-)
+from mlops_gitops.training.features import feature_frame, infer_features, onnx_feed
 from mlops_gitops.training.onnx_export import (
     EquivalenceCheck,
     ExportError,
@@ -39,10 +33,8 @@ from mlops_gitops.training.train import train_model
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "MISSING_CATEGORY",
     "EquivalenceCheck",
     "ExportError",
-    "Feature",
     "FittedModel",
     "ModelFamily",
     "ModelMeta",

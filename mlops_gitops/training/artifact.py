@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from mlops_gitops.contract import MISSING_CATEGORY, Feature
 from mlops_gitops.documents import read_json, validate
 from mlops_gitops.outputs import write_json
 from mlops_gitops.tasks import DEFAULT_TASK
 from mlops_gitops.training.families import FittedModel, TrainingError, load_family
-from mlops_gitops.training.features import MISSING_CATEGORY, Feature, feature_frame
+from mlops_gitops.training.features import feature_frame
 
 if TYPE_CHECKING:
     import numpy as np

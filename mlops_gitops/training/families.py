@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import onnx
     import pandas as pd
 
-    from mlops_gitops.training.features import Feature
+    from mlops_gitops.contract import Feature
 
 ENTRY_POINT_GROUP = "mlops_gitops.model_families"
 BUILTIN_FAMILIES: dict[str, str] = {

@@ -1,10 +1,12 @@
-"""The model's input contract: which raw columns are features, and of what kind.
+"""Features in training: which raw columns are features, of what kind, in what form.
 
-A feature is numeric (float64 in frames, ``tensor(float)`` in ONNX) or
-categorical (strings; ``tensor(string)`` in ONNX). Kinds are inferred from
-the dtypes of the training frame. A missing categorical value is the empty
-string :data:`MISSING_CATEGORY` everywhere: in the framework model, in the
-ONNX graph and for serving clients. A missing numeric value is NaN.
+The feature itself and the missing-value tokens are the model contract's
+(:mod:`mlops_gitops.contract`). A feature is numeric (float64 in frames,
+``tensor(float)`` in ONNX) or categorical (strings; ``tensor(string)`` in
+ONNX). Kinds are inferred from the dtypes of the training frame. A missing
+categorical value is the empty string :data:`MISSING_CATEGORY` everywhere:
+in the framework model, in the ONNX graph and for serving clients. A
+missing numeric value is NaN.
 """
 
 from __future__ import annotations
@@ -12,29 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
+from mlops_gitops.contract import MISSING_CATEGORY, Feature
 from mlops_gitops.errors import DataError
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     import pandas as pd
-
-MISSING_CATEGORY = ""
-FeatureKind = Literal["numeric", "categorical"]
-
-
-class Feature(BaseModel):
-    """One raw input column of a model."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    kind: FeatureKind
-    categories: list[str] | None = None
 
 
 def infer_features(frame: pd.DataFrame, *, exclude: Collection[str]) -> list[Feature]:

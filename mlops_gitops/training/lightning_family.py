@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
+from mlops_gitops.contract import Feature
 from mlops_gitops.documents import read_json
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.params import parse_section
 from mlops_gitops.training.families import TrainingData, TrainingError
-from mlops_gitops.training.features import Feature
 
 if TYPE_CHECKING:
     import lightning as L

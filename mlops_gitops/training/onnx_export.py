@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_gitops import __version__
+from mlops_gitops.contract import Feature
 from mlops_gitops.outputs import write_json
 from mlops_gitops.params import parse_section
 from mlops_gitops.tasks import Task, load_task
 from mlops_gitops.training.artifact import ModelMeta, TrainedModel, load_trained_model
 from mlops_gitops.training.families import TrainingError
-from mlops_gitops.training.features import Feature, onnx_feed, read_frame
+from mlops_gitops.training.features import onnx_feed, read_frame
 from mlops_gitops.training.settings import ExportSection
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from mlops_gitops.training.features import MISSING_CATEGORY, Feature, split_kinds
+from mlops_gitops.contract import MISSING_CATEGORY, Feature
+from mlops_gitops.training.features import split_kinds
 
 if TYPE_CHECKING:
     import onnx

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops_gitops.contract import Feature
 from mlops_gitops.params import parse_section
 from mlops_gitops.tasks import DEFAULT_THRESHOLD, load_task, score
 from mlops_gitops.training.families import TrainingData, TrainingError
-from mlops_gitops.training.features import Feature
 
 if TYPE_CHECKING:
     from typing import TypeAlias

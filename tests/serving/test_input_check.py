@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 from mlops_gitops.monitoring.config import MonitoringConfigError
 from mlops_gitops.monitoring.input_schema import FeatureSchema, InputSchema, validate_batch
 from mlops_gitops.serving.codec import decode_records
-from mlops_gitops.serving.model import Feature, ModelSchema, VersionSession
+from mlops_gitops.serving.model import ModelSchema, ServedInput, VersionSession
 from mlops_gitops.serving.plan import ValidationSettings, read_plan
 from mlops_gitops.serving.validation import compile_check, rejection
 
 MODEL_SCHEMA = ModelSchema(
     (
-        Feature("age", "numeric", "tensor(float)"),
-        Feature("income", "numeric", "tensor(double)"),
-        Feature("region", "categorical", "tensor(string)"),
+        ServedInput("age", "numeric", "tensor(float)"),
+        ServedInput("income", "numeric", "tensor(double)"),
+        ServedInput("region", "categorical", "tensor(string)"),
     ),
     (),
 )

@@ -74,11 +74,11 @@ def test_feedback_is_appended_as_jsonl_by_request_id(serving_root, start_server)
 def test_full_log_queue_drops_and_counts(tmp_path):
     import numpy as np
 
-    from mlops_gitops.serving.model import Feature, ModelSchema, Rows
+    from mlops_gitops.serving.model import ModelSchema, Rows, ServedInput
     from mlops_gitops.serving.plan import PredictionLogSettings
     from mlops_gitops.serving.predlog import PredictionBatch, PredictionLog
 
-    schema = ModelSchema((Feature("x", "numeric", "tensor(float)"),), ())
+    schema = ModelSchema((ServedInput("x", "numeric", "tensor(float)"),), ())
     rows = Rows(schema, np.array([[1.0]]), {})
     dropped = []
     log = PredictionLog(tmp_path, PredictionLogSettings(queue_size=0), on_drop=dropped.append)
@@ -101,11 +101,11 @@ def test_full_log_queue_drops_and_counts(tmp_path):
 def test_log_rotates_into_several_part_files(tmp_path):
     import numpy as np
 
-    from mlops_gitops.serving.model import Feature, ModelSchema, Rows
+    from mlops_gitops.serving.model import ModelSchema, Rows, ServedInput
     from mlops_gitops.serving.plan import PredictionLogSettings
     from mlops_gitops.serving.predlog import PredictionBatch, PredictionLog
 
-    schema = ModelSchema((Feature("x", "numeric", "tensor(float)"),), ())
+    schema = ModelSchema((ServedInput("x", "numeric", "tensor(float)"),), ())
     log = PredictionLog(tmp_path, PredictionLogSettings(rotate_rows=2), clock=lambda: 1768471200.0)
     try:
         for i in range(5):
@@ -133,13 +133,13 @@ def test_log_rotates_into_several_part_files(tmp_path):
 def test_failed_write_is_counted_and_never_reaches_the_request(tmp_path):
     import numpy as np
 
-    from mlops_gitops.serving.model import Feature, ModelSchema, Rows
+    from mlops_gitops.serving.model import ModelSchema, Rows, ServedInput
     from mlops_gitops.serving.plan import PredictionLogSettings
     from mlops_gitops.serving.predlog import PredictionBatch, PredictionLog
 
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the log folder should be")
-    schema = ModelSchema((Feature("x", "numeric", "tensor(float)"),), ())
+    schema = ModelSchema((ServedInput("x", "numeric", "tensor(float)"),), ())
     log = PredictionLog(blocked, PredictionLogSettings())
     rows = Rows(schema, np.array([[1.0]]), {})
     try:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlops_gitops.contract import MISSING_CATEGORY
 from mlops_gitops.errors import ConfigError, DataError
 from mlops_gitops.training import (
-    MISSING_CATEGORY,
     ModelFamily,
     feature_frame,
     infer_features,
