@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_gitops.audit import AuditEvent
+from mlops_gitops.errors import ConfigError
 from mlops_gitops.registry import Event, ModelVersion, serving_intervals
 from mlops_gitops.reports.context import flatten
 from mlops_gitops.site.charts import bar_chart, plot_chart
 from mlops_gitops.site.data import DOC_SECTIONS, SiteData, VersionFiles, own_paths
+from mlops_gitops.tasks import DEFAULT_TASK, load_task, metric_order
 
-HEADLINE = ("roc_auc", "accuracy", "f1", "precision", "recall", "rmse", "mae", "r2", "auc")
 CARD_EVENT_KINDS = (
     "promote",
     "canary",
@@ -67,6 +68,7 @@ class Card:
     version: ModelVersion
     owner: str
     kind: str
+    task: str
     framework: str
     description: str
     docs: dict[str, str]
@@ -134,10 +136,12 @@ def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card
     numbers = numeric_metrics(metrics)
     history = index.audit.get((version.model, version.version), [])
     promotions = [e for e in history if e.kind in CARD_EVENT_KINDS]
+    task = task_of(version.params or {})
     return Card(
         version=version,
         owner=str((artifact.get("meta") or {}).get("owner") or version.registered_by or "—"),
         kind=_kind(artifact),
+        task=task,
         framework=framework_of(version.params or {}),
         description=str(artifact.get("desc") or ""),
         docs=_doc_sections(data.model_docs.get(version.model, {})),
@@ -147,7 +151,7 @@ def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card
         schema=_schema(files.validation),
         metrics=[m for m in numbers if _is_evaluation(m)],
         slices=slice_rows(metrics),
-        slice_metrics=_slice_metric_names(slice_rows(metrics)),
+        slice_metrics=_slice_metric_names(slice_rows(metrics), task),
         plots=_plots(files, version.model),
         fairness=[m for m in numbers if _is_fairness(m)],
         importance=_importance(numbers),
@@ -178,13 +182,32 @@ def own_metrics(version: ModelVersion, files: VersionFiles | None) -> dict[str, 
     return {path: registered[path] for path in keep}
 
 
-def headline(metrics: Mapping[str, Any], limit: int = 3) -> list[Metric]:
-    """Return the headline metrics of metrics files: the usual scores first, at most ``limit``."""
+def headline(metrics: Mapping[str, Any], task: str = DEFAULT_TASK, limit: int = 3) -> list[Metric]:
+    """Return the headline metrics of metrics files, at most ``limit``.
+
+    The task's metrics come first, its headline metric leading (see
+    :func:`mlops_gitops.tasks.metric_order`), then the other numbers.
+    """
     numbers = [m for m in numeric_metrics(metrics) if "." not in m.name]
     by_name = {m.name: m for m in numbers}
-    picked = [by_name[n] for n in HEADLINE if n in by_name]
-    rest = [m for m in numbers if m.name not in HEADLINE and m.name not in ("rows", "threshold")]
+    order = task_metrics(task)
+    picked = [by_name[n] for n in order if n in by_name]
+    rest = [m for m in numbers if m.name not in order and m.name not in ("rows", "threshold")]
     return (picked + rest)[:limit]
+
+
+def task_metrics(task: str) -> tuple[str, ...]:
+    """Return the metric names of ``task``, headline first (none for a task not installed)."""
+    try:
+        return metric_order(load_task(task))
+    except ConfigError:  # a plug-in task this site build does not have: file order
+        return ()
+
+
+def task_of(params: Mapping[str, Any]) -> str:
+    """Return the task recorded in the registration's params (``model.task``, else binary)."""
+    flat = {name: value for file in params.values() for name, value in flatten(file or {})}
+    return next((str(v) for k, v in flat.items() if k.endswith("model.task") and v), DEFAULT_TASK)
 
 
 def framework_of(params: Mapping[str, Any]) -> str:
@@ -259,9 +282,9 @@ def slice_rows(metrics: Mapping[str, Any]) -> list[SliceRow]:
     return rows
 
 
-def _slice_metric_names(rows: list[SliceRow]) -> list[str]:
+def _slice_metric_names(rows: list[SliceRow], task: str) -> list[str]:
     names = dict.fromkeys(n for row in rows for n in row.metrics)
-    first = [n for n in ("rows", *HEADLINE) if n in names]
+    first = [n for n in ("rows", *task_metrics(task)) if n in names]
     return first + [n for n in names if n not in first]
 
 

@@ -18,11 +18,12 @@ from mlops_gitops import scm
 from mlops_gitops.documents import parse_json, parse_yaml
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.reports.context import flatten
+from mlops_gitops.site.cards import task_metrics
 from mlops_gitops.site.charts import bar_chart
 from mlops_gitops.site.markup import number
+from mlops_gitops.tasks import DEFAULT_TASK
 
 EXP_PREFIX = "refs/exps/"
-HEADLINE = ("roc_auc", "accuracy", "f1", "rmse", "mae", "r2")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,9 +146,15 @@ def _show(value: Any) -> str:
 
 
 def comparison_chart(experiments: list[Experiment]) -> str:
-    """Return a bar chart of the first headline metric the experiments share, or ``""``."""
+    """Return a bar chart of the first headline metric the experiments share, or ``""``.
+
+    The headline metrics are those of the task the experiments' params name
+    (``model.task``, the first that names one; binary otherwise).
+    """
     names = {k for e in experiments for k in e.metrics}
-    metric = next((m for m in HEADLINE if m in names), None)
+    named = (str(e.params["model.task"]) for e in experiments if e.params.get("model.task"))
+    task = next(named, DEFAULT_TASK)
+    metric = next((m for m in task_metrics(task) if m in names), None)
     if metric is None:
         return ""
     bars = [(e.name, e.metrics[metric]) for e in experiments if metric in e.metrics]

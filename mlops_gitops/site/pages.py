@@ -19,7 +19,7 @@ import jinja2
 
 from mlops_gitops.audit import AuditEvent
 from mlops_gitops.registry import Deployment, ModelVersion
-from mlops_gitops.site.cards import Card, Metric, headline, own_metrics
+from mlops_gitops.site.cards import Card, Metric, headline, own_metrics, task_of
 from mlops_gitops.site.charts import Series, line_chart
 from mlops_gitops.site.data import SiteData
 from mlops_gitops.site.markup import (
@@ -187,7 +187,8 @@ def _missing_doc(model: str) -> str:
 
 
 def _headline(data: SiteData, version: ModelVersion) -> list[Metric]:
-    return headline(own_metrics(version, data.files.get(version.commit)))
+    task = task_of(version.params or {})
+    return headline(own_metrics(version, data.files.get(version.commit)), task)
 
 
 def trend_chart(data: SiteData, versions: list[ModelVersion]) -> str:

@@ -20,6 +20,7 @@ from mlops_gitops.tasks.base import (
     Task,
     list_tasks,
     load_task,
+    metric_order,
     score,
 )
 from mlops_gitops.tasks.labels import encode_labels
@@ -37,5 +38,6 @@ __all__ = [
     "encode_labels",
     "list_tasks",
     "load_task",
+    "metric_order",
     "score",
 ]

@@ -153,6 +153,12 @@ def score(
     return {metric.name: metric.compute(labels, scores, decisions) for metric in task.metrics}
 
 
+def metric_order(task: Task) -> tuple[str, ...]:
+    """Return the task's metric names as reports list them: the headline first."""
+    names = tuple(metric.name for metric in task.metrics)
+    return (task.headline, *(n for n in names if n != task.headline))
+
+
 def list_tasks() -> dict[str, str]:
     """Return every known task: name -> ``module:attribute``, plug-ins included."""
     return TASKS.names()
