@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from mlops_gitops.errors import MlopsError
 from mlops_gitops.evaluation.metrics import slice_metrics
@@ -31,6 +31,7 @@ from mlops_gitops.evaluation.plots import (
 )
 from mlops_gitops.outputs import write_json
 from mlops_gitops.tasks import encode_labels, load_task, score
+from mlops_gitops.tasks.thresholds import DecisionSection
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,12 +48,11 @@ class EvaluationError(MlopsError):
     """The model could not be evaluated on the test set."""
 
 
-class EvaluateSection(BaseModel):
-    """``evaluate``: the decision threshold (binary), slice columns and plot resolution."""
+class EvaluateSection(DecisionSection):
+    """``evaluate``: the decision rule (binary), slice columns and plot resolution."""
 
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(0.5, gt=0, lt=1)
     slices: list[str] = Field(default_factory=list)
     calibration_bins: int = Field(10, ge=2, le=100)
     curve_points: int = Field(200, ge=10, le=5000)
@@ -95,7 +95,7 @@ def evaluate_model(
     classes = tuple(loaded.meta.classes or ())
     labels = encode_labels(task, frame, label, origin=str(test), classes=classes).values
     scores = task.decision_scores(loaded.predict(frame))
-    threshold = params.threshold
+    threshold = _recorded_threshold(loaded.meta.threshold, params, trained=Path(trained))
     values: dict[str, object] = {
         **score(task, labels, scores, threshold=threshold),
         "rows": len(frame),
@@ -104,11 +104,15 @@ def evaluate_model(
             frame, labels, scores, columns=params.slices, threshold=threshold, task=task
         ),
     }
+    if loaded.meta.threshold_criterion:
+        values["threshold_criterion"] = loaded.meta.threshold_criterion
     per_class = task.per_class(labels, scores, threshold=threshold, classes=classes)
     if per_class:
         values["per_class"] = per_class
     write_json(metrics, values)
-    written = write_plots(plots_dir, _plots(task, labels, scores, params=params, classes=classes))
+    written = write_plots(
+        plots_dir, _plots(task, labels, scores, params=params, classes=classes, threshold=threshold)
+    )
     log.info("test set (%d rows): %s %.4f", len(frame), task.headline, values[task.headline])
     return Evaluation(metrics=values, plots=written)
 
@@ -120,9 +124,10 @@ def _plots(
     *,
     params: EvaluateSection,
     classes: tuple[str, ...],
+    threshold: float,
 ) -> dict[str, list[Record]]:
     """Return the plots the task names (``Task.plots``), each drawn only when it applies."""
-    decided = task.decide(scores, threshold=params.threshold)
+    decided = task.decide(scores, threshold=threshold)
     points = params.curve_points
     draw: dict[str, Callable[[], list[Record]]] = {
         "roc": lambda: roc_points(labels, scores, max_points=points),
@@ -134,6 +139,18 @@ def _plots(
         "predicted_vs_actual": lambda: predicted_records(labels, scores),
     }
     return {name: draw[name]() for name in task.plots}
+
+
+def _recorded_threshold(recorded: float | None, params: EvaluateSection, *, trained: Path) -> float:
+    """Return the model's own threshold; a model trained before it was recorded uses params."""
+    if recorded is not None:
+        return recorded
+    if params.is_auto:
+        raise EvaluationError(
+            f"{trained / 'meta.json'}: no threshold recorded for evaluate.threshold: auto; "
+            "rerun the train stage (dvc repro)"
+        )
+    return float(params.threshold)
 
 
 def _check_frame(columns: list[str], slices: list[str], *, rows: int, origin: str) -> None:

@@ -2,8 +2,8 @@
 
 ``meta.json`` is the contract later stages, the registry and serving read:
 the family, the task and its class names, the features with their kinds
-and categories, the label, the positive class, the token for a missing
-category, the params and the hash of the training data. The folder is
+and categories, the label, the positive class, the decision threshold, the
+token for a missing category, the params and the hash of the training data. The folder is
 written beside its destination and moved into place, so a failed run never
 leaves half a model.
 """
@@ -47,6 +47,10 @@ class ModelMeta(BaseModel):
     features: list[Feature]
     label: str
     positive_class: Literal[1] = 1
+    # The binary decision threshold and, when evaluate.threshold was auto, the
+    # criterion that chose it on the validation split (absent for other tasks).
+    threshold: float | None = None
+    threshold_criterion: str | None = None
     missing_category: str = MISSING_CATEGORY
     seed: int
     params: dict[str, JsonValue]

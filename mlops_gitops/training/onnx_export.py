@@ -155,6 +155,8 @@ def _set_metadata(proto: onnx.ModelProto, meta: ModelMeta, opset: int) -> None:
         "features": json.dumps(features, separators=(",", ":")),
         "label": meta.label,
         "positive_class": str(meta.positive_class),
+        **({"threshold": repr(meta.threshold)} if meta.threshold is not None else {}),
+        **({"threshold_criterion": meta.threshold_criterion} if meta.threshold_criterion else {}),
         "missing_category": meta.missing_category,
         "missing_values": MISSING_VALUES_NOTE,
         "train_data_md5": meta.train_data_md5 or "",

@@ -1,8 +1,8 @@
 """Train the model family chosen in ``params.yaml`` on the prepared split.
 
 Reads ``data/prepared/{train,valid}.parquet``, writes ``models/trained/``
-(the family's files and ``meta.json``, which records the task and its
-class names) and the dvclive curves. The task (``model.task``) checks and
+(the family's files and ``meta.json``, which records the task, its class
+names and the decision threshold) and the dvclive curves. The task (``model.task``) checks and
 encodes the label. The id column, the label, PII columns and
 ``model.features.exclude`` never become features.
 """
@@ -21,6 +21,7 @@ from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
 from mlops_gitops.tasks import encode_labels, load_task
+from mlops_gitops.tasks.thresholds import DecisionSection, record_rule
 from mlops_gitops.training.artifact import ModelMeta, save_model
 from mlops_gitops.training.families import TrainingData, load_family
 from mlops_gitops.training.features import feature_frame, infer_features, read_frame
@@ -29,7 +30,7 @@ from mlops_gitops.training.settings import ModelSection
 log = logging.getLogger(__name__)
 
 
-def train_model(
+def train_model(  # noqa: PLR0913 - the stage passes each params section by name
     *,
     train: str | os.PathLike[str],
     valid: str | os.PathLike[str],
@@ -39,8 +40,12 @@ def train_model(
     label: str,
     id_column: str | None = None,
     pii: Sequence[str] = (),
+    decision: Mapping[str, object] | None = None,
 ) -> ModelMeta | None:
     """Fit the family of ``settings`` (the ``model`` section) and save it to ``trained``.
+
+    ``decision`` is the ``evaluate`` section: its decision rule is recorded
+    in the model's metadata (an ``auto`` threshold is chosen on ``valid``).
 
     Returns the model's metadata, or None in the processes of a distributed
     run that do not save (only global rank zero writes).
@@ -51,6 +56,7 @@ def train_model(
         TrainingError: the family failed.
     """
     section = parse_section(ModelSection, settings, "model")
+    rule = parse_section(DecisionSection, decision or {}, "evaluate")
     excluded = {label, *pii, *section.features.exclude, *([id_column] if id_column else [])}
     data = _training_data(
         Path(train), Path(valid), task=section.task, label=label, exclude=excluded
@@ -67,6 +73,11 @@ def train_model(
     fitted = family.fit(data, section.family_settings(), seed=section.seed, live_dir=Path(live_dir))
     if fitted is None:
         return None
+    threshold, criterion = record_rule(
+        load_task(section.task), data.valid_label, lambda: fitted.predict(data.valid), rule
+    )
+    if criterion:
+        log.info("threshold %.4f chosen on the validation split by %s", threshold, criterion)
     meta = ModelMeta(
         name=section.name,
         family=section.family,
@@ -74,6 +85,8 @@ def train_model(
         classes=list(data.classes) if data.classes else None,
         features=list(data.features),
         label=label,
+        threshold=threshold,
+        threshold_criterion=criterion,
         seed=section.seed,
         params=_recorded_params(section),
         rows={"train": len(data.train), "valid": len(data.valid)},

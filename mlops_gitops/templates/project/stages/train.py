@@ -5,7 +5,7 @@ from mlops_gitops.training import train_model
 
 
 def main() -> None:
-    params = stage.load_sections("data", "schema", "model")
+    params = stage.load_sections("data", "schema", "model", "evaluate")
     train_model(
         train="data/prepared/train.parquet",
         valid="data/prepared/valid.parquet",
@@ -15,6 +15,7 @@ def main() -> None:
         label=params["data"]["label"],
         id_column=params["data"]["id_column"],
         pii=params["schema"]["pii"],
+        decision=params["evaluate"],
     )
 
 
