@@ -11,12 +11,12 @@ equivalence tests all read the table. Nothing heavy is imported here.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.params import parse_section
-from mlops_gitops.training import sklearn_estimators
+from mlops_gitops.training import boosting_estimators, sklearn_estimators
 from mlops_gitops.training.estimator import Estimator, EstimatorParams, Fitting
 
 if TYPE_CHECKING:
@@ -28,9 +28,26 @@ if TYPE_CHECKING:
 WHERE = "model.sklearn"
 DEFAULT_ESTIMATOR = "hist_gradient_boosting"
 
+SUPERVISED = ("binary", "multiclass", "regression")
+
+
+def _converted_by_onnxmltools(
+    params: type[EstimatorParams], package: str, register: Callable[[], None]
+) -> Estimator:
+    # A boosting library in the pipeline: its module is the package's name without "-cpu".
+    module = package.removesuffix("-cpu")
+    return Estimator(
+        tasks=SUPERVISED,
+        params=params,
+        requires=(module, "onnxmltools"),
+        install=f"{package} onnxmltools",
+        register=register,
+    )
+
+
 CATALOGUE: dict[str, Estimator] = {
     "hist_gradient_boosting": Estimator(
-        tasks=("binary", "multiclass", "regression"),
+        tasks=SUPERVISED,
         params=sklearn_estimators.HistGradientBoostingParams,
     ),
     "logistic_regression": Estimator(
@@ -44,14 +61,20 @@ CATALOGUE: dict[str, Estimator] = {
         preprocessor="scaled",
     ),
     "random_forest": Estimator(
-        tasks=("binary", "multiclass", "regression"),
+        tasks=SUPERVISED,
         params=sklearn_estimators.RandomForestParams,
         preprocessor="imputed",
     ),
     "extra_trees": Estimator(
-        tasks=("binary", "multiclass", "regression"),
+        tasks=SUPERVISED,
         params=sklearn_estimators.ExtraTreesParams,
         preprocessor="imputed",
+    ),
+    "xgboost": _converted_by_onnxmltools(
+        boosting_estimators.XGBoostParams, "xgboost-cpu", boosting_estimators.register_xgboost
+    ),
+    "lightgbm": _converted_by_onnxmltools(
+        boosting_estimators.LightGBMParams, "lightgbm", boosting_estimators.register_lightgbm
     ),
 }
 

@@ -35,13 +35,13 @@ def _refusal(**kwargs: object) -> str:
             {"task": "regression", "estimator": "logistic_regression"},
             "params.yaml model.sklearn.estimator: logistic_regression fits binary, multiclass, "
             "not regression; for regression choose one of hist_gradient_boosting, "
-            "linear_regression, random_forest, extra_trees",
+            "linear_regression, random_forest, extra_trees, xgboost, lightgbm",
         ),
         (
             {"task": "binary", "estimator": "linear_regression"},
             "params.yaml model.sklearn.estimator: linear_regression fits regression, not binary; "
             "for binary choose one of hist_gradient_boosting, logistic_regression, "
-            "random_forest, extra_trees",
+            "random_forest, extra_trees, xgboost, lightgbm",
         ),
         (
             {"estimator": "svm"},
@@ -63,6 +63,14 @@ def test_an_estimator_that_does_not_fit_the_task_is_refused_naming_what_does(val
             "params.yaml model.sklearn.learning_rate: unknown key",
         ),
         ({"max_iter": "many"}, "params.yaml model.sklearn.max_iter: input should be a valid"),
+        (
+            {"estimator": "xgboost", "num_leaves": 8},
+            "params.yaml model.sklearn.num_leaves: unknown key",
+        ),
+        (
+            {"estimator": "lightgbm", "subsample": 0},
+            "params.yaml model.sklearn.subsample: input should be greater than 0",
+        ),
         (
             {"estimator": "logistic_regression", "l1_ratio": 2},
             "params.yaml model.sklearn.l1_ratio: input should be less than or equal to 1",
