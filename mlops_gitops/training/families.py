@@ -8,7 +8,9 @@ under the entry-point group ``mlops_gitops.model_families``
 A family module is imported only when it is used, so choosing ``sklearn``
 never imports torch or Lightning. A family names the tasks it fits in its
 ``tasks`` attribute; one without it (written before tasks existed) fits
-``binary`` only.
+``binary`` only. A family may also check its own params sub-section
+against the task (``check_settings``), so that a choice inside the family
+that does not fit the task is refused with the other params.
 """
 
 from __future__ import annotations
@@ -116,6 +118,17 @@ def check_family_task(family_name: str, task_name: str) -> Task:
             "choose one of those or another model.family"
         )
     return task
+
+
+def check_family_settings(family_name: str, task_name: str, settings: Mapping[str, object]) -> None:
+    """Check the family's own params sub-section fits the task, when the family can say.
+
+    Raises:
+        ConfigError: one line naming the first invalid ``model.FAMILY.KEY``.
+    """
+    check = getattr(load_family(family_name), "check_settings", None)
+    if check is not None:
+        check(settings, task_name)
 
 
 def load_family(name: str) -> ModelFamily:

@@ -4,8 +4,9 @@ Both families turn raw columns into a numeric matrix with a
 ``ColumnTransformer`` that skl2onnx can convert, so the exported graph
 takes raw columns: categorical columns are one-hot encoded over the
 training categories plus the missing token (unknown values become all
-zeros); numeric columns pass through for trees (they handle NaN) or are
-imputed with the median and standardised for networks.
+zeros); numeric columns pass through for trees that route NaN themselves,
+are imputed with the median for trees that do not once in ONNX, or are
+imputed and standardised for networks and linear models.
 """
 
 from __future__ import annotations
@@ -31,8 +32,22 @@ def tree_preprocessor(features: Sequence[Feature]) -> ColumnTransformer:
     return _column_transformer(features, ("passthrough" if numeric else None))
 
 
+def imputed_tree_preprocessor(features: Sequence[Feature]) -> ColumnTransformer:
+    """Return an unfitted transformer for forests: median-imputed numbers, one-hot text.
+
+    skl2onnx's decision-tree converter drops the branch scikit-learn learned for
+    missing values, so a forest must never see NaN for its graph to agree with it.
+    """
+    from sklearn.impute import SimpleImputer
+
+    return _column_transformer(features, SimpleImputer(strategy="median"))
+
+
 def network_preprocessor(features: Sequence[Feature]) -> ColumnTransformer:
-    """Return an unfitted transformer for networks: imputed, standardised numbers; one-hot text."""
+    """Return an unfitted transformer for networks and linear models: scaled numbers, one-hot text.
+
+    Numbers are imputed with the median, then standardised.
+    """
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

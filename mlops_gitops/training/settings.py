@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.tasks import DEFAULT_TASK
@@ -45,6 +45,14 @@ class ModelSection(BaseModel):
         if family is not None:  # else the family's own error is reported
             check_family_task(family, task)
         return task
+
+    @model_validator(mode="after")
+    def _settings_the_family_fits(self) -> ModelSection:
+        from mlops_gitops.training.families import check_family_settings
+
+        # Raises ConfigError itself (not ValueError), so its own field path is kept.
+        check_family_settings(self.family, self.task, self.family_settings())
+        return self
 
     def family_settings(self) -> Mapping[str, object]:
         """Return the sub-section of the chosen family (empty when absent)."""
