@@ -30,6 +30,17 @@ from mlops_gitops.training.settings import ModelSection
 log = logging.getLogger(__name__)
 
 
+def _log_start(section: ModelSection, data: TrainingData) -> None:
+    log.info(
+        "training %s (%s) on %d rows (%d features), validating on %d rows",
+        section.family,
+        section.task,
+        len(data.train),
+        len(data.features),
+        len(data.valid),
+    )
+
+
 def train_model(  # noqa: PLR0913 - the stage passes each params section by name
     *,
     train: str | os.PathLike[str],
@@ -62,14 +73,7 @@ def train_model(  # noqa: PLR0913 - the stage passes each params section by name
         Path(train), Path(valid), task=section.task, label=label, exclude=excluded
     )
     family = load_family(section.family)
-    log.info(
-        "training %s (%s) on %d rows (%d features), validating on %d rows",
-        section.family,
-        section.task,
-        len(data.train),
-        len(data.features),
-        len(data.valid),
-    )
+    _log_start(section, data)
     fitted = family.fit(data, section.family_settings(), seed=section.seed, live_dir=Path(live_dir))
     if fitted is None:
         return None
