@@ -18,9 +18,8 @@ import pytest
 from sklearn import datasets
 from sklearn import metrics as skm
 
-from mlops_gitops.data import prepare_dataset
-from mlops_gitops.evaluation import evaluate_model
-from mlops_gitops.training import export_model, load_trained_model, run_onnx, train_model
+from mlops_gitops.training import load_trained_model, run_onnx
+from tests.helpers.task_pipeline import run_pipeline
 
 LABEL = "target"
 
@@ -40,43 +39,10 @@ def _cancer_anomalies() -> pd.DataFrame:
     return kept.assign(**{LABEL: (kept[LABEL] == 0).astype("int64")})
 
 
-def _run(frame: pd.DataFrame, task: str, folder, *, label, sklearn, slices=()):
+def _run(frame: pd.DataFrame, task: str, folder, **settings):
     frame = frame.copy()
     frame.insert(0, "row_id", [f"R{i:04d}" for i in range(len(frame))])
-    frame.to_parquet(folder / "raw.parquet", index=False)
-    prepared = prepare_dataset(
-        raw=folder / "raw.parquet",
-        prepared_dir=folder / "prepared",
-        data={"label": label, "id_column": "row_id"},
-        prepare={"split": {"seed": 5}},
-        task=task,
-    )
-    paths = prepared.paths
-    meta = train_model(
-        train=paths["train"],
-        valid=paths["valid"],
-        trained=folder / "trained",
-        live_dir=folder / "dvclive",
-        settings={"name": task, "family": "sklearn", "task": task, "sklearn": sklearn},
-        label=label,
-        id_column="row_id",
-    )
-    check = export_model(
-        trained=folder / "trained",
-        test=paths["test"],
-        model=folder / "model.onnx",
-        metrics=folder / "export.json",
-        settings={"opset": 18, "tolerance": 1e-4},
-    )
-    evaluation = evaluate_model(
-        trained=folder / "trained",
-        test=paths["test"],
-        metrics=folder / "evaluate.json",
-        plots_dir=folder / "plots",
-        settings={"slices": list(slices)},
-        label=label,
-    )
-    return prepared, meta, check, evaluation
+    return run_pipeline(frame, task, folder, **settings)
 
 
 def _onnx(folder, test):
