@@ -103,19 +103,14 @@ def evaluate_model(
     scores = task.decision_scores(loaded.predict(frame))
     points = loaded.embed(frame) if needs_points(task) else None
     threshold = _recorded_threshold(loaded.meta.threshold, params, trained=Path(trained))
+    slices = slice_metrics(
+        frame, labels, scores, columns=params.slices, threshold=threshold, task=task, points=points
+    )
     values: dict[str, object] = {
         **score(task, labels, scores, threshold=threshold, points=points),
         "rows": len(frame),
         **task.decision_rule(threshold),
-        "slices": slice_metrics(
-            frame,
-            labels,
-            scores,
-            columns=params.slices,
-            threshold=threshold,
-            task=task,
-            points=points,
-        ),
+        "slices": slices,
     }
     if loaded.meta.threshold_criterion:
         values["threshold_criterion"] = loaded.meta.threshold_criterion
