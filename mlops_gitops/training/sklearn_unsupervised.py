@@ -108,7 +108,7 @@ Build = Callable[
 
 
 @dataclass(frozen=True)
-class Estimator:
+class UnsupervisedEstimator:
     """One unsupervised estimator: the one task it fits and how to build it."""
 
     task: str
@@ -117,8 +117,8 @@ class Estimator:
 
 
 UNSUPERVISED_ESTIMATORS = {
-    "kmeans": Estimator("clustering", KMeansParams, _kmeans),
-    "isolation_forest": Estimator("anomaly", IsolationForestParams, _isolation_forest),
+    "kmeans": UnsupervisedEstimator("clustering", KMeansParams, _kmeans),
+    "isolation_forest": UnsupervisedEstimator("anomaly", IsolationForestParams, _isolation_forest),
 }
 # task -> the estimator chosen when model.sklearn.estimator is not set
 DEFAULT_ESTIMATORS = {spec.task: name for name, spec in UNSUPERVISED_ESTIMATORS.items()}
@@ -184,7 +184,7 @@ def unsupervised_model(pipeline: Pipeline, features: Sequence[Feature]) -> Unsup
     return UnsupervisedModel(pipeline, features) if is_ours else None
 
 
-def check_unsupervised(settings: Mapping[str, object], task: str) -> Estimator:
+def check_unsupervised(settings: Mapping[str, object], task: str) -> UnsupervisedEstimator:
     """Return the estimator ``settings`` names (or the task's default) once its keys are valid.
 
     Raises:

@@ -205,3 +205,15 @@ def test_an_estimator_or_key_that_does_not_fit_the_task_is_refused(
     with pytest.raises((TrainingError, ConfigError)) as info:
         _train(tmp_path, task, sklearn, label="y")
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_estimator_that_does_not_fit_the_task_is_refused_when_params_are_read():
+    settings = {"name": "m", "family": "sklearn", "task": "clustering"}
+    with pytest.raises(ConfigError) as info:
+        parse_section(
+            ModelSection, {**settings, "sklearn": {"estimator": "random_forest"}}, "model"
+        )
+    assert "model.sklearn.estimator: random_forest does not fit task clustering; use kmeans" in str(
+        info.value
+    )
+    assert parse_section(ModelSection, {**settings, "sklearn": {"n_clusters": 3}}, "model")
