@@ -58,8 +58,9 @@ def prepare_dataset(
     settings = parse_section(PrepareSettings, prepare, "prepare")
     if validation_report is not None:
         _check_report(Path(validation_report))
-    frame = _numeric_as_float(read_parquet(raw), keep=(data_settings.label,))
-    split = split_dataset(frame, data_settings.label, settings=settings.split, task=task)
+    label = data_settings.label
+    frame = _numeric_as_float(read_parquet(raw), keep=(label,) if label else ())
+    split = split_dataset(frame, label, settings=settings.split, task=task)
     paths = _write_split(split, Path(prepared_dir))
     rows = {name: len(part) for name, part in split.items()}
     log.info("split %s", ", ".join(f"{name} {count}" for name, count in rows.items()))

@@ -31,7 +31,8 @@ class DataSettings(_Section):
     source: str = Field(default="sample", min_length=1)
     # auto (by file extension), csv, parquet, or the name of a plug-in connector
     format: str = Field(default="auto", min_length=1)
-    label: str = Field(default="default", min_length=1)
+    # null: no label column (only for an unsupervised model.task: clustering, anomaly)
+    label: str | None = Field(default="default", min_length=1)
     id_column: str = Field(default="customer_id", min_length=1)
     sample: SampleSettings = SampleSettings()
     # fsspec options for remote sources (never secrets: use the backend's own

@@ -3,7 +3,8 @@
 The same frame, fractions and seed always give the same three sets, so the
 test set is reproducible and its file hash (recorded by DVC) only changes
 when the data or the split parameters change. Only a task whose labels are
-classes is stratified (``Task.stratifies``): a regression label is not.
+classes is stratified (``Task.stratifies``): a regression label is not,
+an anomaly label is (when the data has one), a clustering never is.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Split:
 
 def split_dataset(
     frame: pd.DataFrame,
-    label: str,
+    label: str | None,
     *,
     settings: SplitSettings | Mapping[str, object] | None = None,
     task: str = DEFAULT_TASK,
@@ -52,15 +53,12 @@ def split_dataset(
         DataError: the label column is absent or has missing values.
     """
     split = parse_section(SplitSettings, settings or {}, "prepare.split")
-    if label not in frame.columns:
-        raise DataError(f"label column '{label}' not in the dataset; check data.label")
-    labels = frame[label]
-    if labels.isna().any():
-        raise DataError(f"label column '{label}' has {int(labels.isna().sum())} missing values")
+    kind = load_task(task)
+    labels = _label_column(frame, label, supervised=kind.supervised)
     rng = np.random.default_rng(split.seed)
     groups = (
         [np.flatnonzero((labels == value).to_numpy()) for value in sorted(labels.unique())]
-        if split.stratify and load_task(task).stratifies
+        if labels is not None and split.stratify and kind.stratifies
         else [np.arange(len(frame))]
     )
     parts: list[list[np.ndarray]] = [[], [], []]
@@ -74,3 +72,17 @@ def split_dataset(
     return Split(
         train.reset_index(drop=True), valid.reset_index(drop=True), test.reset_index(drop=True)
     )
+
+
+def _label_column(frame: pd.DataFrame, label: str | None, *, supervised: bool) -> pd.Series | None:
+    # An unsupervised task splits data without a label (data.label: null) at random.
+    if label is None:
+        if not supervised:
+            return None
+        raise DataError("params.yaml data.label: the task needs a label column; name it there")
+    if label not in frame.columns:
+        raise DataError(f"label column '{label}' not in the dataset; check data.label")
+    labels = frame[label]
+    if labels.isna().any():
+        raise DataError(f"label column '{label}' has {int(labels.isna().sum())} missing values")
+    return labels

@@ -2,9 +2,12 @@
 
 Reads ``models/trained/`` and ``data/prepared/test.parquet``; writes
 ``metrics/evaluate.json`` (the task's flat metrics, ``rows``, the decision
-rule's ``threshold`` for a binary model, and ``slices``) and the task's plot
-files under ``plots/`` (four for binary). The task is the one training
-recorded in the model's metadata, never guessed from the data.
+rule's ``threshold`` for a binary model, ``slices``, and ``per_class`` where
+the task has classes: per class for multiclass, per cluster id for a
+clustering) and the task's plot files under ``plots/`` (four for binary).
+An unsupervised task is evaluated without a label when the test set has
+none. The task is the one training recorded in the model's metadata, never
+guessed from the data.
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ from mlops_gitops.evaluation.metrics import slice_metrics
 from mlops_gitops.evaluation.plots import (
     Record,
     calibration_points,
+    cluster_size_records,
     confusion_records,
     precision_recall_points,
     predicted_records,
     roc_points,
+    score_histogram_records,
     write_plots,
 )
 from mlops_gitops.outputs import write_json
-from mlops_gitops.tasks import encode_labels, load_task, score
+from mlops_gitops.tasks import encode_labels, load_task, needs_points, score
 from mlops_gitops.tasks.thresholds import DecisionSection
 
 if TYPE_CHECKING:
@@ -55,6 +60,7 @@ class EvaluateSection(DecisionSection):
 
     slices: list[str] = Field(default_factory=list)
     calibration_bins: int = Field(10, ge=2, le=100)
+    histogram_bins: int = Field(20, ge=2, le=200)
     curve_points: int = Field(200, ge=10, le=5000)
 
 
@@ -73,7 +79,7 @@ def evaluate_model(
     metrics: str | os.PathLike[str],
     plots_dir: str | os.PathLike[str],
     settings: Mapping[str, object],
-    label: str,
+    label: str | None,
 ) -> Evaluation:
     """Score the model in ``trained`` on ``test`` and write ``metrics`` and plots.
 
@@ -95,14 +101,16 @@ def evaluate_model(
     classes = tuple(loaded.meta.classes or ())
     labels = encode_labels(task, frame, label, origin=str(test), classes=classes).values
     scores = task.decision_scores(loaded.predict(frame))
+    points = loaded.embed(frame) if needs_points(task) else None
     threshold = _recorded_threshold(loaded.meta.threshold, params, trained=Path(trained))
+    slices = slice_metrics(
+        frame, labels, scores, columns=params.slices, threshold=threshold, task=task, points=points
+    )
     values: dict[str, object] = {
-        **score(task, labels, scores, threshold=threshold),
+        **score(task, labels, scores, threshold=threshold, points=points),
         "rows": len(frame),
         **task.decision_rule(threshold),
-        "slices": slice_metrics(
-            frame, labels, scores, columns=params.slices, threshold=threshold, task=task
-        ),
+        "slices": slices,
     }
     if loaded.meta.threshold_criterion:
         values["threshold_criterion"] = loaded.meta.threshold_criterion
@@ -137,6 +145,8 @@ def _plots(
         ),
         "calibration": lambda: calibration_points(labels, scores, bins=params.calibration_bins),
         "predicted_vs_actual": lambda: predicted_records(labels, scores),
+        "cluster_sizes": lambda: cluster_size_records(decided, scores.shape[-1]),
+        "score_histogram": lambda: score_histogram_records(scores, bins=params.histogram_bins),
     }
     return {name: draw[name]() for name in task.plots}
 

@@ -42,6 +42,7 @@ def slice_metrics(
     columns: Sequence[str],
     threshold: float,
     task: Task | None = None,
+    points: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Return ``{column: {value: metrics}}`` for each slice column of ``frame``.
 
@@ -50,7 +51,8 @@ def slice_metrics(
     carries its ``rows`` and the task's rates (``Task.rates``; for binary its
     ``base_rate``, the share of actual positives, and its ``positive_rate``,
     the share predicted positive), the inputs of fairness checks. Missing
-    values form the slice ``(missing)``.
+    values form the slice ``(missing)``. ``points`` (rows in the model's
+    feature space) feed the metrics that need them (clustering).
     """
     kind = task if task is not None else BinaryTask()
     result: dict[str, dict[str, dict[str, float]]] = {}
@@ -63,7 +65,13 @@ def slice_metrics(
             groups[key] = {
                 "rows": int(mask.sum()),
                 **kind.rates(labels[mask], scores[mask], threshold=threshold),
-                **score(kind, labels[mask], scores[mask], threshold=threshold),
+                **score(
+                    kind,
+                    labels[mask],
+                    scores[mask],
+                    threshold=threshold,
+                    points=None if points is None else points[mask],
+                ),
             }
         result[column] = groups
     return result

@@ -4,8 +4,11 @@ The field names are the ``x``/``y`` that ``dvc.yaml`` declares:
 ``roc.json`` (fpr, tpr), ``precision_recall.json`` (recall, precision),
 ``confusion.json`` (actual, predicted: one record per test row, DVC's
 confusion template counts them; class names for a multiclass model),
-``calibration.json`` (mean_predicted, fraction_positive) and, for a
-regression, ``predicted_vs_actual.json`` (actual, predicted, one per row).
+``calibration.json`` (mean_predicted, fraction_positive), for a
+regression ``predicted_vs_actual.json`` (actual, predicted, one per row),
+for a clustering ``cluster_sizes.json`` (cluster, size: a bar per cluster)
+and for an anomaly model ``score_histogram.json`` (score, count: the
+centre of each score bin and its rows).
 Curves are thinned to a few hundred points so the files stay small and
 diffs readable.
 """
@@ -84,6 +87,26 @@ def predicted_records(
     return [
         {"actual": _round(a), "predicted": _round(p)}
         for a, p in zip(actual.tolist(), predicted.tolist(), strict=True)
+    ]
+
+
+def cluster_size_records(decided: npt.NDArray[np.generic], clusters: int) -> list[Record]:
+    """Return one ``{cluster, size}`` record per cluster id ``0..clusters-1``."""
+    import numpy as np
+
+    sizes = np.bincount(decided.astype(np.int64), minlength=clusters)
+    return [{"cluster": str(cluster), "size": int(size)} for cluster, size in enumerate(sizes)]
+
+
+def score_histogram_records(scores: npt.NDArray[np.float64], *, bins: int = 20) -> list[Record]:
+    """Return the histogram of ``scores``: ``{score, count}`` per bin, ``score`` its centre."""
+    import numpy as np
+
+    counts, edges = np.histogram(scores, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    return [
+        {"score": _round(centre), "count": int(count)}
+        for centre, count in zip(centres.tolist(), counts.tolist(), strict=True)
     ]
 
 

@@ -3,12 +3,13 @@
 ``schema.columns`` declares each column's type, nullability, uniqueness,
 range, allowed values or pattern. On top of what it declares, the built
 schema always requires the id column (present, unique, never missing), the
-label (present, never missing) and every declared PII and sensitive column
-(present). With ``schema.strict`` a column the section does not declare is
-a failure; otherwise it is listed in the report as unchecked. A schema can
-cover one part of the columns (:data:`SchemaPart`): ingest checks the raw
-values of the ``pii`` part before it protects them, and the validate stage
-checks the ``protected`` part (every other column) of the table ingest wrote.
+label (present, never missing; unless ``data.label`` is null, a dataset
+without one) and every declared PII and sensitive column (present). With
+``schema.strict`` a column the section does not declare is a failure;
+otherwise it is listed in the report as unchecked. A schema can cover one
+part of the columns (:data:`SchemaPart`): ingest checks the raw values of
+the ``pii`` part before it protects them, and the validate stage checks the
+``protected`` part (every other column) of the table ingest wrote.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ class DatasetKeys(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    label: str = Field(min_length=1)
+    # None (data.label: null): a dataset without a label, for an unsupervised model.task.
+    label: str | None = Field(min_length=1)
     id_column: str = Field(min_length=1)
 
 
@@ -143,13 +145,15 @@ def _rule_for_undeclared(
 
 def _effective_rules(settings: SchemaSettings, keys: DatasetKeys) -> dict[str, ColumnRule]:
     rules: dict[str, ColumnRule] = dict(settings.columns)
-    for name in (keys.id_column, keys.label, *settings.pii, *settings.sensitive):
+    label = [keys.label] if keys.label is not None else []
+    for name in (keys.id_column, *label, *settings.pii, *settings.sensitive):
         fallback = _rule_for_undeclared(name, settings, keys)
         if name not in rules and fallback is not None:
             rules[name] = fallback
     rule = rules[keys.id_column]
     rules[keys.id_column] = rule.model_copy(update={"unique": True, "nullable": False})
-    rules[keys.label] = rules[keys.label].model_copy(update={"nullable": False})
+    for name in label:
+        rules[name] = rules[name].model_copy(update={"nullable": False})
     return rules
 
 

@@ -1,4 +1,4 @@
-"""Tasks: what kind of prediction a model makes (binary, multiclass, regression, plug-ins).
+"""Tasks: what kind of prediction a model makes (binary, multiclass, regression, clustering...).
 
 ``load_task`` returns the :class:`Task` named in params.yaml or in a model's
 metadata; every consumer asks it for label checks, decisions and metrics
@@ -21,6 +21,7 @@ from mlops_gitops.tasks.base import (
     list_tasks,
     load_task,
     metric_order,
+    needs_points,
     score,
 )
 from mlops_gitops.tasks.labels import encode_labels
@@ -39,5 +40,6 @@ __all__ = [
     "list_tasks",
     "load_task",
     "metric_order",
+    "needs_points",
     "score",
 ]

@@ -2,8 +2,9 @@
 
 A task owns the label checks and encoding, the model's score outputs and
 their ONNX contract, the decision rule, the metrics (with their direction
-and the headline one) and whether a split stratifies on the label. The
-built-in tasks are ``binary``, ``multiclass`` and ``regression``
+and the headline one), whether a split stratifies on the label and whether
+fitting needs one at all (``supervised``). The built-in tasks are
+``binary``, ``multiclass``, ``regression``, ``clustering`` and ``anomaly``
 (:data:`BUILTIN_TASKS`); others register under the entry-point group
 ``mlops_gitops.tasks``, loaded by :mod:`mlops_gitops.plugins`. The task is
 declared once (``model.task`` in params.yaml) and recorded by training in
@@ -32,6 +33,8 @@ BUILTIN_TASKS: dict[str, str] = {
     "binary": "mlops_gitops.tasks.binary:BinaryTask",
     "multiclass": "mlops_gitops.tasks.multiclass:MulticlassTask",
     "regression": "mlops_gitops.tasks.regression:RegressionTask",
+    "clustering": "mlops_gitops.tasks.clustering:ClusteringTask",
+    "anomaly": "mlops_gitops.tasks.anomaly:AnomalyTask",
 }
 
 # (labels, decision scores, decisions) -> value
@@ -41,6 +44,9 @@ MetricFunction = Callable[
 # The class names a later set is encoded with; None while training learns them.
 Classes: TypeAlias = "Sequence[str] | None"
 Direction = Literal["maximize", "minimize", "neutral"]
+# What a metric's first argument is: the labels, the points (rows in the space the
+# model measures distances in, see ``TrainedModel.embed``) or the scores themselves.
+MetricInput = Literal["labels", "points", "scores"]
 OutputType = Literal["int64", "float"]
 
 
@@ -54,11 +60,16 @@ class Labels:
 
 @dataclass(frozen=True)
 class Metric:
-    """One metric of a task: ``compute(labels, scores, decisions)`` and which way is better."""
+    """One metric of a task: ``compute(labels, scores, decisions)`` and which way is better.
+
+    ``needs`` says what ``compute`` reads as its first argument (the labels unless
+    it says otherwise); where that is not at hand, the metric is NaN.
+    """
 
     name: str
     compute: MetricFunction
     direction: Direction
+    needs: MetricInput = "labels"
 
 
 @dataclass(frozen=True)
@@ -74,11 +85,14 @@ class Output:
 class Task(Protocol):
     """A kind of prediction: labels in, scores out, decisions and metrics on them."""
 
-    # Read-only traits: the name, whether splits stratify on the label, the headline metric.
+    # Read-only traits: the name, whether splits stratify on the label, whether fitting
+    # needs the label (an unsupervised task only evaluates with one), the headline metric.
     @property
     def name(self) -> str: ...
     @property
     def stratifies(self) -> bool: ...
+    @property
+    def supervised(self) -> bool: ...
     @property
     def headline(self) -> str: ...
     @property
@@ -147,10 +161,27 @@ def score(
     scores: npt.NDArray[np.float64],
     *,
     threshold: float,
+    points: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, float]:
-    """Return every metric of ``task`` on ``labels`` and decision ``scores``, by name."""
+    """Return every metric of ``task`` on ``labels`` and decision ``scores``, by name.
+
+    ``points`` feed the metrics that need them (``Metric.needs``); without
+    them those metrics are NaN.
+    """
     decisions = task.decide(scores, threshold=threshold)
-    return {metric.name: metric.compute(labels, scores, decisions) for metric in task.metrics}
+    inputs = {"labels": labels, "points": points, "scores": scores}
+    values: dict[str, float] = {}
+    for metric in task.metrics:
+        first = inputs[metric.needs]
+        values[metric.name] = (
+            float("nan") if first is None else metric.compute(first, scores, decisions)
+        )
+    return values
+
+
+def needs_points(task: Task) -> bool:
+    """Return whether a metric of ``task`` reads points (``Metric.needs``)."""
+    return any(metric.needs == "points" for metric in task.metrics)
 
 
 def metric_order(task: Task) -> tuple[str, ...]:

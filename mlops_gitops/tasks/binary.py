@@ -87,6 +87,7 @@ class ClassificationTask:
     """What the classification tasks share: the ONNX outputs and the check of their label."""
 
     outputs = CLASSIFICATION_OUTPUTS
+    supervised = True
 
     def agreement(
         self, onnx_outputs: Sequence[npt.NDArray[np.generic]], predicted: npt.NDArray[np.float64]

@@ -85,6 +85,7 @@ class RegressionTask:
 
     name, stratifies, headline = "regression", False, "rmse"
     outputs, metrics = REGRESSION_OUTPUTS, REGRESSION_METRICS
+    supervised = True
     plots = ("predicted_vs_actual",)
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:

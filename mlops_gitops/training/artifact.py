@@ -23,7 +23,12 @@ from mlops_gitops.contract import MISSING_CATEGORY, Feature
 from mlops_gitops.documents import read_json, validate
 from mlops_gitops.outputs import write_json
 from mlops_gitops.tasks import DEFAULT_TASK
-from mlops_gitops.training.families import FittedModel, TrainingError, load_family
+from mlops_gitops.training.families import (
+    EmbeddingModel,
+    FittedModel,
+    TrainingError,
+    load_family,
+)
 from mlops_gitops.training.features import feature_frame
 
 if TYPE_CHECKING:
@@ -45,7 +50,8 @@ class ModelMeta(BaseModel):
     # The class names in code order (classification); absent for regression.
     classes: list[str] | None = None
     features: list[Feature]
-    label: str
+    # None: trained without a label (an unsupervised task on data that has none).
+    label: str | None = None
     positive_class: Literal[1] = 1
     # The binary decision threshold and, when evaluate.threshold was auto, the
     # criterion that chose it on the validation split (absent for other tasks).
@@ -72,6 +78,18 @@ class TrainedModel:
     def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
         """Return the model's scores (see ``FittedModel.predict``) for a frame of raw columns."""
         return self.model.predict(feature_frame(frame, self.meta.features))
+
+    def embed(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Return the rows in the model's own feature space (see ``EmbeddingModel``).
+
+        Raises:
+            TrainingError: the model has no such space.
+        """
+        if not isinstance(self.model, EmbeddingModel):
+            raise TrainingError(
+                f"the {self.meta.family} {self.meta.task} model has no feature space to measure in"
+            )
+        return self.model.embed(feature_frame(frame, self.meta.features))
 
     def predict_proba(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
         """Return the class probabilities ``[N, K]`` of a classification model."""

@@ -48,7 +48,8 @@ class TrainingData:
     """The frames a family fits on: feature frames (see ``feature_frame``) and encoded labels.
 
     Labels are as ``task`` encodes them: class codes (``0..K-1``, the names in
-    ``classes``) for classification, float values for regression.
+    ``classes``) for classification, float values for regression; an
+    unsupervised task's data without a label holds NaN labels (never fitted).
     """
 
     train: pd.DataFrame
@@ -75,6 +76,14 @@ class FittedModel(Protocol):
 
     def to_onnx(self, *, opset: int) -> onnx.ModelProto:
         """Return one ONNX graph: raw feature inputs, the task's outputs (``Task.outputs``)."""
+
+
+@runtime_checkable
+class EmbeddingModel(Protocol):
+    """A fitted model that measures distances in a feature space of its own (clustering)."""
+
+    def embed(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Return the rows of a feature frame in that space, ``[N, D]``."""
 
 
 @runtime_checkable

@@ -5,7 +5,9 @@ column (numeric: ``tensor(float)``, NaN when missing; categorical:
 ``tensor(string)``, ``""`` when missing) and has exactly the outputs of the
 model's task (``Task.outputs``): ``label`` (``int64 [N]``) and
 ``probabilities`` (``float [N, K]``) for classification, ``prediction``
-(``float [N, 1]``) for regression. Its ``metadata_props`` carry the model
+(``float [N, 1]``) for regression, ``label`` and ``distances`` (``float
+[N, K]``) for clustering, ``label`` (1 = anomaly) and ``scores`` (``float
+[N, 1]``) for anomaly. Its ``metadata_props`` carry the model
 name, family, task, class names, features, label and the training data
 hash. The ONNX Runtime scores (the last output) are compared with the
 framework model on the test set; the largest absolute difference is
@@ -153,7 +155,7 @@ def _set_metadata(proto: onnx.ModelProto, meta: ModelMeta, opset: int) -> None:
         "task": meta.task,
         "classes": json.dumps(meta.classes or [], separators=(",", ":")),
         "features": json.dumps(features, separators=(",", ":")),
-        "label": meta.label,
+        "label": meta.label or "",
         "positive_class": str(meta.positive_class),
         **({"threshold": repr(meta.threshold)} if meta.threshold is not None else {}),
         **({"threshold_criterion": meta.threshold_criterion} if meta.threshold_criterion else {}),

@@ -6,7 +6,9 @@ names a row of :data:`mlops_gitops.training.catalogue.CATALOGUE`, which says
 the tasks it fits, its keys, its preprocessor and its ONNX converter; the
 family fits every task some row fits. Training curves go to dvclive: the
 per-iteration losses of estimators that record them, and for every
-estimator the final headline metric on the train and valid sets.
+estimator the final headline metric on the train and valid sets. ``kmeans``
+and ``isolation_forest`` fit ``clustering`` and ``anomaly``
+(:mod:`mlops_gitops.training.sklearn_unsupervised`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from mlops_gitops.contract import Feature
 from mlops_gitops.tasks import DEFAULT_THRESHOLD, load_task, score
 from mlops_gitops.training import catalogue
 from mlops_gitops.training.families import TrainingData, TrainingError
+from mlops_gitops.training.sklearn_unsupervised import (
+    UNSUPERVISED_TASKS,
+    UnsupervisedModel,
+    check_unsupervised,
+    fit_unsupervised,
+    is_unsupervised,
+    unsupervised_model,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,19 +92,28 @@ class SklearnModel:
 class SklearnFamily:
     """Fit, load and export scikit-learn pipelines."""
 
-    tasks = catalogue.catalogue_tasks()
+    tasks = (*catalogue.catalogue_tasks(), *UNSUPERVISED_TASKS)
 
     def check_settings(self, settings: Mapping[str, object], task: str) -> None:
         """Check ``model.sklearn`` names an estimator that fits ``task``, with valid keys."""
-        catalogue.parse_estimator(settings, task)
+        if is_unsupervised(settings, task):
+            check_unsupervised(settings, task)
+        else:
+            catalogue.parse_estimator(settings, task)
 
     def fit(
         self, data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
-    ) -> SklearnModel:
-        """Fit preprocessing on the train frame, then the estimator (valid may stop it early)."""
+    ) -> SklearnModel | UnsupervisedModel:
+        """Fit preprocessing on the train frame, then the estimator (valid may stop it early).
+
+        ``kmeans`` and ``isolation_forest`` (clustering, anomaly) are fitted by
+        :mod:`mlops_gitops.training.sklearn_unsupervised`.
+        """
         from sklearn.base import is_classifier
         from sklearn.pipeline import Pipeline
 
+        if is_unsupervised(settings, data.task):
+            return fit_unsupervised(data, settings, seed=seed, live_dir=live_dir)
         params = catalogue.parse_estimator(settings, data.task)
         preprocess = catalogue.make_preprocessor(params.estimator, data.features).fit(data.train)
         estimator = params.build(data.task, seed)
@@ -106,7 +125,7 @@ class SklearnFamily:
         _log_curves(params, estimator, model, data, live_dir=Path(live_dir))
         return model
 
-    def load(self, folder: Path, features: tuple[Feature, ...]) -> SklearnModel:
+    def load(self, folder: Path, features: tuple[Feature, ...]) -> SklearnModel | UnsupervisedModel:
         """Load ``model.joblib`` from ``folder``."""
         import joblib
 
@@ -115,7 +134,8 @@ class SklearnFamily:
             raise TrainingError(
                 f"{path}: not found; the sklearn family writes it in the train stage"
             )
-        return SklearnModel(joblib.load(path), features)
+        pipeline = joblib.load(path)
+        return unsupervised_model(pipeline, features) or SklearnModel(pipeline, features)
 
 
 def _log_curves(

@@ -4,7 +4,9 @@ Reads ``data/prepared/{train,valid}.parquet``, writes ``models/trained/``
 (the family's files and ``meta.json``, which records the task, its class
 names and the decision threshold) and the dvclive curves. The task (``model.task``) checks and
 encodes the label. The id column, the label, PII columns and
-``model.features.exclude`` never become features.
+``model.features.exclude`` never become features. An unsupervised task
+(clustering, anomaly) fits without the label; ``meta.json`` records one only
+when the data had it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mlops_gitops.digest import file_md5
 from mlops_gitops.errors import DataError
 from mlops_gitops.params import parse_section
 from mlops_gitops.tasks import encode_labels, load_task
+from mlops_gitops.tasks.labels import has_labels
 from mlops_gitops.tasks.thresholds import DecisionSection, record_rule
 from mlops_gitops.training.artifact import ModelMeta, save_model
 from mlops_gitops.training.families import TrainingData, load_family
@@ -48,7 +51,7 @@ def train_model(  # noqa: PLR0913 - the stage passes each params section by name
     trained: str | os.PathLike[str],
     live_dir: str | os.PathLike[str] = "dvclive",
     settings: Mapping[str, object],
-    label: str,
+    label: str | None,
     id_column: str | None = None,
     pii: Sequence[str] = (),
     decision: Mapping[str, object] | None = None,
@@ -68,7 +71,9 @@ def train_model(  # noqa: PLR0913 - the stage passes each params section by name
     """
     section = parse_section(ModelSection, settings, "model")
     rule = parse_section(DecisionSection, decision or {}, "evaluate")
-    excluded = {label, *pii, *section.features.exclude, *([id_column] if id_column else [])}
+    # A label column is never a feature, whether the task fits it or not.
+    keys = [name for name in (label, id_column) if name]
+    excluded = {*keys, *pii, *section.features.exclude}
     data = _training_data(
         Path(train), Path(valid), task=section.task, label=label, exclude=excluded
     )
@@ -88,7 +93,7 @@ def train_model(  # noqa: PLR0913 - the stage passes each params section by name
         task=section.task,
         classes=list(data.classes) if data.classes else None,
         features=list(data.features),
-        label=label,
+        label=label if has_labels(data.train_label) else None,
         threshold=threshold,
         threshold_criterion=criterion,
         seed=section.seed,
@@ -102,7 +107,7 @@ def train_model(  # noqa: PLR0913 - the stage passes each params section by name
 
 
 def _training_data(
-    train_path: Path, valid_path: Path, *, task: str, label: str, exclude: set[str]
+    train_path: Path, valid_path: Path, *, task: str, label: str | None, exclude: set[str]
 ) -> TrainingData:
     train = read_frame(train_path)
     valid = read_frame(valid_path)

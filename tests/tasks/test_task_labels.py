@@ -24,7 +24,7 @@ def _refused(task: str, values, classes=None) -> str:
 
 
 def test_builtin_tasks_follow_the_protocol_and_are_listed():
-    assert list(BUILTIN_TASKS) == ["binary", "multiclass", "regression"]
+    assert list(BUILTIN_TASKS) == ["binary", "multiclass", "regression", "clustering", "anomaly"]
     assert set(BUILTIN_TASKS) <= set(list_tasks())
     for name in BUILTIN_TASKS:
         task = load_task(name)
@@ -34,9 +34,9 @@ def test_builtin_tasks_follow_the_protocol_and_are_listed():
 
 def test_an_unknown_task_names_the_known_ones():
     with pytest.raises(ConfigError) as info:
-        load_task("clustering")
-    assert str(info.value).startswith("params.yaml model.task: unknown task 'clustering'; known:")
-    assert "binary, multiclass, regression" in str(info.value)
+        load_task("ranking")
+    assert str(info.value).startswith("params.yaml model.task: unknown task 'ranking'; known:")
+    assert "anomaly, binary, clustering, multiclass, regression" in str(info.value)
 
 
 def test_binary_refuses_a_third_label_value_and_points_to_multiclass():
@@ -96,9 +96,11 @@ def test_a_missing_label_column_names_the_param():
         encode_labels(load_task("regression"), pd.DataFrame({"x": [1]}), "y", origin="t.parquet")
 
 
-def test_only_classification_stratifies():
+def test_only_classification_and_anomaly_stratify():
     assert {name: load_task(name).stratifies for name in BUILTIN_TASKS} == {
         "binary": True,
         "multiclass": True,
         "regression": False,
+        "clustering": False,
+        "anomaly": True,
     }

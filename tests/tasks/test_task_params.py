@@ -26,7 +26,8 @@ def test_an_unknown_task_is_refused_naming_the_known_ones():
     with pytest.raises(ConfigError) as info:
         _section(task="clusters")
     assert str(info.value) == (
-        "params.yaml model.task: unknown task 'clusters'; known: binary, multiclass, regression"
+        "params.yaml model.task: unknown task 'clusters'; "
+        "known: anomaly, binary, clustering, multiclass, regression"
     )
 
 

@@ -17,9 +17,8 @@ import pytest
 from sklearn import datasets
 from sklearn import metrics as skm
 
-from mlops_gitops.data import prepare_dataset
-from mlops_gitops.evaluation import evaluate_model
-from mlops_gitops.training import export_model, load_trained_model, read_meta, train_model
+from mlops_gitops.training import load_trained_model, read_meta
+from tests.helpers.task_pipeline import run_pipeline
 
 LABEL = "target"
 
@@ -34,41 +33,7 @@ def _raw(name: str) -> pd.DataFrame:
 
 
 def _run(name: str, task: str, folder):
-    raw = folder / "raw.parquet"
-    _raw(name).to_parquet(raw, index=False)
-    prepared = prepare_dataset(
-        raw=raw,
-        prepared_dir=folder / "prepared",
-        data={"label": LABEL, "id_column": "row_id"},
-        prepare={"split": {"seed": 5}},
-        task=task,
-    )
-    paths = prepared.paths
-    meta = train_model(
-        train=paths["train"],
-        valid=paths["valid"],
-        trained=folder / "trained",
-        live_dir=folder / "dvclive",
-        settings={"name": name, "family": "sklearn", "task": task, "sklearn": {"max_iter": 20}},
-        label=LABEL,
-        id_column="row_id",
-    )
-    check = export_model(
-        trained=folder / "trained",
-        test=paths["test"],
-        model=folder / "model.onnx",
-        metrics=folder / "export.json",
-        settings={"opset": 18, "tolerance": 1e-4},
-    )
-    evaluation = evaluate_model(
-        trained=folder / "trained",
-        test=paths["test"],
-        metrics=folder / "evaluate.json",
-        plots_dir=folder / "plots",
-        settings={"slices": []},
-        label=LABEL,
-    )
-    return prepared, meta, check, evaluation
+    return run_pipeline(_raw(name), task, folder, label=LABEL, sklearn={"max_iter": 20}, name=name)
 
 
 def _props(folder) -> dict[str, str]:
