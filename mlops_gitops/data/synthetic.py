@@ -111,7 +111,7 @@ def generate_triage(rows: int = 20_000, seed: int = 42, drift: float = 0.0) -> p
         + (2.2 - 0.6 * drift) * outage
         + (0.45 + 0.2 * drift) * np.log1p(cols["affected_users"])
         - 1.1 * cols["sentiment"]
-        + rng.logistic(0, 0.8, rows)
+        + rng.logistic(0, 0.3, rows)
     )
     cuts = np.array([1.3, 2.6]) - 0.3 * drift
     levels = np.asarray(("low", "medium", "high"), dtype=object)
