@@ -16,16 +16,27 @@ from mlops_gitops.cli.output import echo_json
     "--remote", type=click.Path(file_okay=False, path_type=Path), help="DVC remote folder."
 )
 @click.option("--name", help="Project name (default: the folder name).")
+@click.option(
+    "--task",
+    default="binary",
+    show_default=True,
+    help="The model's task: binary, multiclass or regression (sample, metrics, policies).",
+)
 @JSON_OPTION
-def init(directory: Path, remote: Path | None, name: str | None, as_json: bool) -> None:
+def init(
+    directory: Path, remote: Path | None, name: str | None, *, task: str, as_json: bool
+) -> None:
     """Scaffold a new project of the convention in DIRECTORY."""
     from mlops_gitops.project import init_project
 
-    result = init_project(directory, remote=remote, name=name)
+    result = init_project(directory, remote=remote, name=name, task=task)
     if as_json:
         echo_json(result)
         return
-    click.echo(f"created {result.path} ({len(result.files)} files), commit {result.commit[:8]}")
+    click.echo(
+        f"created {result.path} ({len(result.files)} files, task {result.task}), "
+        f"commit {result.commit[:8]}"
+    )
     click.echo(f"DVC remote 'local' -> {result.remote}")
     click.echo(f"next: cd {directory} && dvc repro")
 

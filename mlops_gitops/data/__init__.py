@@ -15,10 +15,12 @@ from mlops_gitops.data.prepare import PrepareResult, prepare_dataset
 from mlops_gitops.data.sample import generate_later_period, generate_sample
 from mlops_gitops.data.settings import DataSettings, PrepareSettings, SampleSettings, SplitSettings
 from mlops_gitops.data.split import Split, split_dataset
+from mlops_gitops.data.synthetic import SAMPLE_KINDS, generate_kind
 
 __all__ = [
     "BUILTIN_CONNECTORS",
     "ENTRY_POINT_GROUP",
+    "SAMPLE_KINDS",
     "Connector",
     "DataSettings",
     "IngestResult",
@@ -28,6 +30,7 @@ __all__ = [
     "Split",
     "SplitSettings",
     "find_connector",
+    "generate_kind",
     "generate_later_period",
     "generate_sample",
     "ingest",

@@ -21,8 +21,8 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from mlops_gitops.data.sample import generate_sample
 from mlops_gitops.data.settings import DataSettings
+from mlops_gitops.data.synthetic import generate_kind
 from mlops_gitops.errors import ConfigError, DataError
 from mlops_gitops.params import parse_section
 from mlops_gitops.plugins import PluginPoint, instance
@@ -52,12 +52,12 @@ class Connector(Protocol):
 
 
 class SampleConnector:
-    """The built-in synthetic credit-default sample (``data.sample``)."""
+    """The built-in synthetic samples (``data.sample``; ``kind`` credit by default)."""
 
     def read(self, source: str, settings: DataSettings) -> pd.DataFrame:
-        """Generate the sample with ``data.sample.rows``, ``seed`` and ``drift``."""
+        """Generate the sample ``data.sample.kind`` with its ``rows``, ``seed`` and ``drift``."""
         sample = settings.sample
-        return generate_sample(sample.rows, sample.seed, sample.drift)
+        return generate_kind(sample.kind, sample.rows, sample.seed, sample.drift)
 
 
 class CsvConnector:

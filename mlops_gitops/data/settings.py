@@ -7,7 +7,7 @@ Library functions accept either the raw section (a mapping, as
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,9 +17,16 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SampleSettings(_Section):
-    """``data.sample``: size, seed and drift of the built-in sample."""
+# The built-in samples (``data.sample.kind``), one per kind of model: see data/synthetic.py.
+SampleKind = Literal["credit", "triage", "forecast", "segments", "fraud"]
+# How prepare splits the rows (``prepare.split.by``).
+SplitMethod = Literal["random", "time", "group"]
 
+
+class SampleSettings(_Section):
+    """``data.sample``: which built-in sample, its size, seed and drift."""
+
+    kind: SampleKind = "credit"
     rows: int = Field(default=20_000, ge=10)
     seed: int = 42
     drift: float = Field(default=0.0, ge=0)
@@ -42,8 +49,12 @@ class DataSettings(_Section):
 
 
 class SplitSettings(_Section):
-    """``prepare.split``: fractions of the train/validation/test split and its seed."""
+    """``prepare.split``: how the rows are split, the fractions of the three sets, the seed."""
 
+    # random (stratified when the task stratifies), time (ordered by ``column``,
+    # the earliest rows train) or group (one value of ``column`` in one set only)
+    by: SplitMethod = "random"
+    column: str | None = Field(default=None, min_length=1)
     train: float = Field(default=0.7, gt=0, lt=1)
     valid: float = Field(default=0.15, ge=0, lt=1)
     test: float = Field(default=0.15, gt=0, lt=1)
@@ -55,6 +66,14 @@ class SplitSettings(_Section):
         total = self.train + self.valid + self.test
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"train + valid + test must be 1, got {total:g}")
+        return self
+
+    @model_validator(mode="after")
+    def _column_names_the_order_or_the_groups(self) -> Self:
+        if self.by != "random" and self.column is None:
+            raise ValueError(f"split by {self.by} needs column: the name of its column")
+        if self.by == "random" and self.column is not None:
+            raise ValueError("column is read by 'by: time' or 'by: group' only; set by or drop it")
         return self
 
 

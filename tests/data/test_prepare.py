@@ -104,3 +104,27 @@ def test_missing_raw_file_names_it(tmp_path, sections):
             prepared_dir=tmp_path / "out",
             **sections_of(sections),
         )
+
+
+def test_the_split_report_records_how_the_rows_were_split(raw, sections, tmp_path):
+    report = tmp_path / "reports" / "split.json"
+    result = prepare_dataset(
+        raw=raw, prepared_dir=tmp_path / "prepared", split_report=report, **sections_of(sections)
+    )
+    written = json.loads(report.read_text())
+    assert written == result.split
+    assert written["by"] == "random" and written["column"] is None
+    assert written["stratified"] is True and written["seed"] == 42
+    assert written["fractions"] == {"train": 0.7, "valid": 0.15, "test": 0.15}
+    assert written["rows"] == result.rows
+
+
+def test_a_split_by_group_is_recorded_unstratified(raw, sections, tmp_path):
+    report = tmp_path / "split.json"
+    prepare = {"split": {"by": "group", "column": "region"}}
+    prepare_dataset(
+        raw=raw, prepared_dir=tmp_path / "p", split_report=report,
+        data=sections["data"], prepare=prepare,
+    )  # fmt: skip
+    written = json.loads(report.read_text())
+    assert (written["by"], written["column"], written["stratified"]) == ("group", "region", False)

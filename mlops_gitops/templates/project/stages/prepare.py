@@ -1,4 +1,4 @@
-"""Stage prepare: numeric types, then the stratified train/valid/test split of the raw table."""
+"""Stage prepare: numeric types, then the train/valid/test split (prepare.split) of the table."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ def main() -> None:
         raw="data/raw/dataset.parquet",
         prepared_dir="data/prepared",
         validation_report="reports/validation.json",
+        split_report="reports/split.json",
         data=params["data"],
         prepare=params["prepare"],
         task=params["model"]["task"],
