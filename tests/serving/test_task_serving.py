@@ -324,3 +324,23 @@ def _onnx_binary(model: BuiltModel, rows: pd.DataFrame) -> list[np.ndarray]:
         "region": rows[["region"]].to_numpy(object),
     }
     return session.run(None, feeds)
+
+
+def test_edge_check_measures_each_tasks_metrics(task_models, tmp_path):
+    import shutil
+
+    from mlops_gitops.serving import edge
+
+    expected = {"wine": {"accuracy", "f1_macro", "log_loss"}, "diabetes": {"rmse", "mae", "r2"}}
+    for name, (model, test) in task_models.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copyfile(model.path, folder / "model.onnx")
+        edge.quantize(folder / "model.onnx", folder / "model.int8.onnx")
+        test.to_parquet(folder / "test.parquet")
+        checked = edge._evaluate(folder, (name, "v1"), folder / "test.parquet", LABEL)
+        assert set(checked["fp32"]) >= expected[name] and set(checked["delta"]) >= expected[name]
+        if name == "wine":
+            assert checked["fp32"]["accuracy"] > 0.8
+        else:
+            assert checked["fp32"]["r2"] > 0
