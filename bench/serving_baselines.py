@@ -1,6 +1,7 @@
 """The baseline servers of the serving benchmark (run by ``serving_bench.py --run``).
 
-``floor``: a bare ASGI callable + orjson + ONNX Runtime (no framework);
+``floor``: a bare ASGI callable + orjson + ONNX Runtime (no framework), answering
+every output of the graph (any task);
 ``fastapi``: FastAPI with a pydantic v2 request model + ONNX Runtime.
 """
 
@@ -24,6 +25,7 @@ def floor_app(path: str):
     import orjson
 
     session = _session(path)
+    names = session.get_outputs()
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
@@ -38,23 +40,18 @@ def floor_app(path: str):
         feeds = {
             t["name"]: np.asarray(t["data"], np.float32).reshape(-1, 1) for t in payload["inputs"]
         }
-        label, proba = session.run(None, feeds)
+        outputs = session.run(None, feeds)
         out = orjson.dumps(
             {
                 "model_name": "bench",
                 "outputs": [
                     {
-                        "name": "label",
-                        "datatype": "INT64",
-                        "shape": list(label.shape),
-                        "data": label,
-                    },
-                    {
-                        "name": "probabilities",
-                        "datatype": "FP32",
-                        "shape": list(proba.shape),
-                        "data": proba.reshape(-1),
-                    },
+                        "name": node.name,
+                        "datatype": "INT64" if value.dtype == np.int64 else "FP32",
+                        "shape": list(value.shape),
+                        "data": value.reshape(-1),
+                    }
+                    for node, value in zip(names, outputs, strict=True)
                 ],
             },
             option=orjson.OPT_SERIALIZE_NUMPY,

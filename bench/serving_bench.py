@@ -1,7 +1,7 @@
 """Serving latency and throughput against baselines measured in the same run.
 
 Usage: python bench/serving_bench.py [--seconds 5] [--rounds 3]
-       [--mlflow-python /tmp/mlflow-venv/bin/python]
+       [--mlflow-python /tmp/mlflow-venv/bin/python] [--tasks binary,multiclass,regression]
 
 Every server is one process on this machine, serving the same ONNX model (a
 HistGradientBoosting classifier on 30 numeric features, one ONNX input per
@@ -29,6 +29,10 @@ mlops throughput >= 50% of floor (with validation on), and >= 50x MLflow's
 throughput. The last line times the inference endpoint in this process, with
 and without validation (no network, best of interleaved blocks): the cost
 of validation itself, which a shared machine's noise hides in ``wrk`` runs.
+``--tasks`` adds, for each other task named (``multiclass``: three classes,
+``regression``), a model of that task on the same features with its own
+``floor-<task>`` and ``mlops-<task>`` servers measured in the same rounds;
+the last lines give each task's single-row p50 against its own floor.
 The project (both versions registered) is built by ``serving_project.py``,
 the baseline servers are in ``serving_baselines.py``.
 """
@@ -54,7 +58,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 from serving_baselines import fastapi_app, floor_app
-from serving_project import N_FEATURES, NAMES, build_model, hot_path_cost, make_project
+from serving_project import N_FEATURES, NAMES, TASKS, build_model, hot_path_cost, make_project
 
 TOKEN = "bench-predict-token"
 
@@ -73,7 +77,7 @@ def run_child(kind: str, port: int, target: str) -> None:
         env = "bench-unvalidated" if kind == "mlops-unvalidated" else "bench"
         serve(target, env, ServeOptions(port=port, access_log=not quiet))
         return
-    app = floor_app(target) if kind == "floor" else fastapi_app(target)
+    app = floor_app(target) if kind.startswith("floor") else fastapi_app(target)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -182,6 +186,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mlflow-python", default=None)
     parser.add_argument("--only", default=None, help="comma-separated servers to measure")
+    parser.add_argument("--tasks", default="binary", help=f"comma-separated: {','.join(TASKS)}")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
@@ -235,6 +240,14 @@ def measure(folder: Path, args: argparse.Namespace) -> None:
     if args.only:
         keep = {"floor", *args.only.split(",")}
         cases = [c for c in cases if c.kind in keep]
+    tasks = [t for t in args.tasks.split(",") if t]
+    unknown = sorted(set(tasks) - set(TASKS))
+    if unknown:
+        known = ", ".join(TASKS)
+        raise SystemExit(f"--tasks: unknown task(s) {', '.join(unknown)}; known: {known}")
+    for task in tasks:
+        if task != "binary":
+            cases += task_cases(folder / task, task)
     with contextlib.ExitStack() as stack:
         for case in cases:
             stack.enter_context(running(case, folder / f"{case.kind}.log"))
@@ -243,6 +256,7 @@ def measure(folder: Path, args: argparse.Namespace) -> None:
                 print(f"{case.kind}: validation {describe_validation(case)}", flush=True)
         rounds = [measure_round(cases, args.seconds, folder) for _ in range(args.rounds)]
     report(rounds, root)
+    report_tasks(rounds, tasks)
     floor = statistics.median(r["floor"][0] for r in rounds) * 1000
     cost = in_process["validated"] - in_process["unvalidated"]
     print(
@@ -251,6 +265,34 @@ def measure(folder: Path, args: argparse.Namespace) -> None:
         f" validated, {in_process['unvalidated']:.1f} us unvalidated: validation adds"
         f" {cost:.1f} us ({cost / floor:.1%} of the floor's p50)"
     )
+
+
+def task_cases(folder: Path, task: str) -> list[Case]:
+    """Return the floor and mlops servers of a model of ``task`` (its own project)."""
+    folder.mkdir()
+    v1, v2, train = build_model(folder, task)
+    root = make_project(folder, v1, v2, train)
+    cases = []
+    for kind, target in ((f"floor-{task}", str(v1)), (f"mlops-{task}", str(root))):
+        port = free_port()
+        headers = {"Authorization": f"Bearer {TOKEN}"} if kind.startswith("mlops") else {}
+        cmd = [sys.executable, __file__, "--run", kind, "--port", str(port), "--target", target]
+        url = f"http://127.0.0.1:{port}/v2/models/bench/infer"
+        cases.append(Case(kind, cmd, url, v2_body(), headers))
+    return cases
+
+
+def report_tasks(rounds: list[dict[str, tuple[float, float]]], tasks: list[str]) -> None:
+    """Print each task's mlops single-row p50 against the floor of the same model and round."""
+    print()
+    for task in tasks:
+        mine, floor = ("mlops", "floor") if task == "binary" else (f"mlops-{task}", f"floor-{task}")
+        if mine not in rounds[0] or floor not in rounds[0]:
+            continue
+        p50 = statistics.median(r[mine][0] for r in rounds)
+        base = statistics.median(r[floor][0] for r in rounds)
+        ratio = statistics.median(r[mine][0] / r[floor][0] for r in rounds)
+        print(f"task {task}: mlops p50 {p50:.3f} ms, floor p50 {base:.3f} ms -> {ratio:.2f}x floor")
 
 
 def describe_validation(case: Case) -> str:
@@ -273,7 +315,7 @@ def measure_round(cases: list[Case], seconds: int, folder: Path) -> dict[str, tu
         p50, _ = wrk(case, connections=1, seconds=seconds, folder=folder)
         _, rps = wrk(case, connections=8, seconds=seconds, folder=folder)
         results[case.kind] = (p50, rps)
-        print(f"{case.kind:8s} p50 {p50:7.3f} ms  {rps:9.0f} req/s", flush=True)
+        print(f"{case.kind:18s} p50 {p50:7.3f} ms  {rps:9.0f} req/s", flush=True)
     return results
 
 

@@ -11,6 +11,7 @@ endpoint in process (no network), validated against unvalidated.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -24,34 +25,56 @@ N_FEATURES = 30
 NAMES = [f"f{i:02d}" for i in range(N_FEATURES)]
 
 
-def build_model(folder: Path) -> tuple[Path, Path, Any]:
-    """Train the benchmark model; write two versions (different md5, same graph) and its data."""
+# The model each task trains, and the class names it records in the model's metadata.
+TASKS = ("binary", "multiclass", "regression")
+MULTICLASS = ("c0", "c1", "c2")
+
+
+def build_model(folder: Path, task: str = "binary") -> tuple[Path, Path, Any]:
+    """Train the benchmark model of ``task``; write two versions (same graph) and its data."""
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
     from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.pipeline import Pipeline
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(20_000, N_FEATURES)).astype(np.float32)
-    y = (x[:, :5].sum(axis=1) + rng.normal(size=20_000) > 0).astype(int)
+    signal = x[:, :5].sum(axis=1) + rng.normal(size=20_000)
+    y = {
+        "binary": (signal > 0).astype(int),
+        "multiclass": np.digitize(signal, [-1.0, 1.0]),
+        "regression": signal,
+    }[task]
     import pandas as pd
 
     frame = pd.DataFrame(x, columns=NAMES)
-    clf = HistGradientBoostingClassifier(random_state=0)
+    clf: Any = (
+        HistGradientBoostingRegressor(random_state=0)
+        if task == "regression"
+        else HistGradientBoostingClassifier(random_state=0)
+    )
     pipe = Pipeline([("prepare", ColumnTransformer([("num", "passthrough", NAMES)])), ("clf", clf)])
     pipe.fit(frame, y)
     onx = to_onnx(
         pipe,
         initial_types=[(n, FloatTensorType([None, 1])) for n in NAMES],
-        options={id(clf): {"zipmap": False}},
+        options={} if task == "regression" else {id(clf): {"zipmap": False}},
         target_opset={"": 17, "ai.onnx.ml": 3},
     )
+    if task == "regression":  # the contract's output name (skl2onnx calls it 'variable')
+        onx.graph.output[0].name = "prediction"
+        for node in onx.graph.node:
+            node.output[:] = ["prediction" if o == "variable" else o for o in node.output]
+    recorded = {"task": task}
+    if task == "multiclass":
+        recorded["classes"] = json.dumps(list(MULTICLASS))
     paths = []
     for version in ("v1", "v2"):
         del onx.metadata_props[:]
-        meta = onx.metadata_props.add()
-        meta.key, meta.value = "version", version
+        for key, value in {"version": version, **recorded}.items():
+            meta = onx.metadata_props.add()
+            meta.key, meta.value = key, value
         path = folder / f"model-{version}.onnx"
         path.write_bytes(onx.SerializeToString())
         paths.append(path)

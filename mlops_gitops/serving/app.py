@@ -127,7 +127,9 @@ async def feedback(request: Request) -> Response:
     state = _state(request)
     served = _served(request)
     payload: object = orjson.loads(await _read_body(request, state.max_body) or b"null")
-    labels = codec.decode_feedback(payload)
+    labels = codec.check_feedback(
+        codec.decode_feedback(payload), served.primary.schema, model=served.name
+    )
     if state.predictions is None:
         raise RequestError(
             409, "prediction logging is off in this environment; enable serving.prediction_log"

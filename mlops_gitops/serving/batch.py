@@ -5,8 +5,11 @@ scores each chunk with ONNX Runtime and appends it to the output, so memory
 stays flat however large the file is (at most three chunks are in flight:
 one scored, two queued for the writer thread). The output keeps the input
 columns that are not model features (ids, labels, dates; ``"all"`` keeps
-every column) in input order, plus ``prediction`` (int64) and ``score``
-(float64, the positive-class probability); it is written to a temporary
+every column) in input order, plus the task's columns as the prediction log
+has them: ``prediction`` (binary int64 0/1 decided with the recorded
+threshold, multiclass the class name, regression the float64 value),
+``score`` (float64: the probability of class 1, of the predicted class, or
+the value) and, for multiclass, ``proba:<class>`` per class; it is written to a temporary
 file and moved into place only when complete.
 """
 
@@ -25,14 +28,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.serving.model import (
-    ModelSchema,
-    Rows,
-    VersionSession,
-    labels_and_scores,
-)
+from mlops_gitops.serving.model import ModelSchema, Rows, VersionSession
 from mlops_gitops.serving.modelset import load_model_set
 from mlops_gitops.serving.plan import ServingPlan, read_plan, restrict_plan
+from mlops_gitops.serving.predlog import prediction_array
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -214,7 +213,7 @@ def score_batch(
     offset: int,
     columns: OutputColumns = "extra",
 ) -> pa.RecordBatch:
-    """Return ``batch``'s kept columns with ``prediction`` and ``score`` appended.
+    """Return ``batch``'s kept columns with the task's ``prediction``, ``score`` (...) appended.
 
     ``columns="extra"`` keeps the columns that are not model features (ids,
     labels, dates), ``"all"`` keeps every input column.
@@ -222,12 +221,14 @@ def score_batch(
     import pyarrow as pa
 
     rows = _rows(model.schema, batch, source=source, offset=offset)
-    labels, scores = labels_and_scores(model.infer(rows))
+    served = model.schema.serve(model.infer(rows))
     features = set(model.schema.names)
     kept = [n for n in batch.schema.names if columns == "all" or n not in features]
     arrays = [batch.column(n) for n in kept]
-    arrays += [pa.array(labels.astype(np.int64)), pa.array(scores.astype(np.float64))]
-    return pa.RecordBatch.from_arrays(arrays, names=[*kept, "prediction", "score"])
+    arrays += [prediction_array(served.predictions), pa.array(served.scores, pa.float64())]
+    arrays += [pa.array(column, pa.float64()) for column in served.columns.values()]
+    names = [*kept, "prediction", "score", *served.columns]
+    return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
 def _rows(schema: ModelSchema, batch: pa.RecordBatch, *, source: Path, offset: int) -> Rows:

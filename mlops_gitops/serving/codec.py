@@ -25,7 +25,9 @@ from mlops_gitops.serving.model import (
     Rows,
     ServedInput,
     VersionSession,
+    v2_datatype,
 )
+from mlops_gitops.tasks import Served
 
 Columns = dict[str, np.ndarray]
 Decoder = Callable[[Mapping[str, Any], ModelSchema], Rows]
@@ -37,9 +39,7 @@ class Scored:
     """What a model answered for one request."""
 
     model: VersionSession
-    outputs: Mapping[str, np.ndarray]
-    labels: np.ndarray
-    scores: np.ndarray
+    served: Served
     request_id: str
 
 
@@ -316,6 +316,29 @@ def decode_feedback(payload: object) -> list[tuple[str, int | float | str]]:
     return labels
 
 
+def check_feedback(
+    labels: list[tuple[str, int | float | str]], schema: ModelSchema, *, model: str
+) -> list[tuple[str, int | float | str]]:
+    """Return the feedback labels as the model's task holds them (0/1, class names, numbers).
+
+    Raises:
+        RequestError: 422 naming the model and its task when the task refuses a label.
+    """
+    import pandas as pd
+
+    from mlops_gitops.errors import DataError
+
+    task = schema.task
+    column = pd.Series([label for _, label in labels], name="label")
+    try:
+        encoded = task.encode_labels(column, origin=f"{model} feedback", classes=schema.classes)
+    except DataError as exc:
+        reason = str(exc).split("; ")[0]
+        raise RequestError(422, f"{reason} (task {task.name})", "label") from exc
+    values = task.decode(encoded.values, encoded.classes or schema.classes)
+    return [(rid, value) for (rid, _), value in zip(labels, values, strict=True)]
+
+
 def _is_number(value: object) -> bool:
     return value is None or (type(value) in (int, float))
 
@@ -327,19 +350,21 @@ def _at(where: str, index: int) -> str:
 
 
 def encode_v2(scored: Scored) -> bytes:
-    """Encode a v2 inference response with every model output."""
+    """Encode a v2 inference response with the task's served tensors."""
     model = scored.model
+    served = scored.served
     tensors = []
-    for spec in model.schema.outputs:
-        value = scored.outputs[spec.name]
-        tensors.append(
-            {
-                "name": spec.name,
-                "datatype": spec.datatype,
-                "shape": list(value.shape),
-                "data": np.ascontiguousarray(value).reshape(-1),
-            }
-        )
+    for name, value in served.tensors.items():
+        tensor: dict[str, object] = {
+            "name": name,
+            "datatype": v2_datatype(value),
+            "shape": list(value.shape),
+        }
+        if name in served.parameters:
+            tensor["parameters"] = served.parameters[name]
+        flat = np.ascontiguousarray(value).reshape(-1)
+        tensor["data"] = flat.tolist() if value.dtype.kind == "O" else flat
+        tensors.append(tensor)
     body = {
         "model_name": model.name,
         "model_version": model.version,
@@ -350,15 +375,33 @@ def encode_v2(scored: Scored) -> bytes:
 
 
 def encode_records(scored: Scored) -> bytes:
-    """Encode a KServe v1 style response: one prediction (label and score) per record."""
-    predictions = [
-        {"label": label, "score": None if math.isnan(score) else score}
-        for label, score in zip(scored.labels.tolist(), scored.scores.tolist(), strict=True)
-    ]
+    """Encode a KServe v1 style response: one prediction per record, fields as the task says."""
     body = {
         "model_name": scored.model.name,
         "model_version": scored.model.version,
         "id": scored.request_id,
-        "predictions": predictions,
+        "predictions": records(scored.served),
     }
     return orjson.dumps(body)
+
+
+def records(served: Served) -> list[dict[str, Any]]:
+    """Return the served fields row by row (NaN becomes null)."""
+    columns: list[tuple[str, list[Any]]] = []
+    for name, value in served.fields.items():
+        if isinstance(value, Mapping):
+            nested = [(key, _plain(column)) for key, column in value.items()]
+            rows = len(served.predictions)
+            columns.append((name, [{k: c[i] for k, c in nested} for i in range(rows)]))
+        else:
+            columns.append((name, _plain(value)))
+    names = [name for name, _ in columns]
+    values = zip(*(c for _, c in columns), strict=True)
+    return [dict(zip(names, row, strict=True)) for row in values]
+
+
+def _plain(value: np.ndarray) -> list[Any]:
+    items: list[Any] = value.tolist()
+    if value.dtype.kind == "f":
+        return [None if math.isnan(v) else v for v in items]
+    return items

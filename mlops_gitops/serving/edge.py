@@ -3,8 +3,9 @@
 Writes, into one folder: ``model.onnx`` (the registered artifact, verified by
 hash), ``model.int8.onnx`` (ONNX Runtime dynamic quantization, int8 weights)
 and ``edge-manifest.json`` (hashes and sizes of both files, the input and
-output schema, and both variants' metrics on the version's test set with the
-quantized model's delta). Reads the registration from the registry (Git tags)
+output schema, the model's task and classes, and both variants' metrics on
+the version's test set (the task's metrics, as evaluation names them) with
+the quantized model's delta). Reads the registration from the registry (Git tags)
 and artifacts from the DVC cache or remote by content hash.
 """
 
@@ -28,7 +29,6 @@ from mlops_gitops.serving.model import (
     ServingError,
     VersionSession,
     describe,
-    labels_and_scores,
     open_version_session,
 )
 
@@ -125,6 +125,8 @@ def _build(
             p.name: {"md5": file_md5(p), "size": p.stat().st_size} for p in (full, quantized)
         },
         "quantization": {"method": "dynamic", "weight_type": "QInt8", "tool": "onnxruntime"},
+        "task": loaded.schema.task.name,
+        "classes": list(loaded.schema.classes),
         "inputs": meta["inputs"],
         "outputs": meta["outputs"],
         "data": data,
@@ -182,17 +184,19 @@ def _evaluate(
 
 
 def _metrics(model: VersionSession, frame: Any, label: str, source: Path) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, roc_auc_score
-
+    """Return the task's metrics of ``model`` on ``frame`` (NaN where undefined is left out)."""
     from mlops_gitops.serving.model import Rows
+    from mlops_gitops.tasks import score
 
     missing = [n for n in model.schema.names if n not in frame.columns]
     if missing:
         raise DataError(f"{source}: missing feature column(s) {', '.join(missing)}")
-    columns = {n: frame[n].to_numpy() for n in model.schema.names}
-    labels, scores = labels_and_scores(model.infer(Rows.from_columns(model.schema, columns)))
-    truth = frame[label].to_numpy()
-    out = {"accuracy": float(accuracy_score(truth, labels))}
-    if len(np.unique(truth)) == 2 and not np.isnan(scores).any():
-        out["roc_auc"] = float(roc_auc_score(truth, scores))
-    return out
+    schema = model.schema
+    task = schema.task
+    truth = task.encode_labels(frame[label], origin=str(source), classes=schema.classes)
+    columns = {n: frame[n].to_numpy() for n in schema.names}
+    outputs = model.infer(Rows.from_columns(schema, columns))
+    predicted = np.asarray(outputs[task.outputs[-1].name], dtype=np.float64)
+    scores = task.decision_scores(predicted)
+    found = score(task, truth.values, scores, threshold=schema.threshold)
+    return {name: value for name, value in found.items() if not np.isnan(value)}

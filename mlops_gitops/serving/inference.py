@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from mlops_gitops.serving import codec
 from mlops_gitops.serving.auth import Role
 from mlops_gitops.serving.codec import RequestError
-from mlops_gitops.serving.model import Rows, ServingError, VersionSession, labels_and_scores
+from mlops_gitops.serving.model import Rows, ServingError, VersionSession
 from mlops_gitops.serving.modelset import ServedModel
 from mlops_gitops.serving.predlog import PredictionBatch
 from mlops_gitops.serving.server_state import ServerState
@@ -169,7 +169,7 @@ class InferenceEndpoint:
         """Log and count a scored request; return the response body and headers."""
         rid, elapsed = done
         state = self.state
-        labels, scores = labels_and_scores(outputs)
+        served = model.schema.serve(outputs)
         if state.predictions is not None:
             stamp = time.time_ns() // 1000
             batch = PredictionBatch(
@@ -178,8 +178,9 @@ class InferenceEndpoint:
                 request_id=rid,
                 timestamp_us=stamp,
                 columns=rows,
-                predictions=labels,
-                scores=scores,
+                predictions=served.predictions,
+                scores=served.scores,
+                extra=served.columns,
             )
             state.predictions.record(batch)
         state.metrics.observe(
@@ -190,9 +191,7 @@ class InferenceEndpoint:
             (b"x-model-version", model.version.encode()),
             (b"x-request-id", rid.encode()),
         ]
-        return self.encode(
-            codec.Scored(model=model, outputs=outputs, labels=labels, scores=scores, request_id=rid)
-        ), served_by
+        return self.encode(codec.Scored(model=model, served=served, request_id=rid)), served_by
 
 
 def _run(model: VersionSession, rows: Rows) -> dict[str, np.ndarray]:

@@ -21,7 +21,8 @@ import numpy as np
 from mlops_gitops import contract
 from mlops_gitops.contract import FeatureKind, ModelContract
 from mlops_gitops.digest import file_md5
-from mlops_gitops.errors import MlopsError
+from mlops_gitops.errors import ConfigError, MlopsError
+from mlops_gitops.tasks import DEFAULT_TASK, DEFAULT_THRESHOLD, Served, Task, load_task
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -35,6 +36,14 @@ _V2_TYPES = {
     "tensor(int64)": "INT64",
     "tensor(int32)": "INT32",
     "tensor(bool)": "BOOL",
+}
+
+_NUMPY_TYPES: dict[str, type[np.generic]] = {
+    "FP32": np.float32,
+    "FP64": np.float64,
+    "INT64": np.int64,
+    "INT32": np.int32,
+    "BOOL": np.bool_,
 }
 
 # v2 datatypes a numeric feature accepts (converted to the model's float type).
@@ -123,6 +132,38 @@ class ModelSchema:
             )
             for f in self.features
         )
+
+    @cached_property
+    def task(self) -> Task:
+        """Return the model's task (binary for a schema without a contract)."""
+        return self.contract.load_task() if self.contract else load_task(DEFAULT_TASK)
+
+    @cached_property
+    def threshold(self) -> float:
+        """Return the binary decision threshold recorded at export, else the default."""
+        recorded = self.contract.threshold if self.contract else None
+        return DEFAULT_THRESHOLD if recorded is None else recorded
+
+    @cached_property
+    def classes(self) -> tuple[str, ...]:
+        """Return the class names in code order (empty when the model records none)."""
+        return self.contract.classes if self.contract else ()
+
+    def serve(self, outputs: Mapping[str, np.ndarray]) -> Served:
+        """Decide a batch's outputs with the task (see :class:`~mlops_gitops.tasks.Served`)."""
+        return self.task.served(outputs, classes=self.classes, threshold=self.threshold)
+
+    @cached_property
+    def served_layout(self) -> Served:
+        """Return what zero rows are served as: the response's tensors, fields and columns."""
+        empty = {
+            o.name: np.zeros(
+                (0, *(d if d > 0 else max(len(self.classes), 1) for d in o.shape[1:])),
+                dtype=_NUMPY_TYPES.get(o.datatype, np.float32),
+            )
+            for o in self.outputs
+        }
+        return self.serve(empty)
 
     @cached_property
     def numeric_index(self) -> dict[str, int]:
@@ -216,20 +257,6 @@ class VersionSession:
         return dict(zip((o.name for o in self.schema.outputs), outputs, strict=True))
 
 
-def labels_and_scores(outputs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the predicted labels and the positive-class scores of a model's outputs.
-
-    The score is the probability of the last (positive) class, or NaN when
-    the model has no ``probabilities`` output.
-    """
-    labels = np.asarray(outputs["label"]).reshape(-1)
-    probabilities = outputs.get("probabilities")
-    if probabilities is None:
-        return labels, np.full(labels.shape[0], np.nan)
-    scores = np.asarray(probabilities)
-    return labels, (scores[:, -1] if scores.ndim == 2 else scores.reshape(-1))
-
-
 def verify_md5(path: Path, expected: str, *, what: str) -> None:
     """Raise :class:`ServingError` unless ``path``'s bytes hash to ``expected``."""
     actual = file_md5(path)
@@ -274,9 +301,16 @@ def read_schema(session: onnxruntime.InferenceSession, *, what: str) -> ModelSch
         TensorSpec(o.name, _V2_TYPES.get(o.type, o.type), _shape(o.shape))
         for o in session.get_outputs()
     )
-    if "label" not in {o.name for o in outputs}:
+    try:
+        task = model.load_task()
+    except ConfigError as exc:
+        raise ServingError(f"{what}: {exc}") from exc
+    names = {o.name for o in outputs}
+    missing = [o.name for o in task.outputs if o.name not in names]
+    if missing:
         raise ServingError(
-            f"{what}: the model has no 'label' output; re-export it with the contract"
+            f"{what}: the model has no '{missing[0]}' output, which task {task.name} needs; "
+            "re-export it with the contract"
         )
     return ModelSchema(tuple(features), outputs, dict(model.metadata), model)
 
@@ -286,7 +320,8 @@ def _shape(dims: list[int | str | None]) -> tuple[int, ...]:
 
 
 def describe(model: VersionSession) -> dict[str, object]:
-    """Return the v2 model metadata of a loaded version (inputs with their schema)."""
+    """Return the v2 model metadata of a loaded version: inputs, served outputs, task, classes."""
+    schema = model.schema
     return {
         "name": model.name,
         "versions": [model.version],
@@ -300,12 +335,40 @@ def describe(model: VersionSession) -> dict[str, object]:
             }
             for f in model.schema.features
         ],
-        "outputs": [
-            {"name": o.name, "datatype": o.datatype, "shape": list(o.shape)}
-            for o in model.schema.outputs
-        ],
-        "parameters": {"md5": model.md5, **_safe_meta(model.schema.metadata)},
+        "outputs": served_outputs(schema),
+        "parameters": {
+            "md5": model.md5,
+            **_safe_meta(schema.metadata),
+            "task": schema.task.name,
+            "classes": list(schema.classes),
+        },
     }
+
+
+def served_outputs(schema: ModelSchema) -> list[dict[str, object]]:
+    """Return the v2 outputs a response carries: name, datatype, shape and parameters."""
+    layout = schema.served_layout
+    described: list[dict[str, object]] = []
+    for name, value in layout.tensors.items():
+        entry: dict[str, object] = {
+            "name": name,
+            "datatype": v2_datatype(value),
+            "shape": [-1, *value.shape[1:]],
+        }
+        if name in layout.parameters:
+            entry["parameters"] = dict(layout.parameters[name])
+        described.append(entry)
+    return described
+
+
+def v2_datatype(value: np.ndarray) -> str:
+    """Return the v2 datatype of a served array (text is BYTES)."""
+    if value.dtype.kind in "OUS":
+        return "BYTES"
+    return _V2_TYPES.get(f"tensor({_ONNX_NAMES.get(value.dtype.name, value.dtype.name)})", "FP64")
+
+
+_ONNX_NAMES = {"float32": "float", "float64": "double"}
 
 
 def _safe_meta(meta: Mapping[str, str]) -> dict[str, object]:

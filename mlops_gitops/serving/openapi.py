@@ -3,11 +3,13 @@
 It documents the Open Inference Protocol v2 routes, the v1 records route,
 feedback, admin and health routes. Model names, versions and the feature
 columns of the records route come from the loaded model set, so a client
-generator or a fuzzer (schemathesis) sees the real input schema.
+generator or a fuzzer (schemathesis) sees the real input schema; the records
+route's response lists the fields each model's task answers with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -101,6 +103,7 @@ def openapi_document(state: ServerState) -> dict[str, Any]:
 
 def _paths(state: ServerState) -> dict[str, Any]:
     names, versions, records = _model_parameters(state)
+    answers = _records_response(state)
     name = {
         "name": "name",
         "in": "path",
@@ -140,7 +143,7 @@ def _paths(state: ServerState) -> dict[str, Any]:
             "post": _post("Infer with one version", _INFER_REQUEST, [name, version])
         },
         "/v1/models/{name}:predict": {
-            "post": _post("Predict records (KServe v1)", records, [name, key])
+            "post": _post("Predict records (KServe v1)", records, [name, key], answers)
         },
         "/v2/models/{name}/feedback": {
             "post": _post("Record ground-truth labels", _FEEDBACK, [name])
@@ -225,7 +228,45 @@ def _get(
     return op
 
 
-def _post(summary: str, body: dict[str, Any] | None, params: list[Any]) -> dict[str, Any]:
+def _records_response(state: ServerState) -> dict[str, Any]:
+    """Return the records response schema: the prediction fields of every served model's task."""
+    fields: dict[str, Any] = {}
+    models = state.models
+    for served in models.models.values() if models is not None else ():
+        for name, value in served.primary.schema.served_layout.fields.items():
+            fields[name] = _field_schema(value)
+    item = {"type": "object", "properties": fields}
+    return {
+        "type": "object",
+        "required": ["model_name", "predictions"],
+        "properties": {
+            "model_name": {"type": "string"},
+            "model_version": {"type": "string"},
+            "id": {"type": "string"},
+            "predictions": {"type": "array", "items": item},
+        },
+    }
+
+
+def _field_schema(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return {
+            "type": "object",
+            "properties": {key: _field_schema(column) for key, column in value.items()},
+        }
+    kind = value.dtype.kind
+    if kind == "f":
+        return {"type": ["number", "null"]}
+    return {"type": "string"} if kind in "OUS" else {"type": "integer"}
+
+
+def _post(
+    summary: str,
+    body: dict[str, Any] | None,
+    params: list[Any],
+    answer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    response = answer or (_INFER_RESPONSE if body is _INFER_REQUEST else {"type": "object"})
     op: dict[str, Any] = {
         "summary": summary,
         "parameters": params,
@@ -233,11 +274,7 @@ def _post(summary: str, body: dict[str, Any] | None, params: list[Any]) -> dict[
             "200": {
                 "description": "ok",
                 "headers": _VERSION_HEADER,
-                "content": {
-                    "application/json": {
-                        "schema": _INFER_RESPONSE if body is _INFER_REQUEST else {"type": "object"}
-                    }
-                },
+                "content": {"application/json": {"schema": response}},
             },
             "409": {
                 "description": "conflict (failed reload, logging off)",

@@ -12,8 +12,11 @@ write the same name; each file is written whole (see :mod:`mlops_gitops.logstore
 
 Prediction columns: ``timestamp`` (UTC, microseconds), ``request_id``,
 ``model``, ``version``, every feature column as sent (numeric float64,
-categorical string), ``prediction`` (int64) and ``score`` (float64, the
-positive-class probability). Row ``i`` of a request with several rows is
+categorical string), then the task's columns: ``prediction`` (binary
+int64 0/1 decided with the recorded threshold, multiclass the class name,
+regression the float64 value), ``score`` (float64: the probability of class
+1, of the predicted class, or the value) and, for multiclass, one float64
+``proba:<class>`` per class. Row ``i`` of a request with several rows is
 logged with request id ``<id>#<i>``.
 
 Requests append batches to a bounded queue and never wait: when
@@ -35,8 +38,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +70,8 @@ class PredictionBatch:
     columns: Rows
     predictions: np.ndarray
     scores: np.ndarray
+    # The task's extra float64 columns (multiclass: ``proba:<class>``).
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 class PredictionLog:
@@ -255,11 +260,25 @@ def to_table(batches: list[PredictionBatch]) -> pa.Table:
         else:
             values = np.concatenate([b.columns.categorical[feature.name] for b in batches])
             arrays[feature.name] = pa.array(values.tolist(), type=pa.string())
-    predictions = np.concatenate([b.predictions for b in batches]).astype(np.int64)
-    arrays["prediction"] = pa.array(predictions, type=pa.int64())
+    predictions = np.concatenate([b.predictions for b in batches])
+    arrays["prediction"] = prediction_array(predictions)
     scores = np.concatenate([b.scores for b in batches]).astype(np.float64)
     arrays["score"] = pa.array(scores, type=pa.float64())
+    for name in first.extra:
+        column = np.concatenate([b.extra[name] for b in batches]).astype(np.float64)
+        arrays[name] = pa.array(column, type=pa.float64())
     return pa.table(arrays)
+
+
+def prediction_array(predictions: np.ndarray) -> pa.Array:
+    """Return the prediction column typed by the task's values: int64, float64 or string."""
+    import pyarrow as pa
+
+    if predictions.dtype.kind == "f":
+        return pa.array(predictions.astype(np.float64), type=pa.float64())
+    if predictions.dtype.kind in "OUS":
+        return pa.array(predictions.tolist(), type=pa.string())
+    return pa.array(predictions.astype(np.int64), type=pa.int64())
 
 
 def _row_ids(request_id: str, rows: int) -> list[str]:

@@ -13,8 +13,8 @@ the artifact's metadata, where every later stage reads it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, runtime_checkable
 
 from mlops_gitops.errors import ConfigError
@@ -79,6 +79,29 @@ class Output:
     name: str
     type: OutputType
     shape: str
+
+
+# A records-response field: one value per row, or one column per key (a nested object per row).
+Field: TypeAlias = "npt.NDArray[np.generic] | Mapping[str, npt.NDArray[np.generic]]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Served:
+    """A model's outputs decided for its users: what serving answers, batch writes, the log keeps.
+
+    ``predictions`` holds the user's values (0/1, class names, numbers) and
+    ``scores`` the number the log and drift read; ``tensors`` are the v2
+    response outputs in order, with ``parameters`` per tensor; ``fields``
+    are the records response's per-row fields, column-wise; ``columns`` are
+    the extra float64 columns of the log and of batch output (``proba:<class>``).
+    """
+
+    predictions: npt.NDArray[np.generic]
+    scores: npt.NDArray[np.float64]
+    tensors: Mapping[str, npt.NDArray[np.generic]]
+    fields: Mapping[str, Field]
+    columns: Mapping[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    parameters: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -153,6 +176,15 @@ class Task(Protocol):
         classes: Sequence[str],
     ) -> dict[str, dict[str, float]]:
         """Return each class's own metrics by class name (empty where the task has none)."""
+
+    def served(
+        self,
+        outputs: Mapping[str, npt.NDArray[np.generic]],
+        *,
+        classes: Sequence[str],
+        threshold: float,
+    ) -> Served:
+        """Decide the ONNX ``outputs`` of a batch for serving, batch scoring and the log."""
 
 
 def score(

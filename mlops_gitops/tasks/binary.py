@@ -8,11 +8,11 @@ undefined for the rows at hand (ROC AUC of a slice holding one class) is NaN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric, Output
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served
 
 if TYPE_CHECKING:
     import numpy as np
@@ -166,3 +166,38 @@ class BinaryTask(ClassificationTask):
     ) -> dict[str, dict[str, float]]:
         """Return nothing: the flat metrics already are the positive class's."""
         return {}
+
+    def served(
+        self,
+        outputs: Mapping[str, npt.NDArray[np.generic]],
+        *,
+        classes: Sequence[str],
+        threshold: float,
+    ) -> Served:
+        """Return the 0/1 labels decided at ``threshold`` and the probability of class 1.
+
+        The graph's own ``label`` (its arg-max) is replaced by the decision, so
+        every consumer agrees with the threshold recorded at export. A graph
+        without ``probabilities`` keeps its label and has no score (NaN).
+        """
+        import numpy as np
+
+        proba = outputs.get("probabilities")
+        if proba is None:
+            labels = np.asarray(outputs["label"]).reshape(-1).astype(np.int64)
+            scores = np.full(labels.shape[0], np.nan)
+            return Served(
+                predictions=labels,
+                scores=scores,
+                tensors={"label": labels},
+                fields={"label": labels, "score": scores},
+            )
+        positive = proba[:, POSITIVE_CLASS] if proba.ndim == 2 else proba.reshape(-1)
+        scores = positive.astype(np.float64)
+        decided = self.decide(scores, threshold=threshold)
+        return Served(
+            predictions=decided,
+            scores=scores,
+            tensors={"label": decided, "probabilities": proba},
+            fields={"label": decided, "score": scores},
+        )

@@ -9,11 +9,11 @@ and decisions are decoded back to names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric
+from mlops_gitops.tasks.base import Labels, Metric, Served
 from mlops_gitops.tasks.binary import ACCURACY, ClassificationTask
 from mlops_gitops.tasks.labels import check_complete
 
@@ -158,6 +158,31 @@ class MulticlassTask(ClassificationTask):
             }
             for code, name in enumerate(classes)
         }
+
+    def served(
+        self,
+        outputs: Mapping[str, npt.NDArray[np.generic]],
+        *,
+        classes: Sequence[str],
+        threshold: float,
+    ) -> Served:
+        """Return the most probable class's name and probability, and every class's probability."""
+        import numpy as np
+
+        proba = np.asarray(outputs["probabilities"])
+        codes = self.decide(proba, threshold=threshold)
+        names = tuple(classes) or tuple(str(code) for code in range(proba.shape[1]))
+        labels = np.asarray(names, dtype=object)[codes]
+        scores = proba[np.arange(codes.shape[0]), codes].astype(np.float64)
+        by_class = {name: proba[:, code].astype(np.float64) for code, name in enumerate(names)}
+        return Served(
+            predictions=labels,
+            scores=scores,
+            tensors={"label": labels, "probabilities": proba},
+            fields={"label": labels, "score": scores, "probabilities": by_class},
+            columns={f"proba:{name}": column for name, column in by_class.items()},
+            parameters={"probabilities": {"classes": list(names)}},
+        )
 
 
 def class_names(column: pd.Series) -> tuple[str, ...]:

@@ -7,11 +7,11 @@ MAPE is NaN when a label is zero (it is undefined there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric, Output
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served
 from mlops_gitops.tasks.labels import check_complete
 
 if TYPE_CHECKING:
@@ -157,3 +157,22 @@ class RegressionTask:
     ) -> dict[str, dict[str, float]]:
         """Return nothing: a regression has no classes."""
         return {}
+
+    def served(
+        self,
+        outputs: Mapping[str, npt.NDArray[np.generic]],
+        *,
+        classes: Sequence[str],
+        threshold: float,
+    ) -> Served:
+        """Return the predicted values; the logged score is the value itself."""
+        import numpy as np
+
+        raw = np.asarray(outputs["prediction"])
+        values = raw.reshape(-1).astype(np.float64)
+        return Served(
+            predictions=values,
+            scores=values,
+            tensors={"prediction": raw},
+            fields={"prediction": values},
+        )

@@ -58,16 +58,21 @@ def test_feedback_is_appended_as_jsonl_by_request_id(serving_root, start_server)
         single = client.post("/v2/models/credit/feedback", json={"request_id": "req-1", "label": 1})
         many = client.post(
             "/v2/models/credit/feedback",
-            json=[{"request_id": "a", "label": 0}, {"request_id": "b", "label": "yes"}],
+            json=[{"request_id": "a", "label": 0}, {"request_id": "b", "label": 1}],
         )
         bad = client.post("/v2/models/credit/feedback", json={"label": 1})
+        word = client.post("/v2/models/credit/feedback", json={"request_id": "c", "label": "yes"})
     assert single.json() == {"recorded": 1} and many.json() == {"recorded": 2}
     assert bad.status_code == 422 and bad.json()["field"] == "body"
+    assert word.status_code == 422 and word.json() == {
+        "error": "credit feedback: label 'label' must hold 0 and 1 only (found yes) (task binary)",
+        "field": "label",
+    }
     folder = serving_root / "logs" / "predictions" / "dev" / "credit"
     server.stop()  # stopping flushes the queued feedback
     files = sorted(folder.glob("feedback-*.jsonl"))
     lines = [json.loads(line) for f in files for line in f.read_text().splitlines()]
-    assert [(x["request_id"], x["label"]) for x in lines] == [("req-1", 1), ("a", 0), ("b", "yes")]
+    assert [(x["request_id"], x["label"]) for x in lines] == [("req-1", 1), ("a", 0), ("b", 1)]
     assert all(x["timestamp"].endswith("Z") for x in lines)
 
 
