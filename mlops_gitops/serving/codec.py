@@ -329,6 +329,9 @@ def check_feedback(
     from mlops_gitops.errors import DataError
 
     task = schema.task
+    # An optional trait of a task (clustering has none to take).
+    if not getattr(task, "takes_feedback", True):
+        raise RequestError(422, f"{model} feedback: does not apply to a {task.name} model", "label")
     column = pd.Series([label for _, label in labels], name="label")
     try:
         encoded = task.encode_labels(column, origin=f"{model} feedback", classes=schema.classes)

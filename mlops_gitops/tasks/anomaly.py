@@ -13,11 +13,11 @@ precision and precision at k (k = the number of true anomalies).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric, Output
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served
 from mlops_gitops.tasks.labels import check_complete, has_labels
 
 if TYPE_CHECKING:
@@ -166,3 +166,23 @@ class AnomalyTask:
     ) -> dict[str, dict[str, float]]:
         """Return nothing: the flat metrics already are the anomaly class's."""
         return {}
+
+    def served(
+        self,
+        outputs: Mapping[str, npt.NDArray[np.generic]],
+        *,
+        classes: Sequence[str],
+        threshold: float,
+    ) -> Served:
+        """Return the flags (1 = anomaly) and the anomaly scores (higher = more anomalous)."""
+        import numpy as np
+
+        flags = np.asarray(outputs["label"]).reshape(-1).astype(np.int64)
+        raw = np.asarray(outputs["scores"])
+        scores = raw.reshape(-1).astype(np.float64)
+        return Served(
+            predictions=flags,
+            scores=scores,
+            tensors={"label": flags, "scores": raw},
+            fields={"label": flags, "score": scores},
+        )

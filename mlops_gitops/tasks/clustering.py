@@ -14,10 +14,10 @@ among the rows, or no label).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from mlops_gitops.tasks.base import Labels, Metric, Output
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served
 from mlops_gitops.tasks.labels import check_complete, has_labels
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ class ClusteringTask:
     name, stratifies, supervised, headline = "clustering", False, False, "silhouette"
     outputs, metrics = CLUSTERING_OUTPUTS, CLUSTERING_METRICS
     plots = ("cluster_sizes",)
+    # A clustering has no ground truth to learn from: serving refuses feedback for it.
+    takes_feedback = False
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return codes of the label's values (compared with the clusters only, never fitted)."""
@@ -150,3 +152,23 @@ class ClusteringTask:
             str(cluster): {"size": int(size), "share": float(size) / total}
             for cluster, size in enumerate(sizes.tolist())
         }
+
+    def served(
+        self,
+        outputs: Mapping[str, npt.NDArray[np.generic]],
+        *,
+        classes: Sequence[str],
+        threshold: float,
+    ) -> Served:
+        """Return the cluster ids; the logged score is the distance to the assigned centre."""
+        import numpy as np
+
+        ids = np.asarray(outputs["label"]).reshape(-1).astype(np.int64)
+        distances = np.asarray(outputs["distances"], dtype=np.float64)
+        own = distances[np.arange(ids.shape[0]), ids] if ids.size else np.empty(0)
+        return Served(
+            predictions=ids,
+            scores=own,
+            tensors={"label": ids, "distances": np.asarray(outputs["distances"])},
+            fields={"label": ids, "distance": own},
+        )
