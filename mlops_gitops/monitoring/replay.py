@@ -97,7 +97,7 @@ def _records(frame: pd.DataFrame, categorical: Mapping[str, bool]) -> list[dict[
 
 def replay_frame(
     frame: pd.DataFrame,
-    labels: Sequence[int],
+    labels: Sequence[object] | None,
     *,
     url: str,
     model: str,
@@ -120,11 +120,11 @@ def replay_frame(
         if status != 200:
             failed += 1
             continue
+        if labels is None:  # an unlabelled sample (a clustering's) sends no feedback
+            continue
         ids = [rid] if len(chunk) == 1 else [f"{rid}#{i}" for i in range(len(chunk))]
         chunk_labels = labels[start : start + len(chunk)]
-        feedback += [
-            {"request_id": i, "label": int(y)} for i, y in zip(ids, chunk_labels, strict=True)
-        ]
+        feedback += [{"request_id": i, "label": y} for i, y in zip(ids, chunk_labels, strict=True)]
     return requests, failed, feedback
 
 
@@ -149,7 +149,7 @@ def send_feedback(
     return recorded
 
 
-def replay_traffic(
+def replay_traffic(  # noqa: PLR0913 - one keyword per option of `mlops monitor replay`
     url: str,
     model: str,
     *,
@@ -157,21 +157,25 @@ def replay_traffic(
     drift: float = 1.0,
     seed: int = 42,
     batch: int = 50,
+    kind: str = "credit",
+    label: str | None = "default",
     token: str | None = None,
     timeout: float = 10.0,
 ) -> ReplayResult:
-    """Send a drifted later period of the sample to the server at ``url``, then its labels."""
-    from mlops_gitops.data.sample import LABEL, PII_COLUMNS, generate_later_period
+    """Send a drifted later period of the sample ``kind`` to the server at ``url``, then its labels.
 
+    ``label`` is the sample's label column (``data.label``): its values go
+    back as feedback, as the task holds them; None (a clustering) sends none.
+    """
     base = url.rstrip("/")
     inputs = model_inputs(base, model, token=token, timeout=timeout)
-    frame = generate_later_period(rows, seed, drift).drop(columns=list(PII_COLUMNS))
+    frame = later_period(kind, rows, seed, drift)
     missing = [name for name in inputs if name not in frame.columns]
     if missing:
         raise ReplayError(
             f"model '{model}' takes inputs the sample does not have: {', '.join(missing)}"
         )
-    labels = frame[LABEL].astype(int).tolist()
+    labels = frame[label].tolist() if label is not None and label in frame.columns else None
     requests, failed, feedback = replay_frame(
         frame[list(inputs)], labels, url=base, model=model, batch=batch, categorical=inputs,
         token=token, timeout=timeout,
@@ -188,6 +192,16 @@ def replay_traffic(
         labels=recorded,
         drift=drift,
     )
+
+
+def later_period(kind: str, rows: int, seed: int, drift: float) -> pd.DataFrame:
+    """Return a later period of the built-in sample ``kind``: new rows, drifted by ``drift``."""
+    from mlops_gitops.data import generate_kind
+    from mlops_gitops.data.sample import LATER_PERIOD_SEED_OFFSET, generate_later_period
+
+    if kind == "credit":
+        return generate_later_period(rows, seed, drift)
+    return generate_kind(kind, rows, seed + LATER_PERIOD_SEED_OFFSET, drift)
 
 
 def replay_for_env(
@@ -208,4 +222,15 @@ def replay_for_env(
         if not served:
             raise ReplayError(f"envs/{env}.yaml serves no model; give --model")
         model = served[0]
-    return replay_traffic(url, model, **options)
+    return replay_traffic(url, model, **{**_sample_of(root), **options})
+
+
+def _sample_of(root: Path) -> dict[str, Any]:
+    """Return the sample kind and label column of the project's params (credit's without)."""
+    from mlops_gitops.stage import load_sections
+
+    if not (root / "params.yaml").is_file():
+        return {}
+    data = load_sections("data", root=root)["data"]
+    sample = data.get("sample") or {}
+    return {"kind": str(sample.get("kind") or "credit"), "label": data.get("label")}
