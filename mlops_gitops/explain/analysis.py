@@ -6,7 +6,9 @@ the prepared train/test splits, computes global importance, attributions
 fairness, then hands them to :mod:`mlops_gitops.explain.results`, which
 writes the DVC metrics, plots and the stakeholder report. Row samples are
 drawn with ``explain.seed``, so a rerun on the same inputs gives the same
-outputs.
+outputs. Labels are checked and encoded by the model's task; an analysis
+the task does not name in its ``explanations`` trait is skipped and the
+report says it does not apply (:func:`mlops_gitops.tasks.applicable_analyses`).
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ from mlops_gitops.explain.correlation import (
 from mlops_gitops.explain.decision import Surrogate, fit_surrogate
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel, load_tabular_model
 from mlops_gitops.explain.explainers import find_explainer
-from mlops_gitops.explain.fairness import fairness_metrics
+from mlops_gitops.explain.fairness import fairness_of
 from mlops_gitops.explain.importance import Importance, native_importance, permutation_importance
-from mlops_gitops.explain.prediction import PredictionExplanation, explanation_of
+from mlops_gitops.explain.prediction import (
+    PredictionExplanation,
+    explanation_of,
+    with_default_range,
+)
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
+from mlops_gitops.tasks import DEFAULT_THRESHOLD, applicable_analyses
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +69,14 @@ class Explanations:
     native: dict[str, float] | None
     attributions: dict[str, Attributions]
     examples: tuple[PredictionExplanation, ...]
-    surrogate: Surrogate
+    surrogate: Surrogate | None
     association: pd.DataFrame
     information: dict[str, float]
     selection: FeatureSelection
     fairness: dict[str, object]
     timings: dict[str, float] = field(default_factory=dict)
+    # analysis -> why it does not apply to the model's task
+    not_applicable: dict[str, str] = field(default_factory=dict)
 
 
 # One keyword per path of the stage's dvc.yaml entry (the stage calling convention).
@@ -84,7 +93,7 @@ def explain_model(  # noqa: PLR0913
     settings: ExplainSettings | Mapping[str, object],
     label: str,
     sensitive: Sequence[str],
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     rules: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Explanations:
     """Explain the ONNX ``model`` and write the stage's metrics, plots and report.
@@ -114,6 +123,8 @@ def explain_model(  # noqa: PLR0913
     config = parse_settings(settings)
     train_rows, test_rows = _read_split(where.train, label), _read_split(where.test, label)
     loaded = load_tabular_model(where.model, train_rows, trained_dir=where.trained, rules=rules)
+    for path, rows in ((where.train, train_rows), (where.test, test_rows)):
+        encoded_labels(loaded, rows, label, origin=path)  # the task's label check, as training
     explanations = compute_explanations(
         loaded, train_rows, test_rows,
         settings=config, label=label, sensitive=sensitive, threshold=threshold,
@@ -130,31 +141,47 @@ def compute_explanations(
     settings: ExplainSettings,
     label: str,
     sensitive: Sequence[str],
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> Explanations:
     """Compute every explanation of ``model`` on the ``train``/``test`` splits (no files)."""
     timings: dict[str, float] = {}
+    applies = applicable_analyses(model.task)
+    skipped = {
+        name: f"{name} does not apply to a {model.task.name} model"
+        for name in ("surrogate", "counterfactuals", "fairness")
+        if name not in applies
+    }
     with _timed(timings, "importance"):
         encoded = model.space.encode(
             sample := _sample(test, settings.permutation.rows, settings.seed)
         )
         importance = permutation_importance(
-            model, encoded, sample[label].to_numpy(), scoring=settings.permutation.scoring,
-            n_repeats=settings.permutation.n_repeats, seed=settings.seed,
+            model, encoded, encoded_labels(model, sample, label, origin="the test split"),
+            scoring=settings.permutation.scoring, n_repeats=settings.permutation.n_repeats,
+            seed=settings.seed, threshold=threshold,
         )  # fmt: skip
     background = _sample(train, settings.shap.background_rows, settings.seed)
     attributions = _attribute(model, test, background, settings=settings, timings=timings)
     with _timed(timings, "examples"):
-        examples = _examples(model, attributions, settings=settings, threshold=threshold)
-    with _timed(timings, "surrogate"):
-        surrogate = _surrogate(model, train, encoded, settings=settings, threshold=threshold)
+        examples = _examples(
+            model, attributions, train, settings=settings, threshold=threshold,
+            counterfactuals="counterfactuals" in applies,
+        )  # fmt: skip
+    surrogate = None
+    if "surrogate" in applies:
+        with _timed(timings, "surrogate"):
+            surrogate = _surrogate(model, train, encoded, settings=settings, threshold=threshold)
     with _timed(timings, "correlation"):
         association, information, selection = _correlation(
             model, train, importance, label=label, sensitive=sensitive, settings=settings
         )
-    with _timed(timings, "fairness"):
-        decisions = (model.predict_proba(test) >= threshold).astype(int)
-        fairness = fairness_metrics(test, test[label].to_numpy(), decisions, sensitive=sensitive)
+    fairness: dict[str, object] = {"applies": False, "reason": skipped.get("fairness", "")}
+    if "fairness" in applies:
+        with _timed(timings, "fairness"):
+            fairness = fairness_of(
+                model, test, encoded_labels(model, test, label, origin="the test split"),
+                threshold=threshold, sensitive=sensitive,
+            )  # fmt: skip
     return Explanations(
         model=model,
         settings=settings,
@@ -169,15 +196,34 @@ def compute_explanations(
         selection=selection,
         fairness=fairness,
         timings=timings,
+        not_applicable=skipped,
     )
 
 
 def _read_split(path: str, label: str) -> pd.DataFrame:
-    from mlops_gitops.training.features import label_array, read_frame
+    from mlops_gitops.errors import DataError
+    from mlops_gitops.training.features import read_frame
 
     frame = read_frame(path)
-    label_array(frame, label, origin=path)  # the same 0/1 label check as training
+    if label not in frame.columns:
+        raise DataError(f"{path}: no label column '{label}'; set data.label in params.yaml")
     return frame.reset_index(drop=True)
+
+
+def encoded_labels(
+    model: TabularModel, frame: pd.DataFrame, label: str, *, origin: str
+) -> np.ndarray:
+    """Return ``frame``'s labels checked and encoded by the model's task (its classes kept).
+
+    Raises:
+        DataError: the task refuses the labels (e.g. a class the model does not know).
+    """
+    from mlops_gitops.tasks import encode_labels
+
+    classes = model.classes or None
+    return np.asarray(
+        encode_labels(model.task, frame, label, origin=origin, classes=classes).values
+    )
 
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -226,20 +272,28 @@ def _rows_for(name: str, model: TabularModel, settings: ExplainSettings) -> int:
     return settings.lime.rows  # LIME and plug-ins explain a handful of rows
 
 
-def _examples(
+def _examples(  # the stage's inputs to the examples, keyword-only
     model: TabularModel,
     attributions: Mapping[str, Attributions],
+    train: pd.DataFrame,
     *,
     settings: ExplainSettings,
     threshold: float,
+    counterfactuals: bool,
 ) -> tuple[PredictionExplanation, ...]:
-    """Explain the first declined (positive) rows of the first explainer, with counterfactuals."""
+    """Explain the first rows not at the counterfactual goal (binary: declined ones).
+
+    Binary: positive (declined) rows; multiclass: rows not predicted as
+    ``target_class`` (any row without one); regression: rows predicted
+    outside the target range (default: the training label's middle half).
+    """
     count = settings.counterfactual.rows
     if count == 0 or not attributions:
         return ()
     primary = next(iter(attributions.values()))
-    positive = np.flatnonzero(model.predict_proba(primary.data) >= threshold)
-    chosen = list(positive[:count]) or list(range(min(count, len(primary.data))))
+    settings = with_default_range(settings, model, train)
+    candidates = _not_at_goal(model, primary.data, settings, threshold)
+    chosen = list(candidates[:count]) or list(range(min(count, len(primary.data))))
     return tuple(
         explanation_of(
             primary,
@@ -247,10 +301,25 @@ def _examples(
             model=model,
             settings=settings,
             threshold=threshold,
-            with_counterfactual=True,
+            with_counterfactual=counterfactuals,
         )
         for i in chosen
     )
+
+
+def _not_at_goal(
+    model: TabularModel, rows: pd.DataFrame, settings: ExplainSettings, threshold: float
+) -> np.ndarray:
+    scores = model.predict_proba(rows)
+    target = settings.counterfactual
+    if model.explains == "classes":
+        if target.target_class not in model.classes:
+            return np.arange(len(rows))
+        return np.flatnonzero(np.argmax(scores, axis=1) != model.classes.index(target.target_class))
+    if model.explains == "value":
+        low, high = target.target_range or (-np.inf, np.inf)
+        return np.flatnonzero((scores < low) | (scores > high))
+    return np.flatnonzero(scores >= threshold)
 
 
 def _surrogate(
@@ -262,8 +331,8 @@ def _surrogate(
     threshold: float,
 ) -> Surrogate:
     fit_rows = model.space.encode(_sample(train, settings.surrogate.rows, settings.seed))
-    decisions = (model.predict_matrix(fit_rows) >= threshold).astype(int)
-    test_decisions = (model.predict_matrix(test) >= threshold).astype(int)
+    decisions = model.decide(model.predict_matrix(fit_rows), threshold=threshold)
+    test_decisions = model.decide(model.predict_matrix(test), threshold=threshold)
     return fit_surrogate(
         model.space,
         fit_rows,
@@ -287,7 +356,7 @@ def _correlation(
     extra = [s for s in sensitive if s in sample.columns and s not in model.space.names]
     association = association_matrix(sample, [*model.space.names, *extra])
     kinds = [f.kind == "categorical" for f in model.space.features]
-    labels = sample[label].to_numpy()
+    labels = encoded_labels(model, sample, label, origin="the training split")
     if len(np.unique(labels)) < 2:
         raise ExplainError(f"the training sample has one class of '{label}' only; sample more rows")
     information = mutual_information(
@@ -296,6 +365,7 @@ def _correlation(
         names=model.space.names,
         categorical=kinds,
         seed=settings.seed,
+        continuous=model.explains == "value",
     )
     selection = select_features(
         importance.mean,

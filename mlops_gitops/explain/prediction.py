@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from mlops_gitops.explain.counterfactual import Counterfactual, find_counterfactual
+from mlops_gitops.explain.counterfactual import (
+    Counterfactual,
+    default_range,
+    find_counterfactual,
+    goal_for,
+)
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel
 from mlops_gitops.explain.explainers import find_explainer
 from mlops_gitops.explain.narrative import render_template
@@ -35,7 +40,13 @@ class Contribution:
 
 @dataclass(frozen=True, kw_only=True)
 class PredictionExplanation:
-    """One explained decision: probability, top contributions, counterfactual, wording."""
+    """One explained decision: score, top contributions, counterfactual, wording.
+
+    ``probability`` is the explained score: the positive probability
+    (binary), the predicted class's probability (multiclass, whose
+    contributions are those of ``explained_class``), or the predicted value
+    (regression); ``decision`` is the decision as the label holds it.
+    """
 
     method: str
     probability: float
@@ -46,6 +57,9 @@ class PredictionExplanation:
     contributions: tuple[Contribution, ...]
     counterfactual: Counterfactual | None
     text: str
+    task: str = "binary"
+    decision: int | float | str | None = None
+    explained_class: str | None = None
 
 
 def parse_row(
@@ -128,14 +142,22 @@ def explanation_of(
 ) -> PredictionExplanation:
     """Build the explanation of row ``index`` of computed attributions."""
     frame = attributions.data.iloc[[index]]
-    probability = float(model.predict_proba(frame)[0])
+    scores = model.predict_proba(frame)
+    decided = model.decide(scores, threshold=threshold)
+    decision = model.task.decode(decided, model.classes)[0]
+    probability = float(scores[0].max()) if model.explains == "classes" else float(scores[0])
     counterfactual = None
     if with_counterfactual:
         search = settings.counterfactual
+        goal = goal_for(
+            model, scores[0], threshold=threshold, target_class=search.target_class,
+            target_range=search.target_range,
+        )  # fmt: skip
         counterfactual = find_counterfactual(
             model,
             model.space.encode(frame)[0],
             threshold=threshold,
+            goal=goal,
             immutable=settings.immutable,
             max_changes=search.max_changes,
             beam_width=search.beam_width,
@@ -146,17 +168,39 @@ def explanation_of(
         method=attributions.method,
         probability=probability,
         threshold=threshold,
-        positive=probability >= threshold,
-        base_value=float(attributions.base_values[index]),
+        positive=model.explains == "positive" and probability >= threshold,
+        base_value=float(attributions.for_decisions().base_values[index]),
         output_space=attributions.output_space,
         contributions=contributions,
         counterfactual=counterfactual,
         text="",
+        task=model.task.name,
+        decision=decision,
+        explained_class=attributions.explained_class(index),
     )
     text = render_template(
         settings.template, narrative_context(explanation), template_dir=settings.template_dir
     )
     return replace(explanation, text=text.strip() + "\n")
+
+
+def with_default_range(
+    settings: ExplainSettings, model: TabularModel, reference: pd.DataFrame
+) -> ExplainSettings:
+    """Return ``settings`` with the default regression target range filled in from ``reference``.
+
+    Other tasks, and a configured range, are returned as they are.
+
+    Raises:
+        ExplainError: a regression without a range whose ``reference`` lacks the label.
+    """
+    search = settings.counterfactual
+    if model.explains != "value" or search.target_range is not None:
+        return settings
+    target = default_range(model, reference)
+    return settings.model_copy(
+        update={"counterfactual": search.model_copy(update={"target_range": target})}
+    )
 
 
 def _fields(explanation: PredictionExplanation) -> dict[str, object]:

@@ -19,11 +19,16 @@ from typing import Any
 from mlops_gitops.digest import file_md5
 from mlops_gitops.documents import read_json
 from mlops_gitops.explain.explained_model import ExplainError
-from mlops_gitops.explain.prediction import PredictionExplanation, explain_prediction, parse_row
+from mlops_gitops.explain.prediction import (
+    PredictionExplanation,
+    explain_prediction,
+    parse_row,
+    with_default_range,
+)
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
+from mlops_gitops.tasks import DEFAULT_THRESHOLD
 
 TRAIN_SPLIT = "data/prepared/train.parquet"
-DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ def explain_row(
     background = reference.sample(
         n=min(len(reference), settings.shap.background_rows), random_state=settings.seed
     )
+    if with_counterfactual:
+        settings = with_default_range(settings, loaded, reference)
     return explain_prediction(
         loaded,
         row,
