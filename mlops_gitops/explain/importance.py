@@ -78,7 +78,8 @@ def permutation_importance(
     metric = find_metric(model, scoring)
     if len(np.unique(labels)) < 2:
         raise ExplainError(
-            "permutation importance needs two label values at least in the sample; sample more rows"
+            "permutation importance needs both classes (two label values at least) "
+            "in the sample; sample more rows"
         )
     sign = -1 if metric.direction == "minimize" else 1
 

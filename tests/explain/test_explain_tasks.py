@@ -49,11 +49,12 @@ def _loaded(tiny):
     return load_tabular_model(tiny.onnx, tiny.train, trained_dir=tiny.trained)
 
 
-def _explain(tiny):
+def _explain(tiny, counterfactual=None):
+    settings = {**SETTINGS, "counterfactual": {"rows": 2, **(counterfactual or {})}}
     cwd = os.getcwd()
     os.chdir(tiny.folder)
     try:
-        return explain_model(settings=SETTINGS, label="target", sensitive=["group"])
+        return explain_model(settings=settings, label="target", sensitive=["group"])
     finally:
         os.chdir(cwd)
 
@@ -88,8 +89,10 @@ def test_multiclass_stage_explains_each_class_and_writes_its_report(wine_model):
 def test_regression_stage_explains_the_value_and_says_the_surrogate_does_not_apply(
     diabetes_model,
 ):
-    result = _explain(diabetes_model)
+    result = _explain(diabetes_model, {"target_range": [120, 150]})
     assert result.importance.scoring == "rmse" and result.surrogate is None
+    for example in result.examples:
+        assert 120 <= example.counterfactual.probability_after <= 150
     metrics = json.loads(_read(diabetes_model, "metrics/explain.json"))
     assert "surrogate_fidelity" not in metrics and "attribution_by_class" not in metrics
     assert metrics["counterfactuals_found"] == 1.0
@@ -101,7 +104,7 @@ def test_regression_stage_explains_the_value_and_says_the_surrogate_does_not_app
     report = _read(diabetes_model, "reports/explain/report.md")
     assert "the decision is the predicted value" in report
     assert "surrogate does not apply to a regression model" in report
-    assert "**Predicted value" in report and "The prediction reaches [" in report
+    assert "**Predicted value" in report and "The prediction reaches [120, 150]" in report
     assert not (diabetes_model.folder / "reports/explain/figures/surrogate_tree.png").exists()
 
 
