@@ -93,7 +93,7 @@ def explain_model(  # noqa: PLR0913
     settings: ExplainSettings | Mapping[str, object],
     label: str,
     sensitive: Sequence[str],
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | str = DEFAULT_THRESHOLD,
     rules: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Explanations:
     """Explain the ONNX ``model`` and write the stage's metrics, plots and report.
@@ -106,7 +106,8 @@ def explain_model(  # noqa: PLR0913
         settings: the ``explain`` params section.
         label: the label column (``data.label``).
         sensitive: the sensitive attributes (``schema.sensitive``).
-        threshold: a decision is positive at or above it (``evaluate.threshold``).
+        threshold: ``evaluate.threshold``; a binary decision is positive at or above the
+            threshold recorded in the model, else this one when it is a number.
         rules: ``schema.columns``, whose ranges and allowed values bound counterfactuals.
 
     Raises:
@@ -127,7 +128,8 @@ def explain_model(  # noqa: PLR0913
         encoded_labels(loaded, rows, label, origin=path)  # the task's label check, as training
     explanations = compute_explanations(
         loaded, train_rows, test_rows,
-        settings=config, label=label, sensitive=sensitive, threshold=threshold,
+        settings=config, label=label, sensitive=sensitive,
+        threshold=loaded.decision_threshold(threshold),
     )  # fmt: skip
     write_outputs(explanations, where)
     return explanations

@@ -28,7 +28,14 @@ import pandas as pd
 from mlops_gitops import contract
 from mlops_gitops.contract import MISSING_CATEGORY, FeatureKind, ModelContract
 from mlops_gitops.errors import MlopsError
-from mlops_gitops.tasks import DEFAULT_TASK, Explains, Task, explained_output, load_task
+from mlops_gitops.tasks import (
+    DEFAULT_TASK,
+    DEFAULT_THRESHOLD,
+    Explains,
+    Task,
+    explained_output,
+    load_task,
+)
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -208,11 +215,25 @@ class TabularModel:
     # Class names in code order (classification) and the label column, from the contract.
     classes: tuple[str, ...] = ()
     label: str = ""
+    # The binary decision threshold recorded at export (None: not recorded).
+    threshold: float | None = None
 
     @property
     def explains(self) -> Explains:
         """Return what the scores are: ``positive``, ``classes`` or ``value``."""
         return explained_output(self.task)
+
+    def decision_threshold(self, configured: object = None) -> float:
+        """Return the binary threshold: the recorded one, else ``configured`` when a number.
+
+        ``evaluate.threshold: auto`` (or nothing) without a recorded threshold
+        gives :data:`mlops_gitops.tasks.DEFAULT_THRESHOLD`.
+        """
+        if self.threshold is not None:
+            return self.threshold
+        if isinstance(configured, int | float) and not isinstance(configured, bool):
+            return float(configured)
+        return DEFAULT_THRESHOLD
 
     def decide(self, scores: np.ndarray, *, threshold: float) -> np.ndarray:
         """Return the task's decisions on ``scores``: 0/1, class codes, or the values."""
@@ -309,6 +330,7 @@ def load_tabular_model(
         task=model.load_task(),
         classes=model.classes,
         label=model.label,
+        threshold=model.threshold,
     )
 
 

@@ -84,7 +84,9 @@ def explain_row(
         background=background,
         settings=_with_template_dir(settings, project),
         method=method,
-        threshold=threshold if threshold is not None else _threshold(params),
+        threshold=threshold
+        if threshold is not None
+        else loaded.decision_threshold(_threshold(params)),
         with_counterfactual=with_counterfactual,
     )
 
@@ -155,14 +157,9 @@ def _read_params(root: Path) -> dict[str, Any]:
     return load_params(root) if (root / PARAMS_FILE).is_file() else {}
 
 
-def _threshold(params: dict[str, Any]) -> float:
+def _threshold(params: dict[str, Any]) -> object:
     evaluate = params.get("evaluate") or {}
-    value = (
-        evaluate.get("threshold", DEFAULT_THRESHOLD)
-        if isinstance(evaluate, dict)
-        else DEFAULT_THRESHOLD
-    )
-    return float(value)
+    return evaluate.get("threshold", DEFAULT_THRESHOLD) if isinstance(evaluate, dict) else None
 
 
 def _with_template_dir(settings: ExplainSettings, root: Path) -> ExplainSettings:
