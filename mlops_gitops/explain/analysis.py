@@ -33,13 +33,9 @@ from mlops_gitops.explain.explained_model import ExplainError, TabularModel, loa
 from mlops_gitops.explain.explainers import find_explainer
 from mlops_gitops.explain.fairness import fairness_of
 from mlops_gitops.explain.importance import Importance, native_importance, permutation_importance
-from mlops_gitops.explain.prediction import (
-    PredictionExplanation,
-    explanation_of,
-    with_default_range,
-)
+from mlops_gitops.explain.prediction import PredictionExplanation, explain_examples
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
-from mlops_gitops.tasks import DEFAULT_THRESHOLD, applicable_analyses
+from mlops_gitops.tasks import ANALYSES, DEFAULT_THRESHOLD, applicable_analyses
 
 log = logging.getLogger(__name__)
 
@@ -148,24 +144,15 @@ def compute_explanations(
     """Compute every explanation of ``model`` on the ``train``/``test`` splits (no files)."""
     timings: dict[str, float] = {}
     applies = applicable_analyses(model.task)
-    skipped = {
-        name: f"{name} does not apply to a {model.task.name} model"
-        for name in ("surrogate", "counterfactuals", "fairness")
-        if name not in applies
-    }
+    skipped = _not_applicable(model, applies)
     with _timed(timings, "importance"):
-        encoded = model.space.encode(
-            sample := _sample(test, settings.permutation.rows, settings.seed)
+        encoded, importance = _importance(
+            model, test, label, settings=settings, threshold=threshold
         )
-        importance = permutation_importance(
-            model, encoded, encoded_labels(model, sample, label, origin="the test split"),
-            scoring=settings.permutation.scoring, n_repeats=settings.permutation.n_repeats,
-            seed=settings.seed, threshold=threshold,
-        )  # fmt: skip
     background = _sample(train, settings.shap.background_rows, settings.seed)
     attributions = _attribute(model, test, background, settings=settings, timings=timings)
     with _timed(timings, "examples"):
-        examples = _examples(
+        examples = explain_examples(
             model, attributions, train, settings=settings, threshold=threshold,
             counterfactuals="counterfactuals" in applies,
         )  # fmt: skip
@@ -177,29 +164,58 @@ def compute_explanations(
         association, information, selection = _correlation(
             model, train, importance, label=label, sensitive=sensitive, settings=settings
         )
-    fairness: dict[str, object] = {"applies": False, "reason": skipped.get("fairness", "")}
-    if "fairness" in applies:
-        with _timed(timings, "fairness"):
-            fairness = fairness_of(
-                model, test, encoded_labels(model, test, label, origin="the test split"),
-                threshold=threshold, sensitive=sensitive,
-            )  # fmt: skip
+    with _timed(timings, "fairness"):
+        fairness = _fairness(
+            model, test, label, reason=skipped.get("fairness"), threshold=threshold,
+            sensitive=sensitive,
+        )  # fmt: skip
     return Explanations(
-        model=model,
-        settings=settings,
-        threshold=threshold,
-        importance=importance,
-        native=native_importance(model),
-        attributions=attributions,
-        examples=examples,
-        surrogate=surrogate,
-        association=association,
-        information=information,
-        selection=selection,
-        fairness=fairness,
-        timings=timings,
-        not_applicable=skipped,
-    )
+        model=model, settings=settings, threshold=threshold, importance=importance,
+        native=native_importance(model), attributions=attributions, examples=examples,
+        surrogate=surrogate, association=association, information=information,
+        selection=selection, fairness=fairness, timings=timings, not_applicable=skipped,
+    )  # fmt: skip
+
+
+def _importance(
+    model: TabularModel,
+    test: pd.DataFrame,
+    label: str,
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+) -> tuple[np.ndarray, Importance]:
+    sample = _sample(test, settings.permutation.rows, settings.seed)
+    encoded = model.space.encode(sample)
+    importance = permutation_importance(
+        model, encoded, encoded_labels(model, sample, label, origin="the test split"),
+        scoring=settings.permutation.scoring, n_repeats=settings.permutation.n_repeats,
+        seed=settings.seed, threshold=threshold,
+    )  # fmt: skip
+    return encoded, importance
+
+
+def _not_applicable(model: TabularModel, applies: Sequence[str]) -> dict[str, str]:
+    return {
+        name: f"{name} does not apply to a {model.task.name} model"
+        for name in ANALYSES
+        if name not in applies
+    }
+
+
+def _fairness(  # the fairness step's inputs, keyword-only
+    model: TabularModel,
+    test: pd.DataFrame,
+    label: str,
+    *,
+    reason: str | None,
+    threshold: float,
+    sensitive: Sequence[str],
+) -> dict[str, object]:
+    if reason is not None:  # the report says so instead of failing
+        return {"applies": False, "reason": reason}
+    labels = encoded_labels(model, test, label, origin="the test split")
+    return fairness_of(model, test, labels, threshold=threshold, sensitive=sensitive)
 
 
 def _read_split(path: str, label: str) -> pd.DataFrame:
@@ -272,56 +288,6 @@ def _rows_for(name: str, model: TabularModel, settings: ExplainSettings) -> int:
             settings.shap.rows if tree_estimator(model) is not None else settings.shap.agnostic_rows
         )
     return settings.lime.rows  # LIME and plug-ins explain a handful of rows
-
-
-def _examples(  # the stage's inputs to the examples, keyword-only
-    model: TabularModel,
-    attributions: Mapping[str, Attributions],
-    train: pd.DataFrame,
-    *,
-    settings: ExplainSettings,
-    threshold: float,
-    counterfactuals: bool,
-) -> tuple[PredictionExplanation, ...]:
-    """Explain the first rows not at the counterfactual goal (binary: declined ones).
-
-    Binary: positive (declined) rows; multiclass: rows not predicted as
-    ``target_class`` (any row without one); regression: rows predicted
-    outside the target range (default: the training label's middle half).
-    """
-    count = settings.counterfactual.rows
-    if count == 0 or not attributions:
-        return ()
-    primary = next(iter(attributions.values()))
-    settings = with_default_range(settings, model, train)
-    candidates = _not_at_goal(model, primary.data, settings, threshold)
-    chosen = list(candidates[:count]) or list(range(min(count, len(primary.data))))
-    return tuple(
-        explanation_of(
-            primary,
-            int(i),
-            model=model,
-            settings=settings,
-            threshold=threshold,
-            with_counterfactual=counterfactuals,
-        )
-        for i in chosen
-    )
-
-
-def _not_at_goal(
-    model: TabularModel, rows: pd.DataFrame, settings: ExplainSettings, threshold: float
-) -> np.ndarray:
-    scores = model.predict_proba(rows)
-    target = settings.counterfactual
-    if model.explains == "classes":
-        if target.target_class not in model.classes:
-            return np.arange(len(rows))
-        return np.flatnonzero(np.argmax(scores, axis=1) != model.classes.index(target.target_class))
-    if model.explains == "value":
-        low, high = target.target_range or (-np.inf, np.inf)
-        return np.flatnonzero((scores < low) | (scores > high))
-    return np.flatnonzero(scores >= threshold)
 
 
 def _surrogate(

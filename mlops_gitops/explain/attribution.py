@@ -185,6 +185,17 @@ def tree_shap(model: TabularModel, rows: pd.DataFrame) -> Attributions:
     explanation = shap.TreeExplainer(estimator)(np.asarray(matrix, dtype=float))
     values = np.asarray(explanation.values, dtype=float)
     base = np.asarray(explanation.base_values, dtype=float)
+    return _tree_attributions(model, values, base, names=names, frame=frame)
+
+
+def _tree_attributions(
+    model: TabularModel,
+    values: np.ndarray,
+    base: np.ndarray,
+    *,
+    names: list[str],
+    frame: pd.DataFrame,
+) -> Attributions:
     if model.explains == "classes":
         raw = np.stack(
             [sum_onto_features(values[:, :, k], names, model.space.names)

@@ -76,12 +76,37 @@ def lime_attributions(
         discretize_continuous=True,
     )
     matrix = _impute(space.encode(rows), fill)
+    values, base, local = _explain_rows(
+        model, explainer, matrix, num_features=num_features, num_samples=num_samples
+    )
+    frame = rows[list(space.names)].reset_index(drop=True)
+    if explains == "classes":
+        return per_class_attributions(
+            model, values, base, local, frame=frame, space="probability", method="lime"
+        )
+    return Attributions(
+        method="lime", features=space.names, values=values[:, :, 0], base_values=base[:, 0],
+        output=local[:, 0], output_space="value" if explains == "value" else "probability",
+        data=frame,
+    )  # fmt: skip
+
+
+def _explain_rows(
+    model: TabularModel,
+    explainer: object,
+    matrix: np.ndarray,
+    *,
+    num_features: int,
+    num_samples: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return LIME's weights ``[N, F, L]``, intercepts and local predictions ``[N, L]``."""
+    explains = model.explains
     labels = tuple(range(len(model.classes))) if explains == "classes" else (1,)
     values = np.zeros((*matrix.shape, len(labels)))
     base = np.zeros((len(matrix), len(labels)))
     local = np.zeros((len(matrix), len(labels)))
     for i, row in enumerate(matrix):
-        explanation = explainer.explain_instance(
+        explanation = explainer.explain_instance(  # type: ignore[attr-defined]  # lime
             row, _scorer(model), labels=labels, num_features=num_features,
             num_samples=num_samples,
         )  # fmt: skip
@@ -97,16 +122,7 @@ def lime_attributions(
                 if explains == "classes"
                 else float(np.ravel(explanation.local_pred)[0])
             )
-    frame = rows[list(space.names)].reset_index(drop=True)
-    if explains == "classes":
-        return per_class_attributions(
-            model, values, base, local, frame=frame, space="probability", method="lime"
-        )
-    return Attributions(
-        method="lime", features=space.names, values=values[:, :, 0], base_values=base[:, 0],
-        output=local[:, 0], output_space="value" if explains == "value" else "probability",
-        data=frame,
-    )  # fmt: skip
+    return values, base, local
 
 
 def _scorer(model: TabularModel) -> Callable[[np.ndarray], np.ndarray]:

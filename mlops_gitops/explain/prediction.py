@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from mlops_gitops.explain.counterfactual import (
@@ -146,23 +147,11 @@ def explanation_of(
     decided = model.decide(scores, threshold=threshold)
     decision = model.task.decode(decided, model.classes)[0]
     probability = float(scores[0].max()) if model.explains == "classes" else float(scores[0])
-    counterfactual = None
-    if with_counterfactual:
-        search = settings.counterfactual
-        goal = goal_for(
-            model, scores[0], threshold=threshold, target_class=search.target_class,
-            target_range=search.target_range,
-        )  # fmt: skip
-        counterfactual = find_counterfactual(
-            model,
-            model.space.encode(frame)[0],
-            threshold=threshold,
-            goal=goal,
-            immutable=settings.immutable,
-            max_changes=search.max_changes,
-            beam_width=search.beam_width,
-            grid=search.grid,
-        )
+    counterfactual = (
+        _counterfactual(model, frame, scores[0], settings=settings, threshold=threshold)
+        if with_counterfactual
+        else None
+    )
     contributions = tuple(Contribution(*item) for item in attributions.top(index, settings.top))
     explanation = PredictionExplanation(
         method=attributions.method,
@@ -182,6 +171,26 @@ def explanation_of(
         settings.template, narrative_context(explanation), template_dir=settings.template_dir
     )
     return replace(explanation, text=text.strip() + "\n")
+
+
+def _counterfactual(
+    model: TabularModel,
+    frame: pd.DataFrame,
+    scores: np.ndarray,
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+) -> Counterfactual | None:
+    search = settings.counterfactual
+    goal = goal_for(
+        model, scores, threshold=threshold, target_class=search.target_class,
+        target_range=search.target_range,
+    )  # fmt: skip
+    return find_counterfactual(
+        model, model.space.encode(frame)[0], threshold=threshold, goal=goal,
+        immutable=settings.immutable, max_changes=search.max_changes,
+        beam_width=search.beam_width, grid=search.grid,
+    )  # fmt: skip
 
 
 def with_default_range(
@@ -223,3 +232,53 @@ def narrative_context(explanation: PredictionExplanation) -> dict[str, object]:
         if explanation.counterfactual
         else None,
     }
+
+
+def explain_examples(  # the stage's inputs to the examples, keyword-only
+    model: TabularModel,
+    attributions: Mapping[str, Attributions],
+    train: pd.DataFrame,
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+    counterfactuals: bool,
+) -> tuple[PredictionExplanation, ...]:
+    """Explain the first rows not at the counterfactual goal (binary: declined ones).
+
+    Binary: positive (declined) rows; multiclass: rows not predicted as
+    ``target_class`` (any row without one); regression: rows predicted
+    outside the target range (default: the training label's middle half).
+    """
+    count = settings.counterfactual.rows
+    if count == 0 or not attributions:
+        return ()
+    primary = next(iter(attributions.values()))
+    settings = with_default_range(settings, model, train)
+    candidates = _not_at_goal(model, primary.data, settings, threshold)
+    chosen = list(candidates[:count]) or list(range(min(count, len(primary.data))))
+    return tuple(
+        explanation_of(
+            primary,
+            int(i),
+            model=model,
+            settings=settings,
+            threshold=threshold,
+            with_counterfactual=counterfactuals,
+        )
+        for i in chosen
+    )
+
+
+def _not_at_goal(
+    model: TabularModel, rows: pd.DataFrame, settings: ExplainSettings, threshold: float
+) -> np.ndarray:
+    scores = model.predict_proba(rows)
+    target = settings.counterfactual
+    if model.explains == "classes":
+        if target.target_class not in model.classes:
+            return np.arange(len(rows))
+        return np.flatnonzero(np.argmax(scores, axis=1) != model.classes.index(target.target_class))
+    if model.explains == "value":
+        low, high = target.target_range or (-np.inf, np.inf)
+        return np.flatnonzero((scores < low) | (scores > high))
+    return np.flatnonzero(scores >= threshold)
