@@ -6,7 +6,9 @@ the prepared train/test splits, computes global importance, attributions
 fairness, then hands them to :mod:`mlops_gitops.explain.results`, which
 writes the DVC metrics, plots and the stakeholder report. Row samples are
 drawn with ``explain.seed``, so a rerun on the same inputs gives the same
-outputs.
+outputs. Labels are checked and encoded by the model's task; an analysis
+the task does not name in its ``explanations`` trait is skipped and the
+report says it does not apply (:func:`mlops_gitops.tasks.applicable_analyses`).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from mlops_gitops.explain.correlation import (
 from mlops_gitops.explain.decision import Surrogate, fit_surrogate
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel, load_tabular_model
 from mlops_gitops.explain.explainers import find_explainer
-from mlops_gitops.explain.fairness import fairness_metrics
+from mlops_gitops.explain.fairness import fairness_of
 from mlops_gitops.explain.importance import Importance, native_importance, permutation_importance
-from mlops_gitops.explain.prediction import PredictionExplanation, explanation_of
+from mlops_gitops.explain.prediction import PredictionExplanation, explain_examples
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
+from mlops_gitops.tasks import ANALYSES, DEFAULT_THRESHOLD, applicable_analyses
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +65,14 @@ class Explanations:
     native: dict[str, float] | None
     attributions: dict[str, Attributions]
     examples: tuple[PredictionExplanation, ...]
-    surrogate: Surrogate
+    surrogate: Surrogate | None
     association: pd.DataFrame
     information: dict[str, float]
     selection: FeatureSelection
     fairness: dict[str, object]
     timings: dict[str, float] = field(default_factory=dict)
+    # analysis -> why it does not apply to the model's task
+    not_applicable: dict[str, str] = field(default_factory=dict)
 
 
 # One keyword per path of the stage's dvc.yaml entry (the stage calling convention).
@@ -84,7 +89,7 @@ def explain_model(  # noqa: PLR0913
     settings: ExplainSettings | Mapping[str, object],
     label: str,
     sensitive: Sequence[str],
-    threshold: float = 0.5,
+    threshold: float | str = DEFAULT_THRESHOLD,
     rules: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Explanations:
     """Explain the ONNX ``model`` and write the stage's metrics, plots and report.
@@ -97,7 +102,8 @@ def explain_model(  # noqa: PLR0913
         settings: the ``explain`` params section.
         label: the label column (``data.label``).
         sensitive: the sensitive attributes (``schema.sensitive``).
-        threshold: a decision is positive at or above it (``evaluate.threshold``).
+        threshold: ``evaluate.threshold``; a binary decision is positive at or above the
+            threshold recorded in the model, else this one when it is a number.
         rules: ``schema.columns``, whose ranges and allowed values bound counterfactuals.
 
     Raises:
@@ -114,9 +120,12 @@ def explain_model(  # noqa: PLR0913
     config = parse_settings(settings)
     train_rows, test_rows = _read_split(where.train, label), _read_split(where.test, label)
     loaded = load_tabular_model(where.model, train_rows, trained_dir=where.trained, rules=rules)
+    for path, rows in ((where.train, train_rows), (where.test, test_rows)):
+        encoded_labels(loaded, rows, label, origin=path)  # the task's label check, as training
     explanations = compute_explanations(
         loaded, train_rows, test_rows,
-        settings=config, label=label, sensitive=sensitive, threshold=threshold,
+        settings=config, label=label, sensitive=sensitive,
+        threshold=loaded.decision_threshold(threshold),
     )  # fmt: skip
     write_outputs(explanations, where)
     return explanations
@@ -130,54 +139,109 @@ def compute_explanations(
     settings: ExplainSettings,
     label: str,
     sensitive: Sequence[str],
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> Explanations:
     """Compute every explanation of ``model`` on the ``train``/``test`` splits (no files)."""
     timings: dict[str, float] = {}
+    applies = applicable_analyses(model.task)
+    skipped = _not_applicable(model, applies)
     with _timed(timings, "importance"):
-        encoded = model.space.encode(
-            sample := _sample(test, settings.permutation.rows, settings.seed)
+        encoded, importance = _importance(
+            model, test, label, settings=settings, threshold=threshold
         )
-        importance = permutation_importance(
-            model, encoded, sample[label].to_numpy(), scoring=settings.permutation.scoring,
-            n_repeats=settings.permutation.n_repeats, seed=settings.seed,
-        )  # fmt: skip
     background = _sample(train, settings.shap.background_rows, settings.seed)
     attributions = _attribute(model, test, background, settings=settings, timings=timings)
     with _timed(timings, "examples"):
-        examples = _examples(model, attributions, settings=settings, threshold=threshold)
-    with _timed(timings, "surrogate"):
-        surrogate = _surrogate(model, train, encoded, settings=settings, threshold=threshold)
+        examples = explain_examples(
+            model, attributions, train, settings=settings, threshold=threshold,
+            counterfactuals="counterfactuals" in applies,
+        )  # fmt: skip
+    surrogate = None
+    if "surrogate" in applies:
+        with _timed(timings, "surrogate"):
+            surrogate = _surrogate(model, train, encoded, settings=settings, threshold=threshold)
     with _timed(timings, "correlation"):
         association, information, selection = _correlation(
             model, train, importance, label=label, sensitive=sensitive, settings=settings
         )
     with _timed(timings, "fairness"):
-        decisions = (model.predict_proba(test) >= threshold).astype(int)
-        fairness = fairness_metrics(test, test[label].to_numpy(), decisions, sensitive=sensitive)
+        fairness = _fairness(
+            model, test, label, reason=skipped.get("fairness"), threshold=threshold,
+            sensitive=sensitive,
+        )  # fmt: skip
     return Explanations(
-        model=model,
-        settings=settings,
-        threshold=threshold,
-        importance=importance,
-        native=native_importance(model),
-        attributions=attributions,
-        examples=examples,
-        surrogate=surrogate,
-        association=association,
-        information=information,
-        selection=selection,
-        fairness=fairness,
-        timings=timings,
-    )
+        model=model, settings=settings, threshold=threshold, importance=importance,
+        native=native_importance(model), attributions=attributions, examples=examples,
+        surrogate=surrogate, association=association, information=information,
+        selection=selection, fairness=fairness, timings=timings, not_applicable=skipped,
+    )  # fmt: skip
+
+
+def _importance(
+    model: TabularModel,
+    test: pd.DataFrame,
+    label: str,
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+) -> tuple[np.ndarray, Importance]:
+    sample = _sample(test, settings.permutation.rows, settings.seed)
+    encoded = model.space.encode(sample)
+    importance = permutation_importance(
+        model, encoded, encoded_labels(model, sample, label, origin="the test split"),
+        scoring=settings.permutation.scoring, n_repeats=settings.permutation.n_repeats,
+        seed=settings.seed, threshold=threshold,
+    )  # fmt: skip
+    return encoded, importance
+
+
+def _not_applicable(model: TabularModel, applies: Sequence[str]) -> dict[str, str]:
+    return {
+        name: f"{name} does not apply to a {model.task.name} model"
+        for name in ANALYSES
+        if name not in applies
+    }
+
+
+def _fairness(  # the fairness step's inputs, keyword-only
+    model: TabularModel,
+    test: pd.DataFrame,
+    label: str,
+    *,
+    reason: str | None,
+    threshold: float,
+    sensitive: Sequence[str],
+) -> dict[str, object]:
+    if reason is not None:  # the report says so instead of failing
+        return {"applies": False, "reason": reason}
+    labels = encoded_labels(model, test, label, origin="the test split")
+    return fairness_of(model, test, labels, threshold=threshold, sensitive=sensitive)
 
 
 def _read_split(path: str, label: str) -> pd.DataFrame:
-    from mlops_gitops.training.features import label_array, read_frame
+    from mlops_gitops.errors import DataError
+    from mlops_gitops.training.features import read_frame
 
     frame = read_frame(path)
-    label_array(frame, label, origin=path)  # the same 0/1 label check as training
+    if label not in frame.columns:
+        raise DataError(f"{path}: no label column '{label}'; set data.label in params.yaml")
     return frame.reset_index(drop=True)
+
+
+def encoded_labels(
+    model: TabularModel, frame: pd.DataFrame, label: str, *, origin: str
+) -> np.ndarray:
+    """Return ``frame``'s labels checked and encoded by the model's task (its classes kept).
+
+    Raises:
+        DataError: the task refuses the labels (e.g. a class the model does not know).
+    """
+    from mlops_gitops.tasks import encode_labels
+
+    classes = model.classes or None
+    return np.asarray(
+        encode_labels(model.task, frame, label, origin=origin, classes=classes).values
+    )
 
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -226,33 +290,6 @@ def _rows_for(name: str, model: TabularModel, settings: ExplainSettings) -> int:
     return settings.lime.rows  # LIME and plug-ins explain a handful of rows
 
 
-def _examples(
-    model: TabularModel,
-    attributions: Mapping[str, Attributions],
-    *,
-    settings: ExplainSettings,
-    threshold: float,
-) -> tuple[PredictionExplanation, ...]:
-    """Explain the first declined (positive) rows of the first explainer, with counterfactuals."""
-    count = settings.counterfactual.rows
-    if count == 0 or not attributions:
-        return ()
-    primary = next(iter(attributions.values()))
-    positive = np.flatnonzero(model.predict_proba(primary.data) >= threshold)
-    chosen = list(positive[:count]) or list(range(min(count, len(primary.data))))
-    return tuple(
-        explanation_of(
-            primary,
-            int(i),
-            model=model,
-            settings=settings,
-            threshold=threshold,
-            with_counterfactual=True,
-        )
-        for i in chosen
-    )
-
-
 def _surrogate(
     model: TabularModel,
     train: pd.DataFrame,
@@ -262,8 +299,8 @@ def _surrogate(
     threshold: float,
 ) -> Surrogate:
     fit_rows = model.space.encode(_sample(train, settings.surrogate.rows, settings.seed))
-    decisions = (model.predict_matrix(fit_rows) >= threshold).astype(int)
-    test_decisions = (model.predict_matrix(test) >= threshold).astype(int)
+    decisions = model.decide(model.predict_matrix(fit_rows), threshold=threshold)
+    test_decisions = model.decide(model.predict_matrix(test), threshold=threshold)
     return fit_surrogate(
         model.space,
         fit_rows,
@@ -287,7 +324,7 @@ def _correlation(
     extra = [s for s in sensitive if s in sample.columns and s not in model.space.names]
     association = association_matrix(sample, [*model.space.names, *extra])
     kinds = [f.kind == "categorical" for f in model.space.features]
-    labels = sample[label].to_numpy()
+    labels = encoded_labels(model, sample, label, origin="the training split")
     if len(np.unique(labels)) < 2:
         raise ExplainError(f"the training sample has one class of '{label}' only; sample more rows")
     information = mutual_information(
@@ -296,6 +333,7 @@ def _correlation(
         names=model.space.names,
         categorical=kinds,
         seed=settings.seed,
+        continuous=model.explains == "value",
     )
     selection = select_features(
         importance.mean,

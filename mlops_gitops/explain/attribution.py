@@ -1,11 +1,13 @@
 """Feature attributions of single predictions, and SHAP values (the built-in ``shap`` explainer).
 
 A tree model whose native estimator shap can read (scikit-learn tree
-ensembles) is explained exactly with ``shap.TreeExplainer`` in log-odds;
+ensembles) is explained exactly with ``shap.TreeExplainer`` in its raw
+output (log-odds; per class for multiclass; the value for regression);
 every other model is explained with kernel SHAP over the ONNX model's
-probability, on the encoded feature matrix of :class:`FeatureSpace`. Both
-are additive: the base value plus the contributions equals the explained
-output. ``shap`` is imported only when values are computed.
+scores (:class:`TabularModel`), on the encoded feature matrix of
+:class:`FeatureSpace`. Both are additive: the base value plus the
+contributions equals the explained output, per class for a multiclass
+model. ``shap`` is imported only when values are computed.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel
+from mlops_gitops.tasks import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from mlops_gitops.explain.settings import ExplainSettings
 
 log = logging.getLogger(__name__)
 
-OutputSpace = Literal["log-odds", "probability"]
+OutputSpace = Literal["log-odds", "probability", "value"]
 # scikit-learn estimators that shap's TreeExplainer reads exactly.
 TREE_ESTIMATORS = frozenset(
     {
@@ -35,6 +38,11 @@ TREE_ESTIMATORS = frozenset(
         "RandomForestClassifier",
         "ExtraTreesClassifier",
         "DecisionTreeClassifier",
+        "HistGradientBoostingRegressor",
+        "GradientBoostingRegressor",
+        "RandomForestRegressor",
+        "ExtraTreesRegressor",
+        "DecisionTreeRegressor",
     }
 )
 
@@ -45,6 +53,10 @@ class Attributions:
 
     ``base_values[i] + values[i].sum()`` equals ``output[i]`` for additive
     methods (SHAP); for LIME it equals the local surrogate's prediction.
+    With ``classes`` (a multiclass model) ``values`` is ``[N, F, K]`` and
+    ``base_values`` and ``output`` are ``[N, K]``, one slice per class, and
+    ``decided`` holds each row's predicted class code: a single decision is
+    explained by its predicted class (:meth:`top`, :meth:`for_decisions`).
     """
 
     method: str
@@ -54,20 +66,52 @@ class Attributions:
     output: np.ndarray = field(repr=False)
     output_space: OutputSpace
     data: pd.DataFrame = field(repr=False)
+    classes: tuple[str, ...] = ()
+    decided: np.ndarray | None = field(default=None, repr=False)
 
     def mean_abs(self) -> dict[str, float]:
-        """Return the mean absolute contribution of each feature (global importance)."""
-        means = (
-            np.abs(self.values).mean(axis=0) if len(self.values) else np.zeros(len(self.features))
-        )
+        """Return the mean absolute contribution of each feature (over rows and classes)."""
+        flat = self.values if not self.classes else self.values.transpose(0, 2, 1)
+        flat = flat.reshape(-1, len(self.features))
+        means = np.abs(flat).mean(axis=0) if len(flat) else np.zeros(len(self.features))
         return {name: float(v) for name, v in zip(self.features, means, strict=True)}
+
+    def mean_abs_by_class(self) -> dict[str, dict[str, float]]:
+        """Return the mean absolute contribution of each feature per class name (multiclass)."""
+        return {name: self.for_class(name).mean_abs() for name in self.classes}
+
+    def for_class(self, name: str) -> Attributions:
+        """Return the attributions of one class's output (multiclass)."""
+        k = self.classes.index(name)
+        return replace(
+            self, values=self.values[:, :, k], base_values=self.base_values[:, k],
+            output=self.output[:, k], classes=(), decided=None,
+        )  # fmt: skip
+
+    def for_decisions(self) -> Attributions:
+        """Return each row's attributions of its predicted class (itself when single-output)."""
+        if not self.classes or self.decided is None:
+            return self
+        rows = np.arange(len(self.values))
+        k = self.decided.astype(np.int64)
+        return replace(
+            self, values=self.values[rows, :, k], base_values=self.base_values[rows, k],
+            output=self.output[rows, k], classes=(), decided=None,
+        )  # fmt: skip
+
+    def explained_class(self, row: int) -> str | None:
+        """Return the class whose output row ``row``'s decision is explained by (multiclass)."""
+        if not self.classes or self.decided is None:
+            return None
+        return self.classes[int(self.decided[row])]
 
     def top(self, row: int, count: int) -> list[tuple[str, object, float]]:
         """Return ``(feature, value, contribution)`` of row ``row``, largest first."""
-        order = np.argsort(-np.abs(self.values[row]), kind="stable")[:count]
+        values = self.for_decisions().values
+        order = np.argsort(-np.abs(values[row]), kind="stable")[:count]
         record = self.data.iloc[row]
         return [
-            (self.features[j], _plain(record[self.features[j]]), float(self.values[row, j]))
+            (self.features[j], _plain(record[self.features[j]]), float(values[row, j]))
             for j in order
         ]
 
@@ -111,7 +155,10 @@ class ShapExplainer:
 
 
 def tree_shap(model: TabularModel, rows: pd.DataFrame) -> Attributions:
-    """Return exact tree SHAP values in log-odds, summed back onto the raw features.
+    """Return exact tree SHAP values in the raw output, summed back onto the raw features.
+
+    Binary: the positive class's log-odds; multiclass: each class's raw score
+    (softmax logits); regression: the predicted value.
 
     Raises:
         ExplainError: the model has no native tree estimator.
@@ -137,9 +184,29 @@ def tree_shap(model: TabularModel, rows: pd.DataFrame) -> Attributions:
     names = list(prep.get_feature_names_out()) if prep is not None else list(model.space.names)
     explanation = shap.TreeExplainer(estimator)(np.asarray(matrix, dtype=float))
     values = np.asarray(explanation.values, dtype=float)
-    base = np.asarray(explanation.base_values, dtype=float).reshape(-1)
+    base = np.asarray(explanation.base_values, dtype=float)
+    return _tree_attributions(model, values, base, names=names, frame=frame)
+
+
+def _tree_attributions(
+    model: TabularModel,
+    values: np.ndarray,
+    base: np.ndarray,
+    *,
+    names: list[str],
+    frame: pd.DataFrame,
+) -> Attributions:
+    if model.explains == "classes":
+        raw = np.stack(
+            [sum_onto_features(values[:, :, k], names, model.space.names)
+             for k in range(values.shape[2])], axis=2,
+        )  # fmt: skip
+        return per_class_attributions(
+            model, raw, base, raw.sum(axis=1) + base, frame=frame, space="log-odds"
+        )
     if values.ndim == 3:  # one slice per class: keep the positive class
-        values, base = values[:, :, -1], np.asarray(explanation.base_values)[:, -1]
+        values, base = values[:, :, -1], base[:, -1]
+    base = base.reshape(-1)
     raw = sum_onto_features(values, names, model.space.names)
     return Attributions(
         method="shap",
@@ -147,9 +214,30 @@ def tree_shap(model: TabularModel, rows: pd.DataFrame) -> Attributions:
         values=raw,
         base_values=base,
         output=base + raw.sum(axis=1),
-        output_space="log-odds",
+        output_space="value" if model.explains == "value" else "log-odds",
         data=frame.reset_index(drop=True),
     )
+
+
+def per_class_attributions(
+    model: TabularModel,
+    values: np.ndarray,
+    base: np.ndarray,
+    output: np.ndarray,
+    *,
+    frame: pd.DataFrame,
+    space: OutputSpace,
+    method: str = "shap",
+) -> Attributions:
+    """Return multiclass attributions (``values`` ``[N, F, K]``) with each row's decided class."""
+    rows = frame[list(model.space.names)].reset_index(drop=True)
+    # the arg-max decision has no threshold
+    scores = model.predict_proba(rows)
+    decided = model.decide(scores, threshold=DEFAULT_THRESHOLD) if len(rows) else None
+    return Attributions(
+        method=method, features=model.space.names, values=values, base_values=base,
+        output=output, output_space=space, data=rows, classes=model.classes, decided=decided,
+    )  # fmt: skip
 
 
 def sum_onto_features(values: np.ndarray, names: list[str], raw: tuple[str, ...]) -> np.ndarray:
@@ -179,7 +267,7 @@ def kernel_shap(
     nsamples: int,
     seed: int = 0,
 ) -> Attributions:
-    """Return kernel SHAP values of the ONNX model's probability (model-agnostic)."""
+    """Return kernel SHAP values of the ONNX model's scores (model-agnostic)."""
     import shap
 
     space = model.space
@@ -189,10 +277,15 @@ def kernel_shap(
     with seeded_numpy(seed):  # kernel SHAP samples coalitions from numpy's global generator
         raw = explainer.shap_values(matrix, nsamples=nsamples, l1_reg=False, silent=True)
     values = np.asarray(raw, dtype=float)
+    output = model.predict_matrix(matrix)
+    if model.explains == "classes":
+        if values.ndim == 3 and values.shape[0] != len(matrix):  # older shap: a list per class
+            values = values.transpose(1, 2, 0)
+        base = np.tile(np.ravel(explainer.expected_value).astype(float), (len(matrix), 1))
+        return per_class_attributions(model, values, base, output, frame=rows, space="probability")
     if values.ndim == 3:
         values = values[:, :, -1]
     base = np.full(len(matrix), float(np.ravel(explainer.expected_value)[-1]))
-    output = model.predict_matrix(matrix)
     frame = rows[list(space.names)].reset_index(drop=True)
     return Attributions(
         method="shap",
@@ -200,7 +293,7 @@ def kernel_shap(
         values=values,
         base_values=base,
         output=output,
-        output_space="probability",
+        output_space="value" if model.explains == "value" else "probability",
         data=frame,
     )
 

@@ -77,9 +77,13 @@ def mutual_information(
     names: Sequence[str],
     categorical: Sequence[bool],
     seed: int = 0,
+    continuous: bool = False,
 ) -> dict[str, float]:
-    """Return the mutual information (nats) of each encoded feature with the label."""
-    from sklearn.feature_selection import mutual_info_classif
+    """Return the mutual information (nats) of each encoded feature with the label.
+
+    ``continuous``: the label is a value (regression), not class codes.
+    """
+    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 
     filled = matrix.copy()
     for j, is_categorical in enumerate(categorical):
@@ -89,9 +93,8 @@ def mutual_information(
             column[missing] = np.nanmax(column) + 1 if (~missing).any() else 0
         else:
             column[missing] = np.nanmedian(column) if (~missing).any() else 0
-    scores = mutual_info_classif(
-        filled, labels, discrete_features=np.asarray(categorical), random_state=seed
-    )
+    estimate = mutual_info_regression if continuous else mutual_info_classif
+    scores = estimate(filled, labels, discrete_features=np.asarray(categorical), random_state=seed)
     return {name: float(v) for name, v in zip(names, scores, strict=True)}
 
 

@@ -1,4 +1,11 @@
-"""Counterfactuals: the smallest feasible change to a row that flips the model's decision.
+"""Counterfactuals: the smallest feasible change to a row that reaches another decision.
+
+What "another decision" means follows the model's task (a :class:`Goal`):
+binary, the decision flips at the threshold; multiclass, a target class
+(``explain.counterfactual.target_class``, default the most likely other
+class) becomes the most probable; regression, the predicted value lands in a
+target range (``explain.counterfactual.target_range``, default the training
+label's 25th to 75th percentile, see :func:`default_range`).
 
 The search runs on the ONNX model, so it holds for every framework; it is a
 beam search over feasible values (no library fitted here: dice-ml refuses
@@ -25,12 +32,21 @@ lightgbm and CUDA wheels):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from mlops_gitops.explain.explained_model import FeatureSpace, FeatureSpec, TabularModel
+from mlops_gitops.explain.explained_model import (
+    ExplainError,
+    FeatureSpace,
+    FeatureSpec,
+    TabularModel,
+)
+from mlops_gitops.tasks import DEFAULT_THRESHOLD
+
+BatchTest = Callable[[np.ndarray], np.ndarray]
 
 _BISECT_STEPS = 12
 
@@ -46,7 +62,12 @@ class Change:
 
 @dataclass(frozen=True, kw_only=True)
 class Counterfactual:
-    """A changed row whose decision differs from the original's."""
+    """A changed row whose decision differs from the original's (reaches the goal).
+
+    ``probability_before``/``after`` are the goal's measure: the positive
+    probability (binary), the target class's probability (multiclass) or the
+    predicted value (regression); ``target`` says what was reached.
+    """
 
     changes: tuple[Change, ...]
     probability_before: float
@@ -54,32 +75,143 @@ class Counterfactual:
     threshold: float
     distance: float
     row: dict[str, object]
+    target: str = ""
 
 
-def find_counterfactual(
+@dataclass(frozen=True)
+class Goal:
+    """What a counterfactual must reach, read on the model's scores of a batch of rows."""
+
+    target: str
+    # scores -> whether each row reaches the goal
+    reached: BatchTest
+    # scores -> how close each row is (higher is closer); ranks the search's beam
+    progress: BatchTest
+    # scores -> the number reported before and after (probability or value)
+    measure: BatchTest
+
+
+def flip_goal(before: float, threshold: float) -> Goal:
+    """Return the binary goal: the decision at ``threshold`` differs from ``before``'s."""
+    positive = before >= threshold
+    return Goal(
+        "negative" if positive else "positive",
+        lambda s: (s >= threshold) != positive,
+        lambda s: (threshold - s) if positive else (s - threshold),
+        lambda s: s,
+    )
+
+
+def class_goal(model: TabularModel, before: np.ndarray, target: str | None) -> Goal:
+    """Return the multiclass goal: ``target`` (default: the most likely other class) wins.
+
+    Raises:
+        ExplainError: ``target`` is not a class of the model, or is already predicted.
+    """
+    classes = model.classes
+    decided = int(np.argmax(before))
+    if target is None:
+        k = int(np.argsort(-before, kind="stable")[1])
+    elif target not in classes:
+        raise ExplainError(
+            f"explain.counterfactual.target_class: '{target}' is not a class of the model "
+            f"(classes: {', '.join(classes)})"
+        )
+    else:
+        k = classes.index(target)
+    if k == decided:
+        raise ExplainError(
+            f"explain.counterfactual.target_class: the row is already predicted '{classes[k]}'; "
+            "choose another class"
+        )
+
+    def margin(s: np.ndarray) -> np.ndarray:
+        others = np.delete(s, k, axis=1)
+        gap: np.ndarray = s[:, k] - others.max(axis=1)
+        return gap
+
+    return Goal(classes[k], lambda s: np.argmax(s, axis=1) == k, margin, lambda s: s[:, k])
+
+
+def range_goal(low: float, high: float) -> Goal:
+    """Return the regression goal: the predicted value lies in ``[low, high]``."""
+    return Goal(
+        f"[{low:g}, {high:g}]",
+        lambda v: (v >= low) & (v <= high),
+        lambda v: -(np.maximum(low - v, 0) + np.maximum(v - high, 0)),
+        lambda v: v,
+    )
+
+
+def default_range(model: TabularModel, reference: pd.DataFrame) -> tuple[float, float]:
+    """Return the default regression target: the 25th to 75th percentile of the label.
+
+    Raises:
+        ExplainError: ``reference`` lacks the model's label, so no default exists.
+    """
+    if model.label not in reference.columns:
+        raise ExplainError(
+            f"explain.counterfactual.target_range: no default without the label "
+            f"'{model.label}' in the reference data; set [low, high]"
+        )
+    low, high = np.percentile(pd.to_numeric(reference[model.label]).dropna(), [25, 75])
+    return float(low), float(high)
+
+
+def goal_for(
+    model: TabularModel,
+    before: np.ndarray,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    target_class: str | None = None,
+    target_range: Sequence[float] | None = None,
+) -> Goal:
+    """Return the goal of a row whose scores are ``before`` (one row), by the model's task.
+
+    Raises:
+        ExplainError: the target does not fit the model, or a regression has no range.
+    """
+    if model.explains == "classes":
+        return class_goal(model, np.asarray(before, dtype=float).reshape(-1), target_class)
+    if model.explains == "value":
+        if target_range is None:
+            raise ExplainError(
+                "explain.counterfactual.target_range: a regression counterfactual needs [low, high]"
+            )
+        return range_goal(float(target_range[0]), float(target_range[1]))
+    return flip_goal(float(np.ravel(before)[0]), threshold)
+
+
+def find_counterfactual(  # the search's knobs, keyword-only
     model: TabularModel,
     row: np.ndarray,
     *,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
+    goal: Goal | None = None,
     immutable: Collection[str] = (),
     max_changes: int = 3,
     beam_width: int = 8,
     grid: int = 15,
 ) -> Counterfactual | None:
-    """Return the smallest feasible change of an encoded ``row`` that flips its decision.
+    """Return the smallest feasible change of an encoded ``row`` that reaches ``goal``.
 
     Args:
         row: one encoded row (:meth:`FeatureSpace.encode`), shape ``[features]``.
-        threshold: the decision is ``probability >= threshold``.
+        threshold: the binary decision is ``probability >= threshold``.
+        goal: what to reach (default: :func:`goal_for` the row, e.g. the flipped decision).
         immutable: features that must keep their value.
 
     Returns:
-        The counterfactual, or None when no flip exists within ``max_changes``.
+        The counterfactual, or None when the row already reaches the goal or no
+        change within ``max_changes`` does.
     """
     space = model.space
     origin = np.asarray(row, dtype=float).reshape(-1)
-    before = float(model.predict_matrix(origin[None, :])[0])
-    positive = before >= threshold
+    scores = model.predict_matrix(origin[None, :])
+    goal = goal or goal_for(model, scores[0], threshold=threshold)
+    if bool(goal.reached(scores)[0]):
+        return None
+    before = float(goal.measure(scores)[0])
     moves = _moves(space, origin, immutable, grid)
     beam: list[tuple[frozenset[int], np.ndarray, float]] = [(frozenset(), origin, 0.0)]
     for _ in range(max_changes):
@@ -92,14 +224,14 @@ def find_counterfactual(
         states = _unique(states)
         if not states:
             return None
-        probabilities = model.predict_matrix(np.stack([s[1] for s in states]))
-        flipped = [i for i, p in enumerate(probabilities) if (p >= threshold) != positive]
+        batch = model.predict_matrix(np.stack([s[1] for s in states]))
+        flipped = list(np.flatnonzero(goal.reached(batch)))
         if flipped:
             best = min(flipped, key=lambda i: (states[i][2], sorted(states[i][0])))
-            flips = _flip_test(model, threshold=threshold, positive=positive)
+            flips = _flip_test(model, goal)
             target = _tighten(model, origin, _prune(origin, states[best][1], flips), flips)
-            return _result(model, origin, target, threshold=threshold, before=before)
-        margin = (threshold - probabilities) if positive else (probabilities - threshold)
+            return _result(model, origin, target, goal=goal, threshold=threshold, before=before)
+        margin = goal.progress(batch)
         order = sorted(range(len(states)), key=lambda i: (-margin[i], states[i][2]))
         beam = [states[i] for i in order[:beam_width]]
     return None
@@ -160,11 +292,9 @@ def _unique(
     return out
 
 
-def _flip_test(
-    model: TabularModel, *, threshold: float, positive: bool
-) -> Callable[[np.ndarray], bool]:
+def _flip_test(model: TabularModel, goal: Goal) -> Callable[[np.ndarray], bool]:
     def flips(x: np.ndarray) -> bool:
-        return bool((model.predict_matrix(x[None, :])[0] >= threshold) != positive)
+        return bool(goal.reached(model.predict_matrix(x[None, :]))[0])
 
     return flips
 
@@ -218,7 +348,13 @@ def _same_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _result(
-    model: TabularModel, origin: np.ndarray, target: np.ndarray, *, threshold: float, before: float
+    model: TabularModel,
+    origin: np.ndarray,
+    target: np.ndarray,
+    *,
+    goal: Goal,
+    threshold: float,
+    before: float,
 ) -> Counterfactual:
     space = model.space
     changes = tuple(
@@ -227,7 +363,7 @@ def _result(
         if not _same(origin[j], target[j])
     )
     distance = sum(_distance(s, origin[j], target[j]) for j, s in enumerate(space.features))
-    after = float(model.predict_matrix(target[None, :])[0])
+    after = float(goal.measure(model.predict_matrix(target[None, :]))[0])
     row = {s.name: s.value_of(target[j]) for j, s in enumerate(space.features)}
     return Counterfactual(
         changes=changes,
@@ -236,6 +372,7 @@ def _result(
         threshold=threshold,
         distance=float(distance),
         row=row,
+        target=goal.target,
     )
 
 

@@ -1,8 +1,11 @@
 """The model under explanation: an ONNX session, its feature space, the native model if known.
 
 Every explanation runs through the exported ONNX model (the model contract
-of :mod:`mlops_gitops.contract`: one input per raw feature column, outputs
-``label`` and ``probabilities``), so it holds for every framework.
+of :mod:`mlops_gitops.contract`: one input per raw feature column, the
+outputs of the model's task), so it holds for every framework. What is
+explained follows the task read from the contract: the probability of the
+positive class (binary), the probability of each class (multiclass), or the
+predicted value (regression).
 Explainers that need a numeric matrix (kernel SHAP, LIME) see the features
 through :class:`FeatureSpace`: numeric columns as they are, categorical
 columns as category codes, missing values as NaN. The feature
@@ -25,6 +28,14 @@ import pandas as pd
 from mlops_gitops import contract
 from mlops_gitops.contract import MISSING_CATEGORY, FeatureKind, ModelContract
 from mlops_gitops.errors import MlopsError
+from mlops_gitops.tasks import (
+    DEFAULT_TASK,
+    DEFAULT_THRESHOLD,
+    Explains,
+    Task,
+    explained_output,
+    load_task,
+)
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -181,9 +192,18 @@ def _numeric_spec(name: str, values: np.ndarray, rule: Mapping[str, object]) -> 
     )
 
 
+def _default_task() -> Task:
+    return load_task(DEFAULT_TASK)
+
+
 @dataclass(frozen=True, kw_only=True)
 class TabularModel:
-    """A classifier of the ONNX contract, ready to score frames and encoded matrices."""
+    """A model of the ONNX contract, ready to score frames and encoded matrices.
+
+    Its scores are the task's decision scores: ``[N]`` probabilities of the
+    positive class (binary), ``[N, K]`` class probabilities in the order of
+    ``classes`` (multiclass), or ``[N]`` predicted values (regression).
+    """
 
     path: Path
     session: onnxruntime.InferenceSession = field(repr=False, compare=False)
@@ -191,9 +211,36 @@ class TabularModel:
     onnx_types: Mapping[str, str]
     family: str = "unknown"
     native: object | None = field(default=None, repr=False, compare=False)
+    task: Task = field(default_factory=_default_task, compare=False)
+    # Class names in code order (classification) and the label column, from the contract.
+    classes: tuple[str, ...] = ()
+    label: str = ""
+    # The binary decision threshold recorded at export (None: not recorded).
+    threshold: float | None = None
+
+    @property
+    def explains(self) -> Explains:
+        """Return what the scores are: ``positive``, ``classes`` or ``value``."""
+        return explained_output(self.task)
+
+    def decision_threshold(self, configured: object = None) -> float:
+        """Return the binary threshold: the recorded one, else ``configured`` when a number.
+
+        ``evaluate.threshold: auto`` (or nothing) without a recorded threshold
+        gives :data:`mlops_gitops.tasks.DEFAULT_THRESHOLD`.
+        """
+        if self.threshold is not None:
+            return self.threshold
+        if isinstance(configured, int | float) and not isinstance(configured, bool):
+            return float(configured)
+        return DEFAULT_THRESHOLD
+
+    def decide(self, scores: np.ndarray, *, threshold: float) -> np.ndarray:
+        """Return the task's decisions on ``scores``: 0/1, class codes, or the values."""
+        return np.asarray(self.task.decide(scores, threshold=threshold))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Return the probability of the positive class for each row of ``frame``."""
+        """Return the scores of each row of ``frame`` (binary: the positive probability)."""
         feeds: dict[str, np.ndarray] = {}
         for spec in self.space.features:
             column = frame[spec.name]
@@ -205,7 +252,7 @@ class TabularModel:
         return self._run(feeds)
 
     def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
-        """Return the positive-class probability of each row of an encoded matrix."""
+        """Return the scores of each row of an encoded matrix (binary: the positive probability)."""
         matrix = np.atleast_2d(np.asarray(matrix, dtype=float))
         feeds: dict[str, np.ndarray] = {}
         for j, spec in enumerate(self.space.features):
@@ -220,10 +267,12 @@ class TabularModel:
         return np.float64 if self.onnx_types[name] == "tensor(double)" else np.float32
 
     def _run(self, feeds: Mapping[str, np.ndarray]) -> np.ndarray:
+        output = self.task.outputs[-1].name
         if not feeds or next(iter(feeds.values())).shape[0] == 0:
-            return np.empty(0)
-        probabilities = self.session.run(["probabilities"], dict(feeds))[0]
-        return np.asarray(probabilities, dtype=float)[:, -1]
+            empty = (0, len(self.classes)) if self.explains == "classes" else (0,)
+            return np.empty(empty)
+        predicted = self.session.run([output], dict(feeds))[0]
+        return np.asarray(self.task.decision_scores(np.asarray(predicted, dtype=float)))
 
 
 def _lookup(spec: FeatureSpec, codes: np.ndarray) -> np.ndarray:
@@ -235,8 +284,9 @@ def _lookup(spec: FeatureSpec, codes: np.ndarray) -> np.ndarray:
 def read_onnx_inputs(session: onnxruntime.InferenceSession, path: Path) -> ModelContract:
     """Return the model's contract, checking it has the one-input-per-column inputs and scores."""
     model = contract.read_contract(session, what=str(path), error=ExplainError)
-    if "probabilities" not in model.outputs:
-        raise ExplainError(f"{path}: the model has no 'probabilities' output; re-export it")
+    scores = model.load_task().outputs[-1].name
+    if scores not in model.outputs:
+        raise ExplainError(f"{path}: the {model.task} model has no '{scores}' output; re-export it")
     return model
 
 
@@ -277,6 +327,10 @@ def load_tabular_model(
         onnx_types=model.input_types,
         family=family,
         native=native,
+        task=model.load_task(),
+        classes=model.classes,
+        label=model.label,
+        threshold=model.threshold,
     )
 
 

@@ -2,7 +2,10 @@
 
 Permutation importance shuffles one feature column of the encoded test
 sample at a time and measures how much the score of the ONNX model drops,
-so it holds for every framework. Native importance is what the framework
+so it holds for every framework. The score is one of the model's task's
+metrics (:mod:`mlops_gitops.tasks`; by default its headline metric), with
+the task's decision rule; a drop is always "worse", whichever way the
+metric points. Native importance is what the framework
 model reports itself (``feature_importances_`` of tree ensembles, absolute
 coefficients of linear models), summed back onto the raw features; models
 without one (histogram gradient boosting, neural networks) have none.
@@ -10,33 +13,31 @@ without one (histogram gradient boosting, neural networks) have none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from mlops_gitops.explain.attribution import sum_onto_features
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel
+from mlops_gitops.tasks import DEFAULT_THRESHOLD, Metric
 
-Scorer = Callable[[np.ndarray, np.ndarray], float]
 
+def find_metric(model: TabularModel, scoring: str | None) -> Metric:
+    """Return the model's task metric named ``scoring`` (None: the task's headline metric).
 
-def _scorers() -> dict[str, tuple[Scorer, int]]:
-    from sklearn import metrics
-
-    def accuracy(y: np.ndarray, p: np.ndarray) -> float:
-        return float(metrics.accuracy_score(y, p >= 0.5))
-
-    def log_loss(y: np.ndarray, p: np.ndarray) -> float:
-        return float(metrics.log_loss(y, np.clip(p, 1e-7, 1 - 1e-7), labels=[0, 1]))
-
-    # name -> (score(y, probability), sign: +1 when higher is better)
-    return {
-        "roc_auc": (lambda y, p: float(metrics.roc_auc_score(y, p)), 1),
-        "average_precision": (lambda y, p: float(metrics.average_precision_score(y, p)), 1),
-        "accuracy": (accuracy, 1),
-        "log_loss": (log_loss, -1),
-    }
+    Raises:
+        ExplainError: the task has no such metric, or it has no direction to drop in.
+    """
+    task = model.task
+    name = scoring or task.headline
+    metrics = {m.name: m for m in task.metrics if m.direction != "neutral"}
+    if name not in metrics:
+        raise ExplainError(
+            f"explain.permutation.scoring: '{name}' is not a metric of the {task.name} model "
+            f"(known: {', '.join(metrics)})"
+        )
+    return metrics[name]
 
 
 @dataclass(frozen=True)
@@ -58,29 +59,34 @@ def permutation_importance(
     rows: np.ndarray,
     labels: np.ndarray,
     *,
-    scoring: str = "roc_auc",
+    scoring: str | None = None,
     n_repeats: int = 5,
     seed: int = 0,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> Importance:
     """Return how much the ONNX model's score drops when each feature is shuffled.
 
     Args:
         rows: the encoded sample (:meth:`FeatureSpace.encode`).
-        labels: the true labels of ``rows`` (0/1).
+        labels: the true labels of ``rows``, encoded by the task (0/1, class codes, values).
+        scoring: a metric of the model's task (None: its headline metric).
+        threshold: the binary decision threshold the decision metrics use.
 
     Raises:
-        ExplainError: the scoring is unknown, or the labels hold one class only.
+        ExplainError: the scoring is unknown, or the labels do not vary.
     """
-    scorers = _scorers()
-    if scoring not in scorers:
-        raise ExplainError(
-            f"explain.permutation.scoring: '{scoring}' is not one of {sorted(scorers)}"
-        )
+    metric = find_metric(model, scoring)
     if len(np.unique(labels)) < 2:
         raise ExplainError(
-            "permutation importance needs both classes in the sample; sample more rows"
+            "permutation importance needs both classes (two label values at least) "
+            "in the sample; sample more rows"
         )
-    score, sign = scorers[scoring]
+    sign = -1 if metric.direction == "minimize" else 1
+
+    def score(y: np.ndarray, scores: np.ndarray) -> float:
+        return metric.compute(y, scores, model.decide(scores, threshold=threshold))
+
+    scoring = metric.name
     baseline = score(labels, model.predict_matrix(rows))
     rng = np.random.default_rng(seed)
     drops = np.zeros((rows.shape[1], n_repeats))

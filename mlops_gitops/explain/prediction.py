@@ -12,9 +12,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from mlops_gitops.explain.counterfactual import Counterfactual, find_counterfactual
+from mlops_gitops.explain.counterfactual import (
+    Counterfactual,
+    default_range,
+    find_counterfactual,
+    goal_for,
+)
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel
 from mlops_gitops.explain.explainers import find_explainer
 from mlops_gitops.explain.narrative import render_template
@@ -35,7 +41,13 @@ class Contribution:
 
 @dataclass(frozen=True, kw_only=True)
 class PredictionExplanation:
-    """One explained decision: probability, top contributions, counterfactual, wording."""
+    """One explained decision: score, top contributions, counterfactual, wording.
+
+    ``probability`` is the explained score: the positive probability
+    (binary), the predicted class's probability (multiclass, whose
+    contributions are those of ``explained_class``), or the predicted value
+    (regression); ``decision`` is the decision as the label holds it.
+    """
 
     method: str
     probability: float
@@ -46,6 +58,9 @@ class PredictionExplanation:
     contributions: tuple[Contribution, ...]
     counterfactual: Counterfactual | None
     text: str
+    task: str = "binary"
+    decision: int | float | str | None = None
+    explained_class: str | None = None
 
 
 def parse_row(
@@ -128,35 +143,73 @@ def explanation_of(
 ) -> PredictionExplanation:
     """Build the explanation of row ``index`` of computed attributions."""
     frame = attributions.data.iloc[[index]]
-    probability = float(model.predict_proba(frame)[0])
-    counterfactual = None
-    if with_counterfactual:
-        search = settings.counterfactual
-        counterfactual = find_counterfactual(
-            model,
-            model.space.encode(frame)[0],
-            threshold=threshold,
-            immutable=settings.immutable,
-            max_changes=search.max_changes,
-            beam_width=search.beam_width,
-            grid=search.grid,
-        )
+    scores = model.predict_proba(frame)
+    decided = model.decide(scores, threshold=threshold)
+    decision = model.task.decode(decided, model.classes)[0]
+    probability = float(scores[0].max()) if model.explains == "classes" else float(scores[0])
+    counterfactual = (
+        _counterfactual(model, frame, scores[0], settings=settings, threshold=threshold)
+        if with_counterfactual
+        else None
+    )
     contributions = tuple(Contribution(*item) for item in attributions.top(index, settings.top))
     explanation = PredictionExplanation(
         method=attributions.method,
         probability=probability,
         threshold=threshold,
-        positive=probability >= threshold,
-        base_value=float(attributions.base_values[index]),
+        positive=model.explains == "positive" and probability >= threshold,
+        base_value=float(attributions.for_decisions().base_values[index]),
         output_space=attributions.output_space,
         contributions=contributions,
         counterfactual=counterfactual,
         text="",
+        task=model.task.name,
+        decision=decision,
+        explained_class=attributions.explained_class(index),
     )
     text = render_template(
         settings.template, narrative_context(explanation), template_dir=settings.template_dir
     )
     return replace(explanation, text=text.strip() + "\n")
+
+
+def _counterfactual(
+    model: TabularModel,
+    frame: pd.DataFrame,
+    scores: np.ndarray,
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+) -> Counterfactual | None:
+    search = settings.counterfactual
+    goal = goal_for(
+        model, scores, threshold=threshold, target_class=search.target_class,
+        target_range=search.target_range,
+    )  # fmt: skip
+    return find_counterfactual(
+        model, model.space.encode(frame)[0], threshold=threshold, goal=goal,
+        immutable=settings.immutable, max_changes=search.max_changes,
+        beam_width=search.beam_width, grid=search.grid,
+    )  # fmt: skip
+
+
+def with_default_range(
+    settings: ExplainSettings, model: TabularModel, reference: pd.DataFrame
+) -> ExplainSettings:
+    """Return ``settings`` with the default regression target range filled in from ``reference``.
+
+    Other tasks, and a configured range, are returned as they are.
+
+    Raises:
+        ExplainError: a regression without a range whose ``reference`` lacks the label.
+    """
+    search = settings.counterfactual
+    if model.explains != "value" or search.target_range is not None:
+        return settings
+    target = default_range(model, reference)
+    return settings.model_copy(
+        update={"counterfactual": search.model_copy(update={"target_range": target})}
+    )
 
 
 def _fields(explanation: PredictionExplanation) -> dict[str, object]:
@@ -179,3 +232,53 @@ def narrative_context(explanation: PredictionExplanation) -> dict[str, object]:
         if explanation.counterfactual
         else None,
     }
+
+
+def explain_examples(  # the stage's inputs to the examples, keyword-only
+    model: TabularModel,
+    attributions: Mapping[str, Attributions],
+    train: pd.DataFrame,
+    *,
+    settings: ExplainSettings,
+    threshold: float,
+    counterfactuals: bool,
+) -> tuple[PredictionExplanation, ...]:
+    """Explain the first rows not at the counterfactual goal (binary: declined ones).
+
+    Binary: positive (declined) rows; multiclass: rows not predicted as
+    ``target_class`` (any row without one); regression: rows predicted
+    outside the target range (default: the training label's middle half).
+    """
+    count = settings.counterfactual.rows
+    if count == 0 or not attributions:
+        return ()
+    primary = next(iter(attributions.values()))
+    settings = with_default_range(settings, model, train)
+    candidates = _not_at_goal(model, primary.data, settings, threshold)
+    chosen = list(candidates[:count]) or list(range(min(count, len(primary.data))))
+    return tuple(
+        explanation_of(
+            primary,
+            int(i),
+            model=model,
+            settings=settings,
+            threshold=threshold,
+            with_counterfactual=counterfactuals,
+        )
+        for i in chosen
+    )
+
+
+def _not_at_goal(
+    model: TabularModel, rows: pd.DataFrame, settings: ExplainSettings, threshold: float
+) -> np.ndarray:
+    scores = model.predict_proba(rows)
+    target = settings.counterfactual
+    if model.explains == "classes":
+        if target.target_class not in model.classes:
+            return np.arange(len(rows))
+        return np.flatnonzero(np.argmax(scores, axis=1) != model.classes.index(target.target_class))
+    if model.explains == "value":
+        low, high = target.target_range or (-np.inf, np.inf)
+        return np.flatnonzero((scores < low) | (scores > high))
+    return np.flatnonzero(scores >= threshold)

@@ -19,11 +19,16 @@ from typing import Any
 from mlops_gitops.digest import file_md5
 from mlops_gitops.documents import read_json
 from mlops_gitops.explain.explained_model import ExplainError
-from mlops_gitops.explain.prediction import PredictionExplanation, explain_prediction, parse_row
+from mlops_gitops.explain.prediction import (
+    PredictionExplanation,
+    explain_prediction,
+    parse_row,
+    with_default_range,
+)
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
+from mlops_gitops.tasks import DEFAULT_THRESHOLD
 
 TRAIN_SPLIT = "data/prepared/train.parquet"
-DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -71,13 +76,17 @@ def explain_row(
     background = reference.sample(
         n=min(len(reference), settings.shap.background_rows), random_state=settings.seed
     )
+    if with_counterfactual:
+        settings = with_default_range(settings, loaded, reference)
     return explain_prediction(
         loaded,
         row,
         background=background,
         settings=_with_template_dir(settings, project),
         method=method,
-        threshold=threshold if threshold is not None else _threshold(params),
+        threshold=threshold
+        if threshold is not None
+        else loaded.decision_threshold(_threshold(params)),
         with_counterfactual=with_counterfactual,
     )
 
@@ -148,14 +157,9 @@ def _read_params(root: Path) -> dict[str, Any]:
     return load_params(root) if (root / PARAMS_FILE).is_file() else {}
 
 
-def _threshold(params: dict[str, Any]) -> float:
+def _threshold(params: dict[str, Any]) -> object:
     evaluate = params.get("evaluate") or {}
-    value = (
-        evaluate.get("threshold", DEFAULT_THRESHOLD)
-        if isinstance(evaluate, dict)
-        else DEFAULT_THRESHOLD
-    )
-    return float(value)
+    return evaluate.get("threshold", DEFAULT_THRESHOLD) if isinstance(evaluate, dict) else None
 
 
 def _with_template_dir(settings: ExplainSettings, root: Path) -> ExplainSettings:

@@ -69,8 +69,14 @@ def explain_metrics(explanations: Explanations) -> dict[str, object]:
     if explanations.native is not None:
         metrics["native_importance"] = explanations.native
     metrics["attribution"] = {name: a.mean_abs() for name, a in explanations.attributions.items()}
+    by_class = {
+        name: a.mean_abs_by_class() for name, a in explanations.attributions.items() if a.classes
+    }
+    if by_class:  # multiclass: each class's own attributions
+        metrics["attribution_by_class"] = by_class
     metrics["mutual_information"] = explanations.information
-    metrics["surrogate_fidelity"] = explanations.surrogate.fidelity
+    if explanations.surrogate is not None:
+        metrics["surrogate_fidelity"] = explanations.surrogate.fidelity
     examples = explanations.examples
     found = sum(1 for e in examples if e.counterfactual is not None)
     metrics["counterfactuals_found"] = found / len(examples) if examples else None
@@ -103,13 +109,18 @@ def draw_figures(explanations: Explanations, folder: Path) -> dict[str, Path]:
             folder / "importance.png",
             title=f"Permutation importance (drop in {explanations.importance.scoring})",
         ),
-        "surrogate": figures.draw_surrogate(explanations.surrogate, folder / "surrogate_tree.png"),
         "association": figures.draw_association(
             explanations.association, folder / "association.png"
         ),
     }
+    if explanations.surrogate is not None:
+        out["surrogate"] = figures.draw_surrogate(
+            explanations.surrogate, folder / "surrogate_tree.png"
+        )
     shap_values = explanations.attributions.get("shap")
     if shap_values is not None and len(shap_values.values):
+        # multiclass: each row by its predicted class (attribution_by_class has every class)
+        shap_values = shap_values.for_decisions()
         out["shap_summary"] = figures.draw_shap_summary(
             shap_values, space, folder / "shap_summary.png"
         )
@@ -134,6 +145,10 @@ def report_context(
             "family": model.family,
             "features": len(model.space.names),
         },
+        "task": model.task.name,
+        "explains": model.explains,
+        "classes": list(model.classes),
+        "not_applicable": explanations.not_applicable,
         "threshold": explanations.threshold,
         "scoring": importance.scoring,
         "baseline": importance.baseline,
@@ -147,7 +162,9 @@ def report_context(
         "surrogate": {
             "fidelity": explanations.surrogate.fidelity,
             "rules": explanations.surrogate.rules,
-        },
+        }
+        if explanations.surrogate is not None
+        else None,
         "selection": _selection(explanations),
         "fairness": explanations.fairness,
         "proxies": _proxies(explanations),

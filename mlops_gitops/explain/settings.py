@@ -7,9 +7,8 @@ a wrong value is a :class:`ConfigError` that names the field path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SECTION = "explain"
 
@@ -23,7 +22,9 @@ class PermutationSettings(_Section):
 
     rows: int = Field(default=2000, ge=10)
     n_repeats: int = Field(default=5, ge=1)
-    scoring: Literal["roc_auc", "average_precision", "log_loss", "accuracy"] = "roc_auc"
+    # A metric of the model's task (checked against it when the model is loaded);
+    # None: the task's headline metric.
+    scoring: str | None = None
 
 
 class ShapSettings(_Section):
@@ -45,12 +46,25 @@ class LimeSettings(_Section):
 
 
 class CounterfactualSettings(_Section):
-    """The search for the smallest feasible change that flips a decision."""
+    """The search for the smallest feasible change that flips a decision or reaches a target.
+
+    Binary: the other decision; multiclass: ``target_class`` (default: the most
+    likely other class); regression: a value in ``target_range`` (default: the
+    training label's 25th to 75th percentile).
+    """
 
     rows: int = Field(default=3, ge=0)
     max_changes: int = Field(default=3, ge=1)
     beam_width: int = Field(default=8, ge=1)
     grid: int = Field(default=15, ge=3)
+    target_class: str | None = None
+    target_range: tuple[float, float] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CounterfactualSettings:
+        if self.target_range is not None and self.target_range[0] > self.target_range[1]:
+            raise ValueError("target_range: low must not exceed high")
+        return self
 
 
 class CorrelationSettings(_Section):

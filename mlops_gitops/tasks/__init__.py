@@ -9,16 +9,20 @@ neither numpy nor scikit-learn.
 from __future__ import annotations
 
 from mlops_gitops.tasks.base import (
+    ANALYSES,
     BUILTIN_TASKS,
     DEFAULT_TASK,
     DEFAULT_THRESHOLD,
     ENTRY_POINT_GROUP,
     TASKS,
+    Explains,
     Labels,
     Metric,
     Output,
     Served,
     Task,
+    applicable_analyses,
+    explained_output,
     list_tasks,
     load_task,
     metric_order,
@@ -28,17 +32,21 @@ from mlops_gitops.tasks.base import (
 from mlops_gitops.tasks.labels import encode_labels
 
 __all__ = [
+    "ANALYSES",
     "BUILTIN_TASKS",
     "DEFAULT_TASK",
     "DEFAULT_THRESHOLD",
     "ENTRY_POINT_GROUP",
     "TASKS",
+    "Explains",
     "Labels",
     "Metric",
     "Output",
     "Served",
     "Task",
+    "applicable_analyses",
     "encode_labels",
+    "explained_output",
     "list_tasks",
     "load_task",
     "metric_order",

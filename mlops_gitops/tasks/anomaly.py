@@ -98,6 +98,9 @@ class AnomalyTask:
     name, stratifies, supervised, headline = "anomaly", True, False, "roc_auc"
     outputs, metrics = ANOMALY_OUTPUTS, ANOMALY_METRICS
     plots = ("score_histogram",)
+    # Counterfactuals and fairness of anomaly flags are not offered yet: the explain
+    # stage reports them (and the surrogate) as not applicable.
+    explanations = ()
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return the 0/1 label as int64 (1 = anomaly); one kind alone is allowed."""

@@ -48,6 +48,13 @@ Direction = Literal["maximize", "minimize", "neutral"]
 # model measures distances in, see ``TrainedModel.embed``) or the scores themselves.
 MetricInput = Literal["labels", "points", "scores"]
 OutputType = Literal["int64", "float"]
+# What explanations attribute (a task's optional trait ``explains``): the
+# positive class's probability, each class's probability, or the predicted value.
+Explains = Literal["positive", "classes", "value"]
+# The explain-stage analyses a task may opt out of (importance, attributions and
+# correlation apply to every model with a label); a task's optional trait
+# ``explanations`` names those that apply to it, the report says so for the others.
+ANALYSES = ("surrogate", "counterfactuals", "fairness")
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,19 @@ def metric_order(task: Task) -> tuple[str, ...]:
     """Return the task's metric names as reports list them: the headline first."""
     names = tuple(metric.name for metric in task.metrics)
     return (task.headline, *(n for n in names if n != task.headline))
+
+
+def explained_output(task: Task) -> Explains:
+    """Return what explanations of ``task`` attribute (trait ``explains``; binary by default)."""
+    value = getattr(task, "explains", "positive")
+    if value == "classes":
+        return "classes"
+    return "value" if value == "value" else "positive"
+
+
+def applicable_analyses(task: Task) -> tuple[str, ...]:
+    """Return the explain-stage analyses that apply to ``task`` (trait ``explanations``)."""
+    return tuple(getattr(task, "explanations", ANALYSES))
 
 
 def list_tasks() -> dict[str, str]:

@@ -86,6 +86,9 @@ class ClusteringTask:
     plots = ("cluster_sizes",)
     # A clustering has no ground truth to learn from: serving refuses feedback for it.
     takes_feedback = False
+    # No decision to explain by a tree, no target to reach, no error per group: the
+    # explain stage reports surrogate, counterfactuals and fairness as not applicable.
+    explanations = ()
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return codes of the label's values (compared with the clusters only, never fitted)."""

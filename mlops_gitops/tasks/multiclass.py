@@ -81,6 +81,7 @@ class MulticlassTask(ClassificationTask):
     name, stratifies, headline = "multiclass", True, "f1_macro"
     metrics = MULTICLASS_METRICS
     plots = ("confusion",)
+    explains = "classes"  # explanations attribute each class's probability
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return the class codes; without ``classes`` they are learned (two at least)."""

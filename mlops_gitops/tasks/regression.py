@@ -87,6 +87,9 @@ class RegressionTask:
     outputs, metrics = REGRESSION_OUTPUTS, REGRESSION_METRICS
     supervised = True
     plots = ("predicted_vs_actual",)
+    # Explanations attribute the predicted value; a surrogate tree of decisions does not apply.
+    explains = "value"
+    explanations = ("counterfactuals", "fairness")
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return the label as float64; training needs more than one distinct value."""

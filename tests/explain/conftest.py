@@ -94,3 +94,59 @@ def tree_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
 def network_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
     """A Lightning tabular network (explained through its ONNX graph only)."""
     return build(tmp_path_factory.mktemp("lightning"), "lightning")
+
+
+def build_task_model(folder: Path, dataset: str, task: str) -> TinyModel:
+    """Prepare, train and export an sklearn model of ``task`` on a scikit-learn data set.
+
+    ``load_wine`` (class names, not codes) is the multiclass case and
+    ``load_diabetes`` the regression one. A ``group`` column (high or low
+    alcohol / body-mass index) is kept out of the features: the sensitive
+    attribute of the fairness checks.
+    """
+    import numpy as np
+    from sklearn import datasets
+
+    from mlops_gitops.data import prepare_dataset
+    from mlops_gitops.training import export_model, train_model
+
+    loaded = getattr(datasets, f"load_{dataset}")(as_frame=True)
+    frame = loaded.frame.rename(columns=lambda c: str(c).replace("/", "_"))
+    if dataset == "wine":
+        frame["target"] = np.asarray(loaded.target_names)[frame["target"].to_numpy()]
+    marker = frame["alcohol" if dataset == "wine" else "bmi"]
+    frame["group"] = np.where(marker > marker.median(), "high", "low")
+    frame.insert(0, "row_id", [f"R{i:04d}" for i in range(len(frame))])
+    raw = folder / "raw.parquet"
+    frame.to_parquet(raw, index=False)
+    paths = prepare_dataset(
+        raw=raw, prepared_dir=folder / "data" / "prepared",
+        data={"label": "target", "id_column": "row_id"}, prepare={"split": {"seed": 5}}, task=task,
+    ).paths  # fmt: skip
+    trained = folder / "models" / "trained"
+    train_model(
+        train=paths["train"], valid=paths["valid"], trained=trained, live_dir=folder / "dvclive",
+        settings={"name": dataset, "family": "sklearn", "task": task,
+                  "features": {"exclude": ["group"]}, "sklearn": {"max_iter": 20}},
+        label="target", id_column="row_id",
+    )  # fmt: skip
+    onnx = folder / "models" / "model.onnx"
+    export_model(
+        trained=trained, test=paths["test"], model=onnx, metrics=folder / "metrics" / "export.json",
+        settings={"opset": 18, "tolerance": 1e-4},
+    )  # fmt: skip
+    return TinyModel(
+        onnx, trained, pd.read_parquet(paths["train"]), pd.read_parquet(paths["test"]), folder
+    )
+
+
+@pytest.fixture(scope="session")
+def wine_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    """A multiclass histogram gradient-boosting model of the three wine cultivars."""
+    return build_task_model(tmp_path_factory.mktemp("wine"), "wine", "multiclass")
+
+
+@pytest.fixture(scope="session")
+def diabetes_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    """A regression histogram gradient-boosting model of disease progression."""
+    return build_task_model(tmp_path_factory.mktemp("diabetes"), "diabetes", "regression")
