@@ -227,10 +227,10 @@ def replay_for_env(
 
 def _sample_of(root: Path) -> dict[str, Any]:
     """Return the sample kind and label column of the project's params (credit's without)."""
-    from mlops_gitops.stage import load_sections
+    from mlops_gitops.params import PARAMS_FILE, load_params
 
-    if not (root / "params.yaml").is_file():
+    if not (root / PARAMS_FILE).is_file():
         return {}
-    data = load_sections("data", root=root)["data"]
+    data = load_params(root).get("data") or {}
     sample = data.get("sample") or {}
     return {"kind": str(sample.get("kind") or "credit"), "label": data.get("label")}

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from mlops_gitops.serving import codec
+from mlops_gitops.serving import feedback as feedback_labels
 from mlops_gitops.serving.accesslog import AccessLog
 from mlops_gitops.serving.auth import Role
 from mlops_gitops.serving.codec import RequestError
@@ -127,8 +128,8 @@ async def feedback(request: Request) -> Response:
     state = _state(request)
     served = _served(request)
     payload: object = orjson.loads(await _read_body(request, state.max_body) or b"null")
-    labels = codec.check_feedback(
-        codec.decode_feedback(payload), served.primary.schema, model=served.name
+    labels = feedback_labels.check_feedback(
+        feedback_labels.decode_feedback(payload), served.primary.schema, model=served.name
     )
     if state.predictions is None:
         raise RequestError(

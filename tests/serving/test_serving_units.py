@@ -7,7 +7,8 @@ import pytest
 
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.serving.auth import TokenStore, read_tokens
-from mlops_gitops.serving.codec import RequestError, decode_feedback, decode_records, decode_v2
+from mlops_gitops.serving.codec import RequestError, decode_records, decode_v2
+from mlops_gitops.serving.feedback import decode_feedback
 from mlops_gitops.serving.model import ModelSchema, ServedInput
 from mlops_gitops.serving.plan import ModelPlan, ServingPlan, Variant, restrict_plan
 from mlops_gitops.serving.server import ServeOptions, _check_tls
