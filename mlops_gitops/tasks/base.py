@@ -109,6 +109,28 @@ class Served:
     fields: Mapping[str, Field]
     columns: Mapping[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     parameters: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+PredictionKind = Literal["positive_rate", "classes", "scores"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watch:
+    """How monitoring watches a task's deployed model (a task's optional ``monitoring``).
+
+    ``prediction`` says what prediction drift compares: the positive rate and
+    scores (binary), the distribution of the logged ``prediction`` as classes
+    (chi-square and PSI), or the logged ``score`` as numbers (PSI and KS).
+    ``metrics`` are computed from feedback labels (empty: feedback does not
+    apply to the task); ``defaults`` are the ones computed unless
+    ``monitoring.performance.metrics`` names others. ``health`` is the
+    performance indicator of the default health score and the value scoring
+    0; ``alerts`` are the default alert rules as ``(id, indicator, op, threshold)``.
+    """
+
+    prediction: PredictionKind
+    metrics: tuple[Metric, ...]
+    defaults: tuple[str, ...] = ()
+    health: tuple[str, float] | None = None
+    alerts: tuple[tuple[str, str, str, float], ...] = ()
 
 
 @runtime_checkable
@@ -221,6 +243,18 @@ def score(
 def needs_points(task: Task) -> bool:
     """Return whether a metric of ``task`` reads points (``Metric.needs``)."""
     return any(metric.needs == "points" for metric in task.metrics)
+
+
+def watch_of(task: Task) -> Watch:
+    """Return how monitoring watches ``task``: its ``monitoring`` attribute, or the defaults.
+
+    A task without one (a plug-in) has its scores compared as numbers and its
+    own metrics computed from feedback, the headline by default.
+    """
+    watch = getattr(task, "monitoring", None)
+    if isinstance(watch, Watch):
+        return watch
+    return Watch(prediction="scores", metrics=task.metrics, defaults=(task.headline,))
 
 
 def metric_order(task: Task) -> tuple[str, ...]:
