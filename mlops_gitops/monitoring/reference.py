@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops_gitops.contract import ModelContract
+    from mlops_gitops.registry.versions import ArtifactRef
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,26 @@ def metrics_of_test_set(metrics: Mapping[str, Any]) -> dict[str, float]:
 
 
 def resolve_reference(root: Path, model: str, version: str, config: MonitoringConfig) -> Reference:
-    """Return the reference of a registered version: data by hash, label, test metrics."""
+    """Return the reference of a registered version: data by hash, label, test metrics, model."""
+    from mlops_gitops.pipeline import fetch_object
+
+    reference, artifact = _registered_data(root, model, version, config)
+    if artifact is None:
+        return reference
+    try:
+        model_file = fetch_object(root, artifact.md5)
+    except MlopsError as exc:  # a model exported before tasks were recorded reads as binary
+        log.warning(
+            "%s@%s: the model is not available, monitored as binary: %s", model, version, exc
+        )
+        return reference
+    return with_model(reference, model_file)
+
+
+def _registered_data(
+    root: Path, model: str, version: str, config: MonitoringConfig
+) -> tuple[Reference, ArtifactRef | None]:
+    """Return the registered reference data, label and test metrics, and the model artifact."""
     from mlops_gitops.pipeline import fetch_object
     from mlops_gitops.registry import find_version
     from mlops_gitops.registry.versions import label_of
@@ -108,15 +128,7 @@ def resolve_reference(root: Path, model: str, version: str, config: MonitoringCo
         test_metrics=metrics_of_test_set(registration.metrics or {}),
         source=f"{path} (md5 {md5[:12]})",
     )
-    artifact = registration.artifact
-    if artifact is None:
-        return reference
-    try:
-        model_file = fetch_object(root, artifact.md5)
-    except MlopsError as exc:  # a model exported before tasks were recorded reads as binary
-        log.warning("%s: the model is not available, monitored as binary: %s", origin, exc)
-        return reference
-    return with_model(reference, model_file)
+    return reference, registration.artifact
 
 
 def with_model(reference: Reference, model_file: Path) -> Reference:
@@ -205,7 +217,7 @@ def resolve_input_schema(
     root: Path, model: str, version: str, *, features: Sequence[str], config: MonitoringConfig
 ) -> InputSchema:
     """Return the input schema of a registered version, for real-time validation in serving."""
-    reference = resolve_reference(root, model, version, config)
+    reference = _registered_data(root, model, version, config)[0]
     missing = [name for name in features if name not in reference.frame.columns]
     if missing:
         raise ReferenceDataError(

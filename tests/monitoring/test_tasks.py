@@ -28,6 +28,7 @@ from mlops_gitops.monitoring.logs import LogError, read_feedback, read_predictio
 from mlops_gitops.monitoring.reference import metrics_of_test_set, with_model
 from mlops_gitops.monitoring.window import Reference, monitor
 from mlops_gitops.tasks import list_tasks, load_task
+from tests.helpers import gen_tree
 from tests.helpers.monitoring import NOW, make_frame
 from tests.helpers.task_pipeline import run_pipeline
 from tests.tasks.test_task_pipeline import LABEL, _raw
@@ -275,3 +276,51 @@ def test_feedback_outside_the_task_is_refused_in_one_line(
     write_labels(tmp_path, ids, [0, 1, 2])
     with pytest.raises(LogError, match=r"feedback does not apply to task clustering"):
         read_feedback(tmp_path, WINDOW[0], task=load_task("clustering"))
+
+
+def test_registered_version_is_monitored_by_its_artifacts_contract(wine: Trained, dvc_repo: Path):
+    """resolve_reference takes the model artifact of the registration by hash and reads its task."""
+    from mlops_gitops.digest import file_md5
+    from mlops_gitops.monitoring.reference import resolve_reference
+    from mlops_gitops.pipeline import cache_object_path
+    from mlops_gitops.registry import register
+
+    train = dvc_repo.parent / "train.parquet"
+    wine.train.to_parquet(train, index=False)
+    files = {"data/prepared/train.parquet": train, "models/model.onnx": wine.model}
+    locked = [{"path": p, "md5": file_md5(f), "size": f.stat().st_size} for p, f in files.items()]
+    lock = {
+        "schema": "2.0",
+        "stages": {
+            "prepare": {"cmd": "python stages/prepare.py", "outs": locked[:1]},
+            "train": {"cmd": "python stages/train.py", "deps": locked[:1], "outs": locked[1:]},
+        },
+    }
+    stages = {
+        "prepare": {"cmd": "python stages/prepare.py", "outs": ["data/prepared/train.parquet"]},
+        "train": {
+            "cmd": "python stages/train.py",
+            "deps": ["data/prepared/train.parquet"],
+            "outs": ["models/model.onnx"],
+        },
+    }
+    artifacts = {"wine": {"path": "models/model.onnx", "type": "model"}}
+    gen_tree(
+        dvc_repo,
+        {
+            "dvc.yaml": json.dumps({"stages": stages, "artifacts": artifacts}),
+            "dvc.lock": json.dumps(lock),
+            "envs/environments.yaml": "environments:\n  prod: {}\n",
+            "envs/prod.yaml": "models: {}\n",
+        },
+        commit="Train",
+    )
+    for source in files.values():
+        target = cache_object_path(dvc_repo, file_md5(source))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+    register(dvc_repo, "wine", version="v1.0.0", check_remote=False)
+    reference = resolve_reference(dvc_repo, "wine", "v1.0.0", MonitoringConfig())
+    assert reference.task == "multiclass" and reference.classes == wine.reference.classes
+    assert reference.outputs is not None
+    assert reference.outputs["prediction"].tolist() == wine.reference.outputs["prediction"].tolist()
