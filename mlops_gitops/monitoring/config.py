@@ -345,7 +345,7 @@ def for_task(config: MonitoringConfig, task: Task) -> MonitoringConfig:
     update: dict[str, Any] = {}
     if "indicators" not in config.health.model_fields_set:
         indicators = _indicators_with(watch.health)
-        if watch.health is None and not watch.metrics:  # no feedback: no performance indicator
+        if watch.health is None:  # no performance indicator (clustering takes no feedback)
             indicators = [i for i in indicators if not i.name.startswith("performance.")]
         update["health"] = config.health.model_copy(update={"indicators": indicators})
     if "alerts" not in config.model_fields_set and watch.alerts:

@@ -248,13 +248,23 @@ def needs_points(task: Task) -> bool:
 def watch_of(task: Task) -> Watch:
     """Return how monitoring watches ``task``: its ``monitoring`` attribute, or the defaults.
 
-    A task without one (a plug-in) has its scores compared as numbers and its
-    own metrics computed from feedback, the headline by default.
+    A task without one (a plug-in) has its scores compared as numbers and those
+    of its metrics that read labels only (a metric's optional ``needs``, when it
+    says ``labels`` or is absent) computed from feedback: the headline by
+    default (else the first), its drop the health indicator.
     """
     watch = getattr(task, "monitoring", None)
     if isinstance(watch, Watch):
         return watch
-    return Watch(prediction="scores", metrics=task.metrics, defaults=(task.headline,))
+    metrics = tuple(m for m in task.metrics if getattr(m, "needs", "labels") == "labels")
+    names = [m.name for m in metrics if m.direction != "neutral"]
+    default = task.headline if task.headline in names else (names[0] if names else None)
+    return Watch(
+        prediction="scores",
+        metrics=metrics,
+        defaults=(default,) if default else (),
+        health=(f"performance.{default}_drop", 0.1) if default else None,
+    )
 
 
 def metric_order(task: Task) -> tuple[str, ...]:

@@ -324,3 +324,20 @@ def test_registered_version_is_monitored_by_its_artifacts_contract(wine: Trained
     assert reference.task == "multiclass" and reference.classes == wine.reference.classes
     assert reference.outputs is not None
     assert reference.outputs["prediction"].tolist() == wine.reference.outputs["prediction"].tolist()
+
+
+def test_a_plugin_task_without_monitoring_settings_gets_the_generic_defaults():
+    from mlops_gitops.tasks import watch_of
+    from mlops_gitops.tasks.regression import RegressionTask
+
+    class Forecast(RegressionTask):  # a plug-in that says nothing about monitoring
+        name, monitoring = "forecast", None
+
+    watch = watch_of(Forecast())
+    assert watch.prediction == "scores" and watch.defaults == ("rmse",)
+    assert "residual_mean" in {m.name for m in watch.metrics}
+    config = for_task(MonitoringConfig(), Forecast())
+    names = [i.name for i in config.health.indicators]
+    assert "performance.rmse_drop" in names and "performance.accuracy_drop" not in names
+    assert config.alerts == []
+    assert for_task(MonitoringConfig(), load_task("binary")) == MonitoringConfig()
