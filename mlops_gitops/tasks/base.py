@@ -109,6 +109,8 @@ class Served:
     fields: Mapping[str, Field]
     columns: Mapping[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     parameters: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+
+
 PredictionKind = Literal["positive_rate", "classes", "scores"]
 
 
