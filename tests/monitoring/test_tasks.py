@@ -72,7 +72,12 @@ class Trained:
             i.name: rows[i.name].to_numpy(np.float32).reshape(-1, 1)
             for i in self.session.get_inputs()
         }
-        outputs = self.session.run(None, feeds)
+        names = [o.name for o in self.session.get_outputs()]
+        outputs = dict(zip(names, self.session.run(None, feeds), strict=True))
+        # The task decides the outputs as serving does: prediction, score, proba:<class>.
+        served = load_task(self.reference.task).served(
+            outputs, classes=self.reference.classes, threshold=self.threshold
+        )
         logged = pd.DataFrame(
             {
                 "timestamp": pd.to_datetime(
@@ -82,21 +87,11 @@ class Trained:
                 "model": self.reference.model,
                 "version": "v1",
                 **{name: rows[name].to_numpy() for name in feeds},
+                "prediction": served.predictions,
+                "score": served.scores,
+                **served.columns,
             }
         )
-        classes = self.reference.classes
-        if self.reference.task == "multiclass":
-            proba = outputs[1]
-            logged["prediction"] = [classes[i] for i in outputs[0]]
-            logged["score"] = proba.max(axis=1).astype(np.float64)
-            for code, name in enumerate(classes):
-                logged[f"proba:{name}"] = proba[:, code].astype(np.float64)
-        elif self.reference.task == "regression":
-            logged["prediction"] = outputs[0].reshape(-1).astype(np.float64)
-            logged["score"] = logged["prediction"]
-        else:
-            logged["score"] = outputs[1][:, 1].astype(np.float64)
-            logged["prediction"] = (logged["score"] >= self.threshold).astype(np.int64)
         folder.mkdir(parents=True, exist_ok=True)
         logged.to_parquet(folder / f"part-{START:%Y%m%dT%H%M%S}-0.parquet", index=False)
         return logged
