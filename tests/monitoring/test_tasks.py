@@ -19,6 +19,7 @@ import numpy as np
 import onnxruntime
 import pandas as pd
 import pytest
+from sklearn import datasets
 from sklearn import metrics as skm
 
 from mlops_gitops.monitoring.alerts import evaluate_rules
@@ -44,11 +45,19 @@ pytestmark = pytest.mark.slow
 class Trained:
     """One model trained and exported by the pipeline, with its test set and reference."""
 
-    def __init__(self, name: str, task: str, folder: Path, frame: pd.DataFrame | None = None):
+    def __init__(
+        self,
+        name: str,
+        task: str,
+        folder: Path,
+        frame: pd.DataFrame | None = None,
+        *,
+        label: str | None = LABEL,
+        sklearn: dict[str, object] | None = None,
+    ):
         raw = _raw(name) if frame is None else frame
-        prepared, *_ = run_pipeline(
-            raw, task, folder, label=LABEL, sklearn={"max_iter": 20}, name=name
-        )
+        settings = {"max_iter": 20} if sklearn is None else sklearn
+        prepared, *_ = run_pipeline(raw, task, folder, label=label, sklearn=settings, name=name)
         self.model = folder / "model.onnx"
         self.test = pd.read_parquet(prepared.paths["test"])
         self.train = pd.read_parquet(prepared.paths["train"])
@@ -58,7 +67,7 @@ class Trained:
                 model=name,
                 version="v1",
                 frame=self.train,
-                label=LABEL,
+                label=label,
                 test_metrics=metrics_of_test_set({"metrics/evaluate.json": self.evaluation}),
                 source="train.parquet",
             ),
@@ -335,3 +344,53 @@ def test_a_plugin_task_without_monitoring_settings_gets_the_generic_defaults():
     assert "performance.rmse_drop" in names and "performance.accuracy_drop" not in names
     assert config.alerts == []
     assert for_task(MonitoringConfig(), load_task("binary")) == MonitoringConfig()
+
+
+def _sklearn_frame(name: str) -> pd.DataFrame:
+    frame = getattr(datasets, f"load_{name}")(as_frame=True).frame
+    frame.columns = [str(c).replace(" (cm)", "").replace(" ", "_") for c in frame.columns]
+    frame.insert(0, "row_id", [f"R{i:04d}" for i in range(len(frame))])
+    return frame
+
+
+def test_clustering_cluster_sizes_drift_and_no_performance(tmp_path_factory, tmp_path):
+    iris = _sklearn_frame("iris")
+    species = iris.pop(LABEL)
+    kmeans = {"estimator": "kmeans", "n_clusters": 3}
+    model = Trained("iris", "clustering", tmp_path_factory.mktemp("iris"), iris, label=None,
+                    sklearn=kmeans)  # fmt: skip
+    assert model.reference.task == "clustering" and model.reference.outputs is not None
+    _, same = model.monitor(tmp_path / "same", model.train)
+    assert same.prediction is not None and same.prediction.chi2 == pytest.approx(0.0)
+    one = iris.loc[species == 0]  # one species only: one cluster gets every row
+    _, shifted = model.monitor(tmp_path / "one", one)
+    assert shifted.prediction is not None and shifted.prediction.chi2 > 20
+    assert shifted.indicators["prediction.psi"] > 0.25 and shifted.performance is None
+    config = for_task(MonitoringConfig(), load_task("clustering"))
+    fired = evaluate_rules(config.alerts, "iris", "v1", shifted.indicators)
+    assert [f.rule.id for f in fired] == ["prediction-drift"]
+    assert not any(i.name.startswith("performance.") for i in config.health.indicators)
+
+
+def test_anomaly_score_drift_and_ranking_metrics_from_feedback(tmp_path_factory, tmp_path):
+    cancer = _sklearn_frame("breast_cancer")
+    cancer[LABEL] = (cancer[LABEL] == 0).astype("int64")  # malignant is the anomaly
+    forest = {"estimator": "isolation_forest", "n_estimators": 50, "contamination": 0.1}
+    model = Trained("cancer", "anomaly", tmp_path_factory.mktemp("cancer"), cancer, sklearn=forest)
+    assert model.reference.task == "anomaly"
+    labels = [int(v) for v in model.test[LABEL]]
+    logged, same = model.monitor(tmp_path / "test", model.test, labels)
+    perf = same.performance
+    assert perf is not None
+    assert perf.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(labels, logged["score"]))
+    assert perf.metrics["precision"] == pytest.approx(
+        skm.precision_score(labels, logged["prediction"], zero_division=0)
+    )
+    assert perf.metrics["recall"] == pytest.approx(skm.recall_score(labels, logged["prediction"]))
+    assert same.indicators["performance.roc_auc_drop"] == pytest.approx(
+        model.evaluation["roc_auc"] - perf.metrics["roc_auc"]
+    )
+    malignant = cancer[cancer[LABEL] == 1]
+    _, shifted = model.monitor(tmp_path / "malignant", malignant)
+    assert shifted.prediction is not None and shifted.prediction.ks > 0.3
+    assert shifted.indicators["prediction.psi"] > 0.25
