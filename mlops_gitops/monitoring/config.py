@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -47,6 +47,9 @@ from pydantic import (
 
 from mlops_gitops.documents import SECTION, RoundTripLines, validate
 from mlops_gitops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mlops_gitops.tasks import Task
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -65,6 +68,8 @@ INDICATOR_PATTERNS = (
     "prediction.ks",
     "prediction.positive_rate",
     "prediction.positive_rate_delta",
+    "prediction.chi2",
+    "prediction.pvalue",
     "performance.labelled_rows",
     "performance.*",
     "quality.missing_rate",
@@ -148,17 +153,13 @@ class DriftConfig(_Strict):
     exclude: list[str] = Field(default_factory=list, description="never these")
 
 
-MetricName = Literal["accuracy", "precision", "recall", "f1", "roc_auc", "brier"]
-
-
-def _default_metrics() -> list[MetricName]:
-    return ["accuracy", "f1", "roc_auc"]
-
-
 class PerformanceConfig(_Strict):
     """Concept/performance drift from feedback labels."""
 
-    metrics: list[MetricName] = Field(default_factory=_default_metrics)
+    metrics: list[str] | None = Field(
+        default=None,
+        description="metric names of the model's task (default: the task's, see watch_of)",
+    )
     bucket: Duration = Field(default=timedelta(hours=1), description="time buckets of the trend")
     min_labels: int = Field(
         default=20, ge=1, description="fewer labelled rows: metrics not computed"
@@ -204,10 +205,16 @@ class HealthIndicator(_Strict):
 
 
 def _default_indicators() -> list[HealthIndicator]:
+    return _indicators_with(None)
+
+
+def _indicators_with(performance: tuple[str, float] | None) -> list[HealthIndicator]:
+    """Return the default health indicators; ``performance`` is the task's (name, bad)."""
+    name, bad = performance or ("performance.accuracy_drop", 0.1)
     return [
         HealthIndicator(name="drift.share", weight=2.0, good=0.0, bad=0.5),
         HealthIndicator(name="prediction.psi", weight=1.0, good=0.0, bad=0.25),
-        HealthIndicator(name="performance.accuracy_drop", weight=2.0, good=0.0, bad=0.1),
+        HealthIndicator(name=name, weight=2.0, good=0.0, bad=bad),
         HealthIndicator(name="quality.violation_rate", weight=1.0, good=0.0, bad=0.1),
         HealthIndicator(name="ops.error_rate", weight=1.0, good=0.0, bad=0.05),
     ]
@@ -321,6 +328,32 @@ class MonitoringConfig(_Strict):
                         f"alerts.{index}.channels: unknown channel {name!r} (channels: {known})"
                     )
         return self
+
+
+def for_task(config: MonitoringConfig, task: Task) -> MonitoringConfig:
+    """Return ``config`` with the task's default health indicators and alert rules.
+
+    Only what the manifest leaves unset takes the task's defaults
+    (:class:`mlops_gitops.tasks.Watch`): ``health.indicators`` name the task's
+    performance indicator (binary ``performance.accuracy_drop``, multiclass
+    ``performance.f1_macro_drop``, regression ``performance.rmse_rise``), and
+    without ``alerts`` the task's default rules apply (binary: none).
+    """
+    from mlops_gitops.tasks import watch_of
+
+    watch = watch_of(task)
+    update: dict[str, Any] = {}
+    if "indicators" not in config.health.model_fields_set:
+        indicators = _indicators_with(watch.health)
+        if watch.health is None:  # no performance indicator (clustering takes no feedback)
+            indicators = [i for i in indicators if not i.name.startswith("performance.")]
+        update["health"] = config.health.model_copy(update={"indicators": indicators})
+    if "alerts" not in config.model_fields_set and watch.alerts:
+        update["alerts"] = [
+            AlertRule(id=rule, indicator=indicator, op=op, threshold=threshold)  # type: ignore[arg-type]
+            for rule, indicator, op, threshold in watch.alerts
+        ]
+    return config.model_copy(update=update) if update else config
 
 
 def load_monitoring_config(

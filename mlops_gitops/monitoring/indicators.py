@@ -10,12 +10,16 @@ indicator                              value
 ``drift.feature.<f>.statistic``        KS ``D`` or chi-square statistic of ``f``
 ``drift.feature.<f>.pvalue``           p-value of that test
 ``prediction.psi`` / ``prediction.ks`` drift of the scores (or predicted classes)
-``prediction.positive_rate``           share of positive predictions
+``prediction.chi2``                    chi-square of the predicted classes (clusters)
+``prediction.pvalue``                  p-value of the KS or chi-square test
+``prediction.positive_rate``           share of positive predictions (binary)
 ``prediction.positive_rate_delta``     live minus reference positive rate
 ``performance.labelled_rows``          predictions with a feedback label
-``performance.<metric>``               live metric (accuracy, f1, roc_auc, ...)
-``performance.<metric>_drop``          test minus live (a positive drop degrades)
-``performance.label_rate``             share of positive labels
+``performance.<metric>``               live metric of the task (f1, f1_macro, rmse...)
+``performance.<metric>_drop``          test minus live, live minus test where lower is
+                                       better (a positive drop degrades)
+``performance.<metric>_rise``          lower is better: (live - test) / abs(test)
+``performance.label_rate``             share of positive labels (binary)
 ``quality.missing_rate``               mean missing share over features
 ``quality.out_of_range_rate``          rows with an out-of-range value or new category
 ``quality.violation_rate``             rows with any schema violation
@@ -53,8 +57,10 @@ def collect_indicators(result: ModelMonitoring) -> dict[str, float]:
         p = result.prediction
         values["prediction.psi"] = p.psi
         values["prediction.ks"] = p.ks
+        values["prediction.chi2"] = p.chi2
+        values["prediction.pvalue"] = p.pvalue
         values["prediction.positive_rate"] = p.positive_rate
-        if p.reference_positive_rate is not None:
+        if p.positive_rate is not None and p.reference_positive_rate is not None:
             values["prediction.positive_rate_delta"] = p.positive_rate - p.reference_positive_rate
     if result.performance is not None:
         perf = result.performance
@@ -62,6 +68,7 @@ def collect_indicators(result: ModelMonitoring) -> dict[str, float]:
         values["performance.label_rate"] = perf.label_rate
         values.update({f"performance.{k}": v for k, v in perf.metrics.items()})
         values.update({f"performance.{k}_drop": v for k, v in perf.drops.items()})
+        values.update({f"performance.{k}_rise": v for k, v in perf.rises.items()})
     if result.quality is not None:
         values["quality.missing_rate"] = result.quality.missing_rate
         values["quality.out_of_range_rate"] = result.quality.out_of_range_rate

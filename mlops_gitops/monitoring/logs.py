@@ -6,10 +6,15 @@ its local ``path`` (default ``.mlops/predictions/<env>``), one folder per model:
 
 - ``<model>/part-<UTC yyyymmddTHHMMSS>-<seq>[-<writer>].parquet``: rotating Parquet
   files with ``timestamp`` (UTC), ``request_id``, ``model``, ``version``,
-  every input feature, ``prediction`` (int) and ``score`` (positive-class
-  probability);
+  every input feature, ``prediction`` and ``score`` as the model's task logs
+  them (binary: 0/1 and the probability of class 1; multiclass: the class
+  name, its probability and a ``proba:<class>`` column per class; regression:
+  the value twice; clustering: the cluster id and its distance; anomaly: the
+  0/1 flag and the anomaly score);
 - ``<model>/feedback-<UTC yyyy-mm-dd>[-…].jsonl``: one ``{"request_id",
-  "label", "timestamp"}`` object per line.
+  "label", "timestamp"}`` object per line; the label as the task takes it
+  (binary and anomaly 0/1, multiclass a class name, regression a number;
+  clustering takes none).
 
 A part file's name is the time it was opened and it holds rows until the next
 one opens, so a window ``[start, end)`` reads the last file opened at or
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -32,8 +38,12 @@ from mlops_gitops.logstore import Location, open_location
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlops_gitops.tasks import Task
+
 META_COLUMNS = ("timestamp", "request_id", "model", "version")
 OUTPUT_COLUMNS = ("prediction", "score")
+# A multiclass log's per-class probability columns: ``proba:<class name>``.
+PROBA = "proba:"
 _PART = re.compile(r"^part-(\d{8}T\d{6})-(\d+)(?:-[0-9a-f]+)?\.parquet$")
 _FEEDBACK = re.compile(r"^feedback-(\d{4}-\d{2}-\d{2})(?:-\d{6}-\d+-[0-9a-f]+)?\.jsonl$")
 Folder = Path | Location
@@ -100,42 +110,78 @@ def read_predictions(folder: Folder, start: datetime, end: datetime) -> pd.DataF
     return pd.concat(frames, ignore_index=True)
 
 
-def read_feedback(folder: Folder, start: datetime) -> pd.DataFrame:
+def read_feedback(
+    folder: Folder, start: datetime, *, task: Task | None = None, classes: Sequence[str] = ()
+) -> pd.DataFrame:
     """Return the feedback labels written on or after ``start``'s day, last label per request.
 
+    Labels are checked and encoded by the model's ``task`` (default binary):
+    binary 0/1, multiclass a class name of ``classes`` (as its code),
+    regression a finite number; a task without monitoring metrics (clustering)
+    takes no feedback.
+
     Raises:
-        LogError: a line is not a JSON object with ``request_id`` and ``label``.
+        LogError: a line is not a JSON object with ``request_id`` and ``label``, a
+            label does not fit the task, or the task takes no feedback.
     """
     import pandas as pd
 
+    from mlops_gitops.tasks import load_task, watch_of
+
+    task = task or load_task("binary")
     location = _location(folder)
-    records: list[dict[str, object]] = []
+    frames: list[pd.DataFrame] = []
     for path in location.names("feedback-"):
         match = _FEEDBACK.match(path.name)
         if match is None or match.group(1) < start.date().isoformat():
             continue
-        text = location.read_bytes(path.name).decode("utf-8")
-        records.extend(_read_feedback_file(f"{location.url}/{path.name}", text))
-    if not records:
+        origin = f"{location.url}/{path.name}"
+        records = _read_feedback_file(origin, location.read_bytes(path.name).decode("utf-8"))
+        if records and not watch_of(task).metrics:
+            raise LogError(
+                f"{origin}: feedback does not apply to task {task.name}: "
+                "its model predicts no label to compare with"
+            )
+        frames.append(_encoded(records, task, classes, origin))
+    if not frames or all(f.empty for f in frames):
         return pd.DataFrame({"request_id": pd.Series(dtype=str), "label": pd.Series(dtype=int)})
-    frame = pd.DataFrame.from_records(records)
+    frame = pd.concat([f for f in frames if not f.empty], ignore_index=True)
     return frame.drop_duplicates("request_id", keep="last").reset_index(drop=True)
 
 
-def _read_feedback_file(path: str, text: str) -> list[dict[str, object]]:
+def _read_feedback_file(path: str, text: str) -> list[tuple[int, str, object]]:
     records = []
     for number, item in parse_json_lines(text, path, error=LogError):
         if not isinstance(item, dict) or "request_id" not in item or "label" not in item:
             raise LogError(f"{path}:{number}: expected an object with 'request_id' and 'label'")
-        try:
-            label = int(item["label"])
-        except (TypeError, ValueError) as exc:
-            raise LogError(f"{path}:{number}: label must be 0 or 1, got {item['label']!r}") from exc
-        records.append({"request_id": str(item["request_id"]), "label": label})
+        records.append((number, str(item["request_id"]), item["label"]))
     return records
+
+
+def _encoded(
+    records: Sequence[tuple[int, str, object]], task: Task, classes: Sequence[str], origin: str
+) -> pd.DataFrame:
+    """Return the file's ``request_id`` and encoded ``label``; a bad label names its line."""
+    import pandas as pd
+
+    def encode(values: list[object], where: str) -> object:
+        column = pd.Series(values, name="label")
+        return task.encode_labels(column, origin=where, classes=tuple(classes)).values
+
+    ids = [request for _, request, _ in records]
+    try:
+        labels = encode([label for _, _, label in records], origin)
+    except DataError:
+        for number, _, label in records:  # find the first bad line to name it
+            try:
+                encode([label], f"{origin}:{number}")
+            except DataError as exc:
+                raise LogError(str(exc)) from exc
+        raise
+    return pd.DataFrame({"request_id": ids, "label": labels})
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:
     """Return the input feature columns of a prediction log frame, in order."""
     fixed = set(META_COLUMNS) | set(OUTPUT_COLUMNS)
-    return [str(c) for c in frame.columns if c not in fixed]
+    return [str(c) for c in frame.columns if c not in fixed and not str(c).startswith(PROBA)]

@@ -37,7 +37,7 @@ Window: last {{ run.window }} · status: **{{ run.status }}** · health: {{ fmt(
 {% if r.prediction %}
 ### Predictions
 
-Positive rate {{ fmt(r.prediction.positive_rate) }} (reference {{ fmt(r.prediction.reference_positive_rate) }}); PSI {{ fmt(r.prediction.psi) }} against the reference {{ r.prediction.compared_with }}{% if r.prediction.ks is not none %}; KS {{ fmt(r.prediction.ks) }}{% endif %}.
+{% if r.prediction.positive_rate is not none %}Positive rate {{ fmt(r.prediction.positive_rate) }} (reference {{ fmt(r.prediction.reference_positive_rate) }}); {% endif %}PSI {{ fmt(r.prediction.psi) }} against the reference {{ r.prediction.compared_with }}{% if r.prediction.ks is not none %}; KS {{ fmt(r.prediction.ks) }}{% endif %}{% if r.prediction.chi2 is not none %}; chi-square {{ fmt(r.prediction.chi2) }} (p {{ fmt(r.prediction.pvalue) }}){% endif %}.
 {% endif %}
 {% if r.performance %}
 ### Performance ({{ r.performance.labelled_rows }} labelled rows)

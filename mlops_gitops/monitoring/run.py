@@ -24,6 +24,7 @@ from mlops_gitops.monitoring.channels import ChannelContext
 from mlops_gitops.monitoring.config import (
     AlertRule,
     MonitoringConfig,
+    for_task,
     format_duration,
     load_monitoring_config,
 )
@@ -264,24 +265,30 @@ class _Session:
         predictions = read_predictions(folder, start, self.now)
         if not predictions.empty and "version" in predictions.columns:
             predictions = predictions[predictions["version"].astype(str) == target.version]
-        feedback = read_feedback(folder, start)
+        reference = self.reference(target)
+        judged = reference.judged()
+        feedback = read_feedback(folder, start, task=judged.task, classes=judged.classes)
         return monitor(
-            self.reference(target), predictions.reset_index(drop=True), feedback, self.config,
+            reference, predictions.reset_index(drop=True), feedback, self.config,
             window=(start, self.now), origin=folder.url,
         )  # fmt: skip
 
+    def config_of(self, target: RunningVersion) -> MonitoringConfig:
+        """Return the section with the model's task defaults where it leaves them unset."""
+        return for_task(self.config, self.reference(target).judged().task)
+
     def indicators(
-        self, result: ModelMonitoring, window: timedelta
+        self, result: ModelMonitoring, window: timedelta, config: MonitoringConfig
     ) -> tuple[dict[str, float], HealthScore]:
         values = {**result.indicators, **operational_indicators(self.operational(window))}
-        health = score_health(values, self.config.health)
+        health = score_health(values, config.health)
         if health.score is not None:
             values["health.score"] = health.score
         return values, health
 
     def model_run(self, target: RunningVersion, history: Sequence[Mapping[str, Any]]) -> ModelRun:
         result = self.measure(target, self.config.window)
-        values, health = self.indicators(result, self.config.window)
+        values, health = self.indicators(result, self.config.window, self.config_of(target))
         past = past_scores(history, target.key, self.config.health.trend_runs)
         health = replace(health, trend=health_trend(past, health.score))
         return ModelRun(target.key, result, health, values)
@@ -290,12 +297,13 @@ class _Session:
         fired: list[FiredRule] = []
         for model in models:
             target = RunningVersion(model.result.model, model.result.version, model.key)
+            config = self.config_of(target)
             by_window: dict[timedelta, list[AlertRule]] = {}
-            for rule in self.config.alerts:
+            for rule in config.alerts:
                 by_window.setdefault(rule.window or self.config.window, []).append(rule)
             for window, rules in by_window.items():
                 values = model.indicators
                 if window != self.config.window:
-                    values = self.indicators(self.measure(target, window), window)[0]
+                    values = self.indicators(self.measure(target, window), window, config)[0]
                 fired += evaluate_rules(rules, model.key, target.version, values)
         return fired

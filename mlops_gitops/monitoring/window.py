@@ -21,6 +21,9 @@ from mlops_gitops.errors import DataError
 from mlops_gitops.monitoring.config import MonitoringConfig
 from mlops_gitops.monitoring.drift import (
     DriftReport,
+    FloatArray,
+    category_counts,
+    chi2_from_counts,
     compute_drift,
     is_numeric,
     ks_pvalue,
@@ -36,7 +39,8 @@ from mlops_gitops.monitoring.input_schema import (
     violation_masks,
 )
 from mlops_gitops.monitoring.logs import feature_columns
-from mlops_gitops.monitoring.performance import PerformanceReport, assess_performance
+from mlops_gitops.monitoring.performance import Judged, PerformanceReport, assess_performance
+from mlops_gitops.tasks import DEFAULT_TASK, load_task, watch_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,18 +60,31 @@ class Reference:
     label: str | None = None
     test_metrics: Mapping[str, float] = field(default_factory=dict)
     source: str = ""
+    # The served model's contract: task, class names, recorded threshold.
+    task: str = DEFAULT_TASK
+    classes: tuple[str, ...] = ()
+    threshold: float | None = None
+    # The model's logged-style ``prediction`` and ``score`` on the reference rows, when scored.
+    outputs: pd.DataFrame | None = None
+
+    def judged(self) -> Judged:
+        """Return the model feedback is judged for."""
+        where = f"{self.model}@{self.version} task"
+        task = load_task(self.task, where=where)
+        return Judged(task=task, classes=self.classes, threshold=self.threshold)
 
 
 @dataclass(frozen=True, kw_only=True)
 class PredictionDrift:
-    """Drift of the model's output: predicted positive rate and score distribution."""
+    """Drift of the model's output: positive rate, class distribution or score distribution."""
 
-    positive_rate: float
+    positive_rate: float | None
     reference_positive_rate: float | None
     psi: float | None
     ks: float | None = None
     pvalue: float | None = None
-    compared_with: Literal["scores", "labels", "none"] = "none"
+    chi2: float | None = None
+    compared_with: Literal["scores", "labels", "predictions", "none"] = "none"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,10 +179,15 @@ def monitor(
     _check_kinds(reference, predictions, features, origin)
     predictions = _blank_categories_as_missing(reference, predictions, features)
     drift = compute_drift(reference.frame, predictions, features, config.drift)
-    prediction = prediction_drift(reference, predictions, config.drift.bins)
-    performance = assess_performance(
-        predictions, feedback, reference.test_metrics, config.performance
-    )
+    judged = reference.judged()
+    watch = watch_of(judged.task)
+    drift_of = PREDICTION_DRIFT[watch.prediction]
+    prediction = drift_of(reference, predictions, config.drift.bins)
+    performance = None
+    if watch.metrics:
+        performance = assess_performance(
+            predictions, feedback, reference.test_metrics, config.performance, judged=judged
+        )
     schema = infer_schema(reference.frame, features, range_tolerance=config.quality.range_tolerance)
     quality = assess_quality(schema, predictions)
     result = ModelMonitoring(
@@ -206,15 +228,12 @@ def prediction_drift(reference: Reference, live: pd.DataFrame, bins: int) -> Pre
     if "score" in ref.columns and "score" in live.columns:
         ref_scores, live_scores = sorted_values(ref["score"]), sorted_values(live["score"])
         if ref_scores.size and live_scores.size:
-            ks = ks_statistic(ref_scores, live_scores)
             ref_rate = float(np.mean(ref_scores >= 0.5))
             return PredictionDrift(
                 positive_rate=positive_rate,
                 reference_positive_rate=ref_rate,
-                psi=psi_numeric(ref_scores, live_scores, bins),
-                ks=ks,
-                pvalue=ks_pvalue(ks, ref_scores.size, live_scores.size),
                 compared_with="scores",
+                **_numeric_drift(ref_scores, live_scores, bins),
             )
     column = "prediction" if "prediction" in ref.columns else reference.label
     if column is None or column not in ref.columns:
@@ -231,6 +250,67 @@ def prediction_drift(reference: Reference, live: pd.DataFrame, bins: int) -> Pre
         psi=psi,
         compared_with="labels",
     )
+
+
+def _reference_outputs(reference: Reference, column: str) -> tuple[pd.Series | None, str]:
+    """Return the reference's ``column`` (the model's on the reference, else logged or label)."""
+    if reference.outputs is not None and column in reference.outputs.columns:
+        return reference.outputs[column], "predictions"
+    if column in reference.frame.columns:
+        return reference.frame[column], "scores" if column == "score" else "predictions"
+    if reference.label is not None and reference.label in reference.frame.columns:
+        return reference.frame[reference.label], "labels"
+    return None, "none"
+
+
+def class_drift(reference: Reference, live: pd.DataFrame, bins: int) -> PredictionDrift | None:
+    """Compare the predicted-class (or cluster) distribution: chi-square and PSI."""
+    if "prediction" not in live.columns:
+        return None
+    ref, compared_with = _reference_outputs(reference, "prediction")
+    if ref is None:
+        return PredictionDrift(positive_rate=None, reference_positive_rate=None, psi=None)
+    ref_counts, live_counts = category_counts(ref, live["prediction"])
+    if not ref_counts.sum() or not live_counts.sum():
+        return PredictionDrift(positive_rate=None, reference_positive_rate=None, psi=None)
+    chi2, pvalue = chi2_from_counts(ref_counts, live_counts)
+    return PredictionDrift(
+        positive_rate=None,
+        reference_positive_rate=None,
+        psi=psi_from_counts(ref_counts, live_counts),
+        chi2=chi2,
+        pvalue=pvalue,
+        compared_with=compared_with,  # type: ignore[arg-type]
+    )
+
+
+def score_drift(reference: Reference, live: pd.DataFrame, bins: int) -> PredictionDrift | None:
+    """Compare the distribution of the logged ``score`` (a value, an anomaly score): PSI, KS."""
+    if "score" not in live.columns:
+        return None
+    ref, compared_with = _reference_outputs(reference, "score")
+    empty = PredictionDrift(positive_rate=None, reference_positive_rate=None, psi=None)
+    if ref is None or not is_numeric(ref):
+        return empty
+    ref_scores, live_scores = sorted_values(ref), sorted_values(live["score"])
+    if not ref_scores.size or not live_scores.size:
+        return empty
+    return PredictionDrift(
+        positive_rate=None,
+        reference_positive_rate=None,
+        compared_with=compared_with,  # type: ignore[arg-type]
+        **_numeric_drift(ref_scores, live_scores, bins),
+    )
+
+
+def _numeric_drift(ref: FloatArray, live: FloatArray, bins: int) -> dict[str, float]:
+    """Return the PSI, KS statistic and p-value of two sorted, non-empty score samples."""
+    ks = ks_statistic(ref, live)
+    return {
+        "psi": psi_numeric(ref, live, bins),
+        "ks": ks,
+        "pvalue": ks_pvalue(ks, ref.size, live.size),
+    }
 
 
 def assess_quality(schema: InputSchema, live: pd.DataFrame) -> QualityReport:
@@ -253,3 +333,11 @@ def assess_quality(schema: InputSchema, live: pd.DataFrame) -> QualityReport:
         violation_rate=float(any_violation.mean()) if rows else 0.0,
         violations={f"{name}:{kind}": int(m.sum()) for (name, kind), m in masks.items()},
     )
+
+
+# What prediction drift compares, by the task's ``Watch.prediction``.
+PREDICTION_DRIFT = {
+    "positive_rate": prediction_drift,
+    "classes": class_drift,
+    "scores": score_drift,
+}

@@ -21,6 +21,7 @@ from mlops_gitops.tasks.base import (
     Output,
     Served,
     Task,
+    Watch,
     applicable_analyses,
     explained_output,
     list_tasks,
@@ -28,6 +29,7 @@ from mlops_gitops.tasks.base import (
     metric_order,
     needs_points,
     score,
+    watch_of,
 )
 from mlops_gitops.tasks.labels import encode_labels
 
@@ -44,6 +46,7 @@ __all__ = [
     "Output",
     "Served",
     "Task",
+    "Watch",
     "applicable_analyses",
     "encode_labels",
     "explained_output",
@@ -52,4 +55,5 @@ __all__ = [
     "metric_order",
     "needs_points",
     "score",
+    "watch_of",
 ]

@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric, Output, Served
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served, Watch
+from mlops_gitops.tasks.binary import BINARY_METRICS
 from mlops_gitops.tasks.labels import check_complete, has_labels
 
 if TYPE_CHECKING:
@@ -90,13 +91,28 @@ ANOMALY_METRICS = (
     Metric("share_flagged", _share_flagged, "neutral", needs="scores"),
     *(_quantile(name, q) for name, q in SCORE_QUANTILES.items()),
 )
+# Monitoring: the anomaly score's drift, and from 0/1 feedback (1 = anomaly) the
+# ranking metrics plus precision and recall of the flag (binary's, 1 positive).
+ANOMALY_WATCH = Watch(
+    prediction="scores",
+    metrics=(
+        *(m for m in ANOMALY_METRICS if m.needs == "labels"),
+        *(m for m in BINARY_METRICS if m.name in ("precision", "recall")),
+    ),
+    defaults=("roc_auc", "precision", "recall"),
+    health=("performance.roc_auc_drop", 0.1),
+    alerts=(
+        ("prediction-drift", "prediction.psi", ">=", 0.25),
+        ("performance-drop", "performance.roc_auc_drop", ">=", 0.1),
+    ),
+)
 
 
 class AnomalyTask:
     """Rows scored by how anomalous they are; those above 0 are flagged (label 1)."""
 
     name, stratifies, supervised, headline = "anomaly", True, False, "roc_auc"
-    outputs, metrics = ANOMALY_OUTPUTS, ANOMALY_METRICS
+    outputs, metrics, monitoring = ANOMALY_OUTPUTS, ANOMALY_METRICS, ANOMALY_WATCH
     plots = ("score_histogram",)
     # Counterfactuals and fairness of anomaly flags are not offered yet: the explain
     # stage reports them (and the surrogate) as not applicable.

@@ -111,6 +111,30 @@ class Served:
     parameters: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
+PredictionKind = Literal["positive_rate", "classes", "scores"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watch:
+    """How monitoring watches a task's deployed model (a task's optional ``monitoring``).
+
+    ``prediction`` says what prediction drift compares: the positive rate and
+    scores (binary), the distribution of the logged ``prediction`` as classes
+    (chi-square and PSI), or the logged ``score`` as numbers (PSI and KS).
+    ``metrics`` are computed from feedback labels (empty: feedback does not
+    apply to the task); ``defaults`` are the ones computed unless
+    ``monitoring.performance.metrics`` names others. ``health`` is the
+    performance indicator of the default health score and the value scoring
+    0; ``alerts`` are the default alert rules as ``(id, indicator, op, threshold)``.
+    """
+
+    prediction: PredictionKind
+    metrics: tuple[Metric, ...]
+    defaults: tuple[str, ...] = ()
+    health: tuple[str, float] | None = None
+    alerts: tuple[tuple[str, str, str, float], ...] = ()
+
+
 @runtime_checkable
 class Task(Protocol):
     """A kind of prediction: labels in, scores out, decisions and metrics on them."""
@@ -221,6 +245,28 @@ def score(
 def needs_points(task: Task) -> bool:
     """Return whether a metric of ``task`` reads points (``Metric.needs``)."""
     return any(metric.needs == "points" for metric in task.metrics)
+
+
+def watch_of(task: Task) -> Watch:
+    """Return how monitoring watches ``task``: its ``monitoring`` attribute, or the defaults.
+
+    A task without one (a plug-in) has its scores compared as numbers and those
+    of its metrics that read labels only (a metric's optional ``needs``, when it
+    says ``labels`` or is absent) computed from feedback: the headline by
+    default (else the first), its drop the health indicator.
+    """
+    watch = getattr(task, "monitoring", None)
+    if isinstance(watch, Watch):
+        return watch
+    metrics = tuple(m for m in task.metrics if getattr(m, "needs", "labels") == "labels")
+    names = [m.name for m in metrics if m.direction != "neutral"]
+    default = task.headline if task.headline in names else (names[0] if names else None)
+    return Watch(
+        prediction="scores",
+        metrics=metrics,
+        defaults=(default,) if default else (),
+        health=(f"performance.{default}_drop", 0.1) if default else None,
+    )
 
 
 def metric_order(task: Task) -> tuple[str, ...]:

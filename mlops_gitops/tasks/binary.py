@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric, Output, Served
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served, Watch
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,6 +83,21 @@ BINARY_METRICS = (
 )
 
 
+def _brier(labels: npt.NDArray[np.generic], proba: npt.NDArray[np.float64], _: object) -> float:
+    import numpy as np
+
+    return float(np.mean((proba - labels.astype(np.float64)) ** 2))
+
+
+# Monitoring also watches calibration; the evaluation metrics file keeps BINARY_METRICS.
+BINARY_WATCH = Watch(
+    prediction="positive_rate",
+    metrics=(*BINARY_METRICS, Metric("brier", _brier, "minimize")),
+    defaults=("accuracy", "f1", "roc_auc"),
+    health=("performance.accuracy_drop", 0.1),
+)
+
+
 class ClassificationTask:
     """What the classification tasks share: the ONNX outputs and the check of their label."""
 
@@ -102,7 +117,7 @@ class BinaryTask(ClassificationTask):
     """Two classes, 0 and 1; class 1 is positive above ``evaluate.threshold``."""
 
     name, stratifies, headline = "binary", True, "roc_auc"
-    metrics = BINARY_METRICS
+    metrics, monitoring = BINARY_METRICS, BINARY_WATCH
     plots = ("roc", "precision_recall", "confusion", "calibration")
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:

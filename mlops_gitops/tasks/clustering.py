@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from mlops_gitops.tasks.base import Labels, Metric, Output, Served
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served, Watch
 from mlops_gitops.tasks.labels import check_complete, has_labels
 
 if TYPE_CHECKING:
@@ -76,13 +76,19 @@ CLUSTERING_METRICS = (
     _validity("calinski_harabasz", "maximize"),
     Metric("adjusted_rand", _adjusted_rand, "maximize"),
 )
+# Monitoring: the drift of the cluster sizes; feedback does not apply (no label is predicted).
+CLUSTERING_WATCH = Watch(
+    prediction="classes",
+    metrics=(),
+    alerts=(("prediction-drift", "prediction.psi", ">=", 0.25),),
+)
 
 
 class ClusteringTask:
     """Rows grouped around K centres; no label is fitted."""
 
     name, stratifies, supervised, headline = "clustering", False, False, "silhouette"
-    outputs, metrics = CLUSTERING_OUTPUTS, CLUSTERING_METRICS
+    outputs, metrics, monitoring = CLUSTERING_OUTPUTS, CLUSTERING_METRICS, CLUSTERING_WATCH
     plots = ("cluster_sizes",)
     # A clustering has no ground truth to learn from: serving refuses feedback for it.
     takes_feedback = False

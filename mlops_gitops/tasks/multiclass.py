@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric, Served
+from mlops_gitops.tasks.base import Labels, Metric, Served, Watch
 from mlops_gitops.tasks.binary import ACCURACY, ClassificationTask
 from mlops_gitops.tasks.labels import check_complete
 
@@ -73,13 +73,23 @@ MULTICLASS_METRICS = (
     Metric("log_loss", _log_loss, "minimize"),
     Metric("roc_auc_ovr", _roc_auc_ovr, "maximize"),
 )
+MULTICLASS_WATCH = Watch(
+    prediction="classes",
+    metrics=MULTICLASS_METRICS,
+    defaults=("f1_macro", "accuracy"),
+    health=("performance.f1_macro_drop", 0.1),
+    alerts=(
+        ("prediction-drift", "prediction.psi", ">=", 0.25),
+        ("performance-drop", "performance.f1_macro_drop", ">=", 0.1),
+    ),
+)
 
 
 class MulticlassTask(ClassificationTask):
     """Named classes; the decision is the most probable class."""
 
     name, stratifies, headline = "multiclass", True, "f1_macro"
-    metrics = MULTICLASS_METRICS
+    metrics, monitoring = MULTICLASS_METRICS, MULTICLASS_WATCH
     plots = ("confusion",)
     explains = "classes"  # explanations attribute each class's probability
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from mlops_gitops.errors import DataError
-from mlops_gitops.tasks.base import Labels, Metric, Output, Served
+from mlops_gitops.tasks.base import Labels, Metric, Output, Served, Watch
 from mlops_gitops.tasks.labels import check_complete
 
 if TYPE_CHECKING:
@@ -78,13 +78,23 @@ REGRESSION_METRICS = (
     Metric("residual_mean", _residual_mean, "neutral"),
     Metric("residual_std", _residual_std, "minimize"),
 )
+REGRESSION_WATCH = Watch(
+    prediction="scores",
+    metrics=REGRESSION_METRICS,
+    defaults=("rmse", "mae", "r2"),
+    health=("performance.rmse_rise", 0.25),
+    alerts=(
+        ("prediction-drift", "prediction.psi", ">=", 0.25),
+        ("performance-rise", "performance.rmse_rise", ">=", 0.25),
+    ),
+)
 
 
 class RegressionTask:
     """A numeric label predicted as a value."""
 
     name, stratifies, headline = "regression", False, "rmse"
-    outputs, metrics = REGRESSION_OUTPUTS, REGRESSION_METRICS
+    outputs, metrics, monitoring = REGRESSION_OUTPUTS, REGRESSION_METRICS, REGRESSION_WATCH
     supervised = True
     plots = ("predicted_vs_actual",)
     # Explanations attribute the predicted value; a surrogate tree of decisions does not apply.
