@@ -350,7 +350,7 @@ def for_task(config: MonitoringConfig, task: Task) -> MonitoringConfig:
         update["health"] = config.health.model_copy(update={"indicators": indicators})
     if "alerts" not in config.model_fields_set and watch.alerts:
         update["alerts"] = [
-            AlertRule(id=rule, indicator=indicator, op=op, threshold=threshold)  # type: ignore[arg-type]
+            AlertRule(id=rule, indicator=indicator, op=op, threshold=threshold)  # type: ignore[arg-type]  # op is one of the rule Literal ops, set in this table
             for rule, indicator, op, threshold in watch.alerts
         ]
     return config.model_copy(update=update) if update else config

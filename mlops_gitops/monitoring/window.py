@@ -164,16 +164,7 @@ def monitor(
     """Compare one window of logged predictions with the reference of the deployed version."""
     start, end = window
     if predictions.empty:
-        return ModelMonitoring(
-            model=reference.model,
-            version=reference.version,
-            window_start=start,
-            window_end=end,
-            rows=0,
-            status="no traffic",
-            reference_source=reference.source,
-            indicators={"traffic.rows": 0.0},
-        )
+        return _no_traffic(reference, window)
     features = select_features(feature_columns(predictions), config)
     check_columns(reference, features, origin)
     _check_kinds(reference, predictions, features, origin)
@@ -204,6 +195,19 @@ def monitor(
         quality=quality,
     )
     return _with_indicators(result)
+
+
+def _no_traffic(reference: Reference, window: tuple[datetime, datetime]) -> ModelMonitoring:
+    return ModelMonitoring(
+        model=reference.model,
+        version=reference.version,
+        window_start=window[0],
+        window_end=window[1],
+        rows=0,
+        status="no traffic",
+        reference_source=reference.source,
+        indicators={"traffic.rows": 0.0},
+    )
 
 
 def _with_indicators(result: ModelMonitoring) -> ModelMonitoring:
@@ -280,7 +284,7 @@ def class_drift(reference: Reference, live: pd.DataFrame, bins: int) -> Predicti
         psi=psi_from_counts(ref_counts, live_counts),
         chi2=chi2,
         pvalue=pvalue,
-        compared_with=compared_with,  # type: ignore[arg-type]
+        compared_with=compared_with,  # type: ignore[arg-type]  # a Literal chosen from the watch
     )
 
 
@@ -298,7 +302,7 @@ def score_drift(reference: Reference, live: pd.DataFrame, bins: int) -> Predicti
     return PredictionDrift(
         positive_rate=None,
         reference_positive_rate=None,
-        compared_with=compared_with,  # type: ignore[arg-type]
+        compared_with=compared_with,  # type: ignore[arg-type]  # a Literal chosen from the watch
         **_numeric_drift(ref_scores, live_scores, bins),
     )
 
