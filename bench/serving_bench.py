@@ -1,11 +1,13 @@
 """Serving latency and throughput against baselines measured in the same run.
 
 Usage: python bench/serving_bench.py [--seconds 5] [--rounds 3]
-       [--mlflow-python /tmp/mlflow-venv/bin/python] [--tasks binary,multiclass,regression]
+       [--mlflow-python /tmp/mlflow-venv/bin/python]
+       [--tasks binary,multiclass,regression,clustering,anomaly]
 
 Every server is one process on this machine, serving the same ONNX model (a
 HistGradientBoosting classifier on 30 numeric features, one ONNX input per
-feature, ONNX Runtime with one intra-op thread), started and measured one
+feature, trained and exported by the platform's own prepare, train and export
+functions; ONNX Runtime with one intra-op thread), started and measured one
 after the other with ``wrk`` (Debian package ``wrk``):
 
 * ``floor``: a bare ASGI callable + orjson + ONNX Runtime (no framework);
@@ -30,8 +32,9 @@ throughput. The last line times the inference endpoint in this process, with
 and without validation (no network, best of interleaved blocks): the cost
 of validation itself, which a shared machine's noise hides in ``wrk`` runs.
 ``--tasks`` adds, for each other task named (``multiclass``: three classes,
-``regression``), a model of that task on the same features with its own
-``floor-<task>`` and ``mlops-<task>`` servers measured in the same rounds;
+``regression``, ``clustering``: k-means, ``anomaly``: isolation forest), a
+model of that task on the same features with its own ``floor-<task>``
+and ``mlops-<task>`` servers measured in the same rounds;
 the last lines give each task's single-row p50 against its own floor.
 The project (both versions registered) is built by ``serving_project.py``,
 the baseline servers are in ``serving_baselines.py``.

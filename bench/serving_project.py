@@ -11,7 +11,6 @@ endpoint in process (no network), validated against unvalidated.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -25,60 +24,80 @@ N_FEATURES = 30
 NAMES = [f"f{i:02d}" for i in range(N_FEATURES)]
 
 
-# The model each task trains, and the class names it records in the model's metadata.
-TASKS = ("binary", "multiclass", "regression")
+# The tasks a benchmark model can be trained for, and the class names of the multiclass one.
+TASKS = ("binary", "multiclass", "regression", "clustering", "anomaly")
 MULTICLASS = ("c0", "c1", "c2")
+# The estimator of each task (the platform's default where the task has one).
+ESTIMATORS = {"clustering": {"estimator": "kmeans"}, "anomaly": {"estimator": "isolation_forest"}}
 
 
 def build_model(folder: Path, task: str = "binary") -> tuple[Path, Path, Any]:
-    """Train the benchmark model of ``task``; write two versions (same graph) and its data."""
-    from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    from sklearn.pipeline import Pipeline
+    """Train the benchmark model of ``task``; write two versions (same graph) and its data.
+
+    The model goes through the platform's own prepare, train and export (the
+    graph, its outputs and metadata are the ones ``dvc repro`` writes), on 30
+    numeric features of which five carry the signal.
+    """
+    import onnx
+    import pandas as pd
+
+    from mlops_gitops.data import prepare_dataset
+    from mlops_gitops.training import export_model, train_model
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(20_000, N_FEATURES)).astype(np.float32)
     signal = x[:, :5].sum(axis=1) + rng.normal(size=20_000)
-    y = {
-        "binary": (signal > 0).astype(int),
-        "multiclass": np.digitize(signal, [-1.0, 1.0]),
-        "regression": signal,
-    }[task]
-    import pandas as pd
-
     frame = pd.DataFrame(x, columns=NAMES)
-    clf: Any = (
-        HistGradientBoostingRegressor(random_state=0)
-        if task == "regression"
-        else HistGradientBoostingClassifier(random_state=0)
+    label: str | None = None if task == "clustering" else "y"
+    if label is not None:
+        frame[label] = {
+            "binary": (signal > 0).astype(int),
+            "multiclass": np.asarray(MULTICLASS)[np.digitize(signal, [-1.0, 1.0])],
+            "regression": signal,
+            "anomaly": (np.abs(signal) > 2 * signal.std()).astype(int),
+        }[task]
+    frame.insert(0, "row_id", [f"R{i:05d}" for i in range(len(frame))])
+    frame.to_parquet(folder / "raw.parquet", index=False)
+    paths = prepare_dataset(
+        raw=folder / "raw.parquet",
+        prepared_dir=folder / "prepared",
+        data={"label": label, "id_column": "row_id"},
+        prepare={"split": {"seed": 5}},
+        task=task,
+    ).paths
+    train_model(
+        train=paths["train"],
+        valid=paths["valid"],
+        trained=folder / "trained",
+        live_dir=folder / "dvclive",
+        settings={
+            "name": "bench",
+            "family": "sklearn",
+            "task": task,
+            "sklearn": ESTIMATORS.get(task, {}),
+        },
+        label=label,
+        id_column="row_id",
     )
-    pipe = Pipeline([("prepare", ColumnTransformer([("num", "passthrough", NAMES)])), ("clf", clf)])
-    pipe.fit(frame, y)
-    onx = to_onnx(
-        pipe,
-        initial_types=[(n, FloatTensorType([None, 1])) for n in NAMES],
-        options={} if task == "regression" else {id(clf): {"zipmap": False}},
-        target_opset={"": 17, "ai.onnx.ml": 3},
+    export_model(
+        trained=folder / "trained",
+        test=paths["test"],
+        model=folder / "model.onnx",
+        metrics=folder / "export.json",
+        settings={"tolerance": 1e-3},
     )
-    if task == "regression":  # the contract's output name (skl2onnx calls it 'variable')
-        onx.graph.output[0].name = "prediction"
-        for node in onx.graph.node:
-            node.output[:] = ["prediction" if o == "variable" else o for o in node.output]
-    recorded = {"task": task}
-    if task == "multiclass":
-        recorded["classes"] = json.dumps(list(MULTICLASS))
-    paths = []
+    onx = onnx.load(folder / "model.onnx")
+    versions = []
     for version in ("v1", "v2"):
+        props = [p for p in onx.metadata_props if p.key != "version"]
         del onx.metadata_props[:]
-        for key, value in {"version": version, **recorded}.items():
-            meta = onx.metadata_props.add()
-            meta.key, meta.value = key, value
+        onx.metadata_props.extend(props)
+        meta = onx.metadata_props.add()
+        meta.key, meta.value = "version", version
         path = folder / f"model-{version}.onnx"
         path.write_bytes(onx.SerializeToString())
-        paths.append(path)
-    return paths[0], paths[1], frame
+        versions.append(path)
+    return versions[0], versions[1], pd.read_parquet(paths["train"])
 
 
 def md5(path: Path) -> str:
