@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -363,9 +363,15 @@ def served_outputs(schema: ModelSchema) -> list[dict[str, object]]:
 
 def v2_datatype(value: np.ndarray) -> str:
     """Return the v2 datatype of a served array (text is BYTES)."""
-    if value.dtype.kind in "OUS":
+    return _v2_type_of(value.dtype)
+
+
+@cache
+def _v2_type_of(dtype: np.dtype[Any]) -> str:
+    # Cached: numpy computes a dtype's name in Python on every access, on each response.
+    if dtype.kind in "OUS":
         return "BYTES"
-    return _V2_TYPES.get(f"tensor({_ONNX_NAMES.get(value.dtype.name, value.dtype.name)})", "FP64")
+    return _V2_TYPES.get(f"tensor({_ONNX_NAMES.get(dtype.name, dtype.name)})", "FP64")
 
 
 _ONNX_NAMES = {"float32": "float", "float64": "double"}

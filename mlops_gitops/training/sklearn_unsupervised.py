@@ -167,8 +167,10 @@ class UnsupervisedModel:
 
     def to_onnx(self, *, opset: int) -> onnx.ModelProto:
         """Convert with skl2onnx, then give the graph the task's outputs."""
+        from mlops_gitops.training import isolation_forest_onnx
         from mlops_gitops.training.preprocessing import sklearn_to_onnx
 
+        isolation_forest_onnx.register()
         proto = sklearn_to_onnx(self.pipeline, self.features, opset=opset)
         if self._is_clusterer():
             _rename_outputs(proto, {"label": "label", "scores": "distances"})
