@@ -92,18 +92,8 @@ def leaf_path_lengths(forest: IsolationForest) -> dict[str, Any]:
 
 def convert(scope: Any, operator: Any, container: Any) -> None:
     """Write ``operator``'s forest as one tree ensemble and the score arithmetic."""
-    import numpy as np
-    from skl2onnx.algebra.onnx_ops import (
-        OnnxAdd,
-        OnnxCast,
-        OnnxExp,
-        OnnxLess,
-        OnnxMul,
-        OnnxNeg,
-        OnnxTreeEnsembleRegressor_1,
-    )
+    from skl2onnx.algebra.onnx_ops import OnnxCast, OnnxTreeEnsembleRegressor_1
     from skl2onnx.proto import onnx_proto
-    from sklearn.ensemble._iforest import _average_path_length
 
     forest = operator.raw_operator
     opv = container.target_opset
@@ -112,14 +102,32 @@ def convert(scope: Any, operator: Any, container: Any) -> None:
     if source.type.__class__.__name__ != "FloatTensorType":
         source = OnnxCast(source, to=onnx_proto.TensorProto.FLOAT, op_version=opv)
     total = OnnxTreeEnsembleRegressor_1(source, op_version=1, **leaf_path_lengths(forest))
+    outputs = operator.outputs
+    samples_name = outputs[2].full_name if options["score_samples"] else None
+    predict, score_samples = _scores(
+        forest, total, opv=opv, outputs=outputs, samples_name=samples_name
+    )
+    predict.add_to(scope, container)  # with the decision function it is computed from
+    if options["score_samples"]:
+        score_samples.add_to(scope, container)
+
+
+def _scores(
+    forest: IsolationForest, total: Any, *, opv: int, outputs: Any, samples_name: str | None
+) -> tuple[Any, Any]:
+    """Return the nodes of ``predict`` and ``score_samples`` from the summed path lengths."""
+    import numpy as np
+    from skl2onnx.algebra.onnx_ops import OnnxAdd, OnnxCast, OnnxExp, OnnxLess, OnnxMul, OnnxNeg
+    from skl2onnx.proto import onnx_proto
+    from sklearn.ensemble._iforest import _average_path_length
+
     # score_samples = -2 ** (-total / denominator) = -exp(-total * ln 2 / denominator)
     denominator = len(forest.estimators_) * float(_average_path_length([forest.max_samples_])[0])
     rate = np.array([-np.log(2.0) / denominator], dtype=np.float32)
-    outputs = operator.outputs
     score_samples = OnnxNeg(
         OnnxExp(OnnxMul(total, rate, op_version=opv), op_version=opv),
         op_version=opv,
-        output_names=outputs[2].full_name if options["score_samples"] else None,
+        output_names=samples_name,
     )
     decision = OnnxAdd(
         score_samples,
@@ -138,6 +146,4 @@ def convert(scope: Any, operator: Any, container: Any) -> None:
         op_version=opv,
         output_names=outputs[0].full_name,
     )
-    predict.add_to(scope, container)  # with the decision function it is computed from
-    if options["score_samples"]:
-        score_samples.add_to(scope, container)
+    return predict, score_samples
