@@ -3,13 +3,15 @@
 An exported model (``models/model.onnx``) takes one ``[N, 1]`` input per raw
 feature column, named as the column: numeric ``tensor(float)`` (or
 ``tensor(double)``), NaN when missing; categorical ``tensor(string)``,
-:data:`MISSING_CATEGORY` when missing. Its outputs are its task's
-(``Task.outputs``). Its ``metadata_props`` carry the model name, family,
-task, class names, the features with their categories, the label and the
-decision threshold. Training writes the contract (``training.onnx_export``);
-serving, batch scoring, monitoring and explanations read it with
-:func:`read_contract` instead of guessing the model's shape, and open the
-graph with :func:`open_session`.
+:data:`MISSING_CATEGORY` when missing. A column name follows
+:data:`FEATURE_NAME` (training refuses any other: :func:`check_feature_name`).
+Its outputs are its task's (``Task.outputs``). Its ``metadata_props`` carry
+the model name, family, task, class names, the features with their
+categories, the label and the decision threshold. Training writes the
+contract (``training.onnx_export``); serving, batch scoring, monitoring and
+explanations read it with :func:`read_contract` instead of guessing the
+model's shape, and open the graph with :func:`open_session`. A feature with
+what one consumer adds to it is a :class:`FeatureFacts`.
 
 Importing this module imports neither numpy nor ONNX Runtime.
 """
@@ -17,12 +19,13 @@ Importing this module imports neither numpy nor ONNX Runtime.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from mlops_gitops.errors import MlopsError
 
@@ -43,6 +46,12 @@ ONNX_KINDS: dict[str, FeatureKind] = {
 }
 # The ONNX element type training gives each kind of feature.
 ONNX_TYPES: dict[FeatureKind, str] = {"numeric": "tensor(float)", "categorical": "tensor(string)"}
+# A feature's column name is its ONNX input's name, so it must survive the
+# converters: skl2onnx rewrites a name that is not a C-style identifier (a '/',
+# '(' or space becomes '_'), and the graph would no longer take one input named
+# as each column.
+FEATURE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FEATURE_NAME_RULE = "a feature name holds letters, digits and '_' only and starts with no digit"
 
 
 class ContractError(MlopsError):
@@ -57,6 +66,60 @@ class Feature(BaseModel):
     name: str
     kind: FeatureKind
     categories: list[str] | None = None
+
+
+def check_feature_name(name: str, *, where: str, error: type[MlopsError] = ContractError) -> None:
+    """Raise when column ``name`` cannot be a model input (see :data:`FEATURE_NAME`).
+
+    Raises:
+        error: one line naming ``where`` (the data file), the column and the rule.
+    """
+    if not FEATURE_NAME.fullmatch(name):
+        raise error(
+            f"{where}: column {name!r} cannot be a model input: {FEATURE_NAME_RULE}; rename it "
+            "in the data (or in prepare) or add it to model.features.exclude"
+        )
+
+
+class FeatureFacts(BaseModel):
+    """A contract :class:`Feature` and what one consumer knows about it besides.
+
+    Explanations add feasible ranges, monitoring the reference statistics;
+    what the feature *is* (name, kind, categories) stays the contract's.
+    A flat mapping (``name``, ``kind``, ``categories`` beside the consumer's
+    own fields, as files written before the contract held features read) is
+    taken as well as a nested ``feature``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feature: Feature
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_feature(cls, data: object) -> object:
+        if not isinstance(data, Mapping) or "feature" in data:
+            return data
+        flat = dict(data)
+        categories = flat.pop("categories", None)
+        nested = {key: flat.pop(key) for key in ("name", "kind") if key in flat}
+        nested["categories"] = categories or None
+        return {**flat, "feature": nested}
+
+    @property
+    def name(self) -> str:
+        """Return the feature's column name."""
+        return self.feature.name
+
+    @property
+    def kind(self) -> FeatureKind:
+        """Return the feature's kind."""
+        return self.feature.kind
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Return the feature's known categories (empty when none are recorded)."""
+        return tuple(self.feature.categories or ())
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,6 +9,7 @@ import onnx
 import pandas as pd
 import pytest
 from onnx import TensorProto, helper
+from pydantic import ValidationError
 
 from mlops_gitops.contract import (
     MISSING_CATEGORY,
@@ -18,6 +19,8 @@ from mlops_gitops.contract import (
     open_session,
     read_contract,
 )
+from mlops_gitops.explain.explained_model import FeatureSpec
+from mlops_gitops.monitoring.input_schema import FeatureSchema, InputSchema
 from mlops_gitops.training import export_model, train_model
 
 
@@ -150,3 +153,37 @@ def test_a_recorded_threshold_is_read_as_a_number(tmp_path):
 def test_features_recorded_by_name_only_take_their_kinds_from_the_inputs(tmp_path):
     session = open_session(_graph(tmp_path / "n.onnx", props={"features": '["x"]'}))
     assert read_contract(session, what="n").features == (Feature(name="x", kind="numeric"),)
+
+
+def test_explanations_and_monitoring_hold_the_contracts_feature_plus_their_own_facts():
+    region = Feature(name="region", kind="categorical", categories=["east", "west"])
+    spec = FeatureSpec(feature=region)
+    schema = FeatureSchema(feature=region, nullable=True)
+    assert spec.feature is region and schema.feature is region
+    assert (spec.name, spec.kind, spec.categories) == ("region", "categorical", ("east", "west"))
+    assert schema.model_dump() == {
+        "feature": region.model_dump(),
+        "nullable": True,
+        "minimum": None,
+        "maximum": None,
+    }
+
+
+def test_a_reference_schema_written_flat_reads_into_the_contracts_feature():
+    flat = (
+        '{"features": [{"name": "age", "kind": "numeric", "nullable": false, "minimum": 18.0,'
+        ' "maximum": 80.0, "categories": []}, {"name": "region", "kind": "categorical",'
+        ' "nullable": true, "minimum": null, "maximum": null, "categories": ["east", "west"]}]}'
+    )
+    age, region = InputSchema.model_validate_json(flat).features
+    assert age.feature == Feature(name="age", kind="numeric") and age.maximum == 80.0
+    assert region.feature == Feature(name="region", kind="categorical", categories=["east", "west"])
+    schema = InputSchema(features=(age, region))
+    assert InputSchema.model_validate_json(schema.model_dump_json()) == schema
+
+
+def test_a_feature_kind_outside_the_contract_is_refused_by_every_holder():
+    with pytest.raises(ValidationError, match=r"feature\.kind"):
+        FeatureSchema(name="x", kind="text")
+    with pytest.raises(ValidationError, match=r"feature\.kind"):
+        FeatureSpec(name="x", kind="text")

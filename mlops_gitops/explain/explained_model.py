@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from mlops_gitops import contract
-from mlops_gitops.contract import MISSING_CATEGORY, FeatureKind, ModelContract
+from mlops_gitops.contract import (
+    MISSING_CATEGORY,
+    Feature,
+    FeatureFacts,
+    FeatureKind,
+    ModelContract,
+)
 from mlops_gitops.errors import MlopsError
 from mlops_gitops.tasks import (
     DEFAULT_TASK,
@@ -45,13 +51,9 @@ class ExplainError(MlopsError):
     """A model, row or dataset cannot be explained."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class FeatureSpec:
-    """One raw feature: its kind and feasible values (range or categories)."""
+class FeatureSpec(FeatureFacts):
+    """One raw feature of the contract and its feasible values (range or categories)."""
 
-    name: str
-    kind: FeatureKind
-    categories: tuple[str, ...] = ()
     low: float = math.nan
     high: float = math.nan
     scale: float = 1.0
@@ -134,13 +136,8 @@ def build_space(
     for name, kind in kinds.items():
         rule = (rules or {}).get(name) or {}
         if kind == "categorical":
-            specs.append(
-                FeatureSpec(
-                    name=name,
-                    kind=kind,
-                    categories=_categories_of(reference[name], categories, name, rule),
-                )
-            )
+            known = _categories_of(reference[name], categories, name, rule)
+            specs.append(FeatureSpec(feature=Feature(name=name, kind=kind, categories=known)))
         else:
             specs.append(
                 _numeric_spec(name, pd.to_numeric(reference[name]).dropna().to_numpy(float), rule)
@@ -153,19 +150,20 @@ def _categories_of(
     categories: Mapping[str, Sequence[str]] | None,
     name: str,
     rule: Mapping[str, object],
-) -> tuple[str, ...]:
+) -> list[str]:
     known = (categories or {}).get(name)
     if known:
-        return tuple(str(c) for c in known)
+        return [str(c) for c in known]
     allowed = rule.get("allowed")
     if isinstance(allowed, list) and allowed:
-        return tuple(str(c) for c in allowed)
-    return tuple(sorted(str(v) for v in column.dropna().unique() if str(v) != MISSING_CATEGORY))
+        return [str(c) for c in allowed]
+    return sorted(str(v) for v in column.dropna().unique() if str(v) != MISSING_CATEGORY)
 
 
 def _numeric_spec(name: str, values: np.ndarray, rule: Mapping[str, object]) -> FeatureSpec:
+    feature = Feature(name=name, kind="numeric")
     if values.size == 0:
-        return FeatureSpec(name=name, kind="numeric")
+        return FeatureSpec(feature=feature)
     low, high = float(values.min()), float(values.max())
     if isinstance(rule.get("min"), int | float):
         low = max(low, float(rule["min"]))  # type: ignore[arg-type]  # checked just above
@@ -181,9 +179,7 @@ def _numeric_spec(name: str, values: np.ndarray, rule: Mapping[str, object]) -> 
         else ()
     )
     return FeatureSpec(
-        name=name,
-        kind="numeric",
-        categories=(),
+        feature=feature,
         low=low,
         high=high,
         scale=scale,

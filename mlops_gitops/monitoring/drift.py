@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from mlops_gitops.contract import FeatureKind
 from mlops_gitops.monitoring.config import DriftConfig
 
 if TYPE_CHECKING:
@@ -58,15 +59,13 @@ IntArray = npt.NDArray[np.int64]
 PSI_EPSILON = 1e-4
 KS_LIMITING_N = 10_000
 
-Kind = Literal["numeric", "categorical"]
-
 
 @dataclass(frozen=True, kw_only=True)
 class FeatureDrift:
     """The drift of one feature between the reference and the current window."""
 
     feature: str
-    kind: Kind
+    kind: FeatureKind
     test: Literal["ks", "chi2"]
     psi: float
     statistic: float

@@ -2,8 +2,11 @@
 
 The :class:`InputSchema` is derived from the reference (training) data of a
 model version: each feature's kind, whether it may be missing, its observed
-range (numeric) or its categories (categorical). It is a pydantic model, so
-it can be written next to a model and read back by the server.
+range (numeric) or its categories (categorical); the feature itself (name,
+kind, categories) is the model contract's :class:`~mlops_gitops.contract.Feature`.
+It is a pydantic model, so it can be written next to a model and read back by
+the server; the flat form of a feature (``name``, ``kind``, ``categories``
+beside ``nullable``, ``minimum``, ``maximum``) reads as well.
 
 :func:`validate_row` (one request, pure Python, microseconds) and
 :func:`validate_batch` (columns, numpy) return the violations the serving
@@ -32,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
-from mlops_gitops.contract import MISSING_CATEGORY
+from mlops_gitops.contract import MISSING_CATEGORY, Feature, FeatureFacts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,17 +46,12 @@ ViolationKind = Literal[
 BoolArray = npt.NDArray[np.bool_]
 
 
-class FeatureSchema(BaseModel):
-    """What the reference data says about one feature."""
+class FeatureSchema(FeatureFacts):
+    """One feature of the contract and what the reference data says about it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    kind: Literal["numeric", "categorical"]
     nullable: bool = False
     minimum: float | None = None
     maximum: float | None = None
-    categories: tuple[str, ...] = ()
 
 
 class InputSchema(BaseModel):
@@ -110,18 +108,16 @@ def infer_schema(
             pad = (high - low) * range_tolerance
             schemas.append(
                 FeatureSchema(
-                    name=name,
-                    kind="numeric",
+                    feature=Feature(name=name, kind="numeric"),
                     nullable=nullable,
                     minimum=low - pad,
                     maximum=high + pad,
                 )
             )
         else:
-            cats = tuple(sorted({str(v) for v in column.dropna().unique()}))
-            schemas.append(
-                FeatureSchema(name=name, kind="categorical", nullable=nullable, categories=cats)
-            )
+            cats = sorted({str(v) for v in column.dropna().unique()})
+            feature = Feature(name=name, kind="categorical", categories=cats)
+            schemas.append(FeatureSchema(feature=feature, nullable=nullable))
     return InputSchema(features=tuple(schemas))
 
 

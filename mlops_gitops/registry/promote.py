@@ -26,7 +26,7 @@ from mlops_gitops import scm
 from mlops_gitops.manifests.conventions import envs_dir, manifest_path
 from mlops_gitops.registry.events import serving_intervals
 from mlops_gitops.registry.state import RegistryState, load_state
-from mlops_gitops.registry.versions import ModelVersion, RegistryError, locked_md5
+from mlops_gitops.registry.versions import ModelVersion, RegistryError, check_same_task, locked_md5
 
 if TYPE_CHECKING:
     from mlops_gitops.manifests.edit import Document
@@ -103,7 +103,8 @@ def promote(
     Raises:
         RegistryError: an unknown, deprecated or archived version; a hash that does
             not match the registration; an environment skipped; a soak time not over;
-            a canary already running.
+            a canary already running; a version of another ``model.task`` than the
+            one running in ``to``.
     """
     from mlops_gitops.manifests.edit import set_model, start_canary  # see the module docstring
 
@@ -113,15 +114,7 @@ def promote(
     pin = _pin(root, target)
     source = _check_order(state, target, to, now or datetime.now(UTC))
     _check_source_pin(state, source, pin, model)
-    current = state.manifests[to].models.get(model)
-    if current is not None and current.rollout.strategy == "canary":
-        raise RegistryError(
-            f"{manifest_path(to)} models.{model}: a canary of {current.running_versions()[1]} "
-            f"is running; run 'mlops promote {model} --to {to} --complete' or '--abort' first"
-        )
-    if current is not None and current.version == version:
-        raise RegistryError(f"{model} {version} already runs in {to}; nothing to promote")
-    previous = current.version if current else None
+    previous = _check_replaces(state, target, to)
     if canary is None:
         subject = f"Promote {model} {version} from {source} to {to}"
         change = _Change(
@@ -129,7 +122,7 @@ def promote(
             previous=previous, subject=subject, registration=target.commit,
         )  # fmt: skip
         return _write(state, change, lambda d: set_model(d, model, pin))
-    if current is None:
+    if previous is None:
         raise RegistryError(
             f"{model} does not run in {to} yet, so a canary has no baseline; "
             "promote it without --canary"
@@ -275,6 +268,25 @@ def _previous_version(state: RegistryState, env: str, model: str, current: str) 
     raise RegistryError(
         f"{model} has no earlier version in {env} to roll back to; use --to VERSION"
     )
+
+
+def _check_replaces(state: RegistryState, target: ModelVersion, env: str) -> str | None:
+    """Return the version ``target`` replaces in ``env``; raise when it may not replace it."""
+    model, version = target.model, target.version
+    current = state.manifests[env].models.get(model)
+    if current is None:
+        return None
+    if current.rollout.strategy == "canary":
+        raise RegistryError(
+            f"{manifest_path(env)} models.{model}: a canary of {current.running_versions()[1]} "
+            f"is running; run 'mlops promote {model} --to {env} --complete' or '--abort' first"
+        )
+    if current.version == version:
+        raise RegistryError(f"{model} {version} already runs in {env}; nothing to promote")
+    running = next((v for v in state.versions(model) if v.version == current.version), None)
+    if running is not None:
+        check_same_task(target, running, env=env)
+    return current.version
 
 
 def _check_usable(version: ModelVersion) -> None:

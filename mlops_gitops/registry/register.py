@@ -4,7 +4,10 @@ The model name is an entry of ``artifacts:`` in ``dvc.yaml`` (several
 entries, several models). The artifact's hash comes from ``dvc.lock`` at the
 registered commit, the data hashes from the stages upstream of it, the
 params from ``dvc.lock`` and the metrics from the files ``dvc.yaml``
-declares. Nothing is written unless every check passes.
+declares. Nothing is written unless every check passes. A version whose
+``model.task`` differs from the model's latest registration is registered
+with a warning: promotion refuses to let it replace a version of another
+task (:func:`mlops_gitops.registry.versions.check_same_task`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from mlops_gitops.registry.versions import (
     METADATA_SCHEMA,
     ModelVersion,
     RegistryError,
+    VersionTag,
     bump_version,
     check_version,
     closest,
@@ -28,6 +32,7 @@ from mlops_gitops.registry.versions import (
     read_tags,
     semver_key,
     tag_name,
+    task_of,
 )
 
 log = logging.getLogger(__name__)
@@ -59,6 +64,7 @@ def register(
     metadata = registration_metadata(root, model, commit)
     if check_remote:
         _check_in_remote(root, model, metadata["artifact"])
+    _warn_task_change(model, chosen, metadata["params"], tags)
     name = tag_name(model, chosen)
     subject = f"Register {model} {chosen}"
     scm.create_tag(root, name, commit, format_message(subject, {**metadata, "version": chosen}))
@@ -68,7 +74,9 @@ def register(
     return find_version(root, model, chosen)
 
 
-def _choose_version(model: str, version: str | None, bump: Bump | None, tags: list[Any]) -> str:
+def _choose_version(
+    model: str, version: str | None, bump: Bump | None, tags: list[VersionTag]
+) -> str:
     if (version is None) == (bump is None):
         raise RegistryError("give exactly one of --version vX.Y.Z or --bump major|minor|patch")
     registered = {t.version: t for t in tags if t.mark == "register"}
@@ -83,6 +91,24 @@ def _choose_version(model: str, version: str | None, bump: Bump | None, tags: li
             f"{existing.commit[:8]}); choose another version or use --bump"
         )
     return version
+
+
+def _warn_task_change(
+    model: str, version: str, params: dict[str, Any], tags: list[VersionTag]
+) -> None:
+    """Warn when the task differs from the latest registration (promotion over it is refused)."""
+    archived = {t.version for t in tags if t.mark == "archive"}
+    live = [t for t in tags if t.mark == "register" and t.version not in archived]
+    if not live:
+        return
+    previous = max(live, key=lambda t: semver_key(t.version))
+    before, after = task_of((previous.metadata or {}).get("params") or {}), task_of(params)
+    if before != after:
+        log.warning(
+            "%s %s is a %s model but %s, its latest registration, is a %s one; it will not be "
+            "promoted over a version of another task: register it under a new model name",
+            *(model, version, after, previous.version, before),
+        )
 
 
 def registration_metadata(root: str | os.PathLike[str], model: str, commit: str) -> dict[str, Any]:

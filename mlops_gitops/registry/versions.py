@@ -115,9 +115,47 @@ class ModelVersion:
     archived: bool = False
     tag_object: str = ""
 
+    @property
+    def task(self) -> str | None:
+        """Return the task its params record (see :func:`task_of`); None when read without them."""
+        return None if self.params is None else task_of(self.params)
+
+
+def task_of(params: Mapping[str, Any]) -> str:
+    """Return the ``model.task`` a registration's params record (binary when none is).
+
+    A registration made before tasks were recorded reads as binary, as a
+    model exported then does (:func:`mlops_gitops.contract.read_contract`).
+    """
+    from mlops_gitops.tasks import DEFAULT_TASK
+
+    return _recorded_param(params, "model", "task") or DEFAULT_TASK
+
+
+def check_same_task(candidate: ModelVersion, running: ModelVersion, *, env: str) -> None:
+    """Refuse to let ``candidate`` replace ``running`` in ``env`` when their tasks differ.
+
+    Everything downstream of a model name (its serving outputs, prediction
+    logs, monitoring reference and policies) follows one task; a model that
+    changes task is a new model.
+    """
+    if candidate.task is None or running.task is None or candidate.task == running.task:
+        return
+    raise RegistryError(
+        f"{candidate.model} {candidate.version} is a {candidate.task} model but "
+        f"{running.version}, running in {env}, is a {running.task} one; a model that changes "
+        "task is a new model: register it under a new model name (its own entry of "
+        "'artifacts:' in dvc.yaml)"
+    )
+
 
 def label_of(params: Mapping[str, Any]) -> str | None:
-    """Return the label column a registration records: its ``data.label`` param.
+    """Return the label column a registration records: its ``data.label`` param."""
+    return _recorded_param(params, "data", "label")
+
+
+def _recorded_param(params: Mapping[str, Any], section: str, key: str) -> str | None:
+    """Return the text param ``section.key`` of a registration's params, or None.
 
     ``params`` is the registration's (``dvc.lock``'s) params per file, each keyed
     as ``dvc.yaml`` lists it: flat (``"data.label"``) or nested (``"data"``).
@@ -125,11 +163,11 @@ def label_of(params: Mapping[str, Any]) -> str | None:
     for values in params.values():
         if not isinstance(values, Mapping):
             continue
-        if isinstance(values.get("data.label"), str):
-            return str(values["data.label"])
-        data = values.get("data")
-        if isinstance(data, Mapping) and isinstance(data.get("label"), str):
-            return str(data["label"])
+        if isinstance(values.get(f"{section}.{key}"), str):
+            return str(values[f"{section}.{key}"])
+        nested = values.get(section)
+        if isinstance(nested, Mapping) and isinstance(nested.get(key), str):
+            return str(nested[key])
     return None
 
 

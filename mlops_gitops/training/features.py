@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlops_gitops.contract import MISSING_CATEGORY, Feature
+from mlops_gitops.contract import MISSING_CATEGORY, Feature, check_feature_name
 from mlops_gitops.errors import DataError
 
 if TYPE_CHECKING:
@@ -25,11 +25,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def infer_features(frame: pd.DataFrame, *, exclude: Collection[str]) -> list[Feature]:
+def infer_features(
+    frame: pd.DataFrame, *, exclude: Collection[str], origin: str = "the training data"
+) -> list[Feature]:
     """Return the features of ``frame``: every column not in ``exclude``, kind from its dtype.
 
     Raises:
-        DataError: a column has a dtype that is neither numeric nor text.
+        DataError: a column has a dtype that is neither numeric nor text, or a
+            name that cannot be a model input (:func:`mlops_gitops.contract.check_feature_name`).
     """
     import pandas as pd
 
@@ -37,6 +40,7 @@ def infer_features(frame: pd.DataFrame, *, exclude: Collection[str]) -> list[Fea
     for name in frame.columns:
         if name in exclude:
             continue
+        check_feature_name(str(name), where=origin, error=DataError)
         column = frame[name]
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
             features.append(Feature(name=str(name), kind="numeric"))

@@ -111,7 +111,7 @@ def _training_data(
 ) -> TrainingData:
     train = read_frame(train_path)
     valid = read_frame(valid_path)
-    features = tuple(infer_features(train, exclude=exclude))
+    features = tuple(infer_features(train, exclude=exclude, origin=str(train_path)))
     if not features:
         raise DataError(
             f"{train_path}: no feature columns left after excluding {', '.join(sorted(exclude))}"

@@ -118,3 +118,20 @@ def test_importing_training_and_evaluation_imports_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name", ["od280/od315", "sepal length (cm)", "1st", "a-b", "rate%"])
+def test_a_column_name_that_cannot_be_an_onnx_input_is_refused_naming_the_rule(name):
+    frame = pd.DataFrame({"ok_1": [1.0, 2.0], name: [3.0, 4.0]})
+    with pytest.raises(DataError) as info:
+        infer_features(frame, exclude=(), origin="data/prepared/train.parquet")
+    assert str(info.value) == (
+        f"data/prepared/train.parquet: column {name!r} cannot be a model input: a feature name "
+        "holds letters, digits and '_' only and starts with no digit; rename it in the data "
+        "(or in prepare) or add it to model.features.exclude"
+    )
+
+
+def test_an_excluded_column_may_have_any_name():
+    frame = pd.DataFrame({"_x9": [1.0], "id (raw)": ["a"]})
+    assert [f.name for f in infer_features(frame, exclude={"id (raw)"})] == ["_x9"]
