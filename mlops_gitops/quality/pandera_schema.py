@@ -108,11 +108,16 @@ def build_schema(
     *,
     columns: Collection[str] = (),
     part: SchemaPart = "all",
+    label_type: ColumnType | None = "int",
 ) -> BuiltSchema:
-    """Build the pandera schema of ``settings`` for the ``part`` of a dataset with ``columns``."""
+    """Build the pandera schema of ``settings`` for the ``part`` of a dataset with ``columns``.
+
+    ``label_type`` is the type an undeclared label must have (the task's,
+    :func:`mlops_gitops.tasks.label_type`); None checks no type.
+    """
     rules = {
         name: rule
-        for name, rule in _effective_rules(settings, keys).items()
+        for name, rule in _effective_rules(settings, keys, label_type).items()
         if is_in_part(name, settings, part)
     }
     pandera_columns: dict[str, pa.Column] = {}
@@ -132,22 +137,24 @@ def is_in_part(column: str, settings: SchemaSettings, part: SchemaPart) -> bool:
 
 
 def _rule_for_undeclared(
-    name: str, settings: SchemaSettings, keys: DatasetKeys
+    name: str, settings: SchemaSettings, keys: DatasetKeys, label_type: ColumnType | None
 ) -> ColumnRule | None:
     if name == keys.id_column:
         return ColumnRule(type="string", unique=True)
     if name in settings.pii or name in settings.sensitive:
         return ColumnRule(type="string", nullable=True)
-    if name == keys.label:
-        return ColumnRule(type="int")
+    if name == keys.label:  # without a type (None), only present and never missing
+        return ColumnRule.model_construct(type=label_type)
     return None
 
 
-def _effective_rules(settings: SchemaSettings, keys: DatasetKeys) -> dict[str, ColumnRule]:
+def _effective_rules(
+    settings: SchemaSettings, keys: DatasetKeys, label_type: ColumnType | None
+) -> dict[str, ColumnRule]:
     rules: dict[str, ColumnRule] = dict(settings.columns)
     label = [keys.label] if keys.label is not None else []
     for name in (keys.id_column, *label, *settings.pii, *settings.sensitive):
-        fallback = _rule_for_undeclared(name, settings, keys)
+        fallback = _rule_for_undeclared(name, settings, keys, label_type)
         if name not in rules and fallback is not None:
             rules[name] = fallback
     rule = rules[keys.id_column]
@@ -158,8 +165,10 @@ def _effective_rules(settings: SchemaSettings, keys: DatasetKeys) -> dict[str, C
 
 
 def _column(name: str, rule: ColumnRule) -> tuple[pa.Column, list[CheckRef]]:
-    dtype = PANDERA_TYPES[rule.type]
-    refs = [CheckRef(name, "present", "column present"), CheckRef(name, "dtype", _dtype_name(rule))]
+    dtype = PANDERA_TYPES[rule.type] if rule.type is not None else None
+    refs = [CheckRef(name, "present", "column present")]
+    if rule.type is not None:
+        refs.append(CheckRef(name, "dtype", _dtype_name(rule)))
     if not rule.nullable:
         refs.append(CheckRef(name, "nullable", "no missing values"))
     if rule.unique:

@@ -57,6 +57,7 @@ def validate_frame(
     schema: SchemaSettings | Mapping[str, object],
     dataset: str = "dataset",
     part: SchemaPart = "all",
+    task: str | None = None,
 ) -> ValidationReport:
     """Check the ``part`` of ``frame``'s columns against the ``schema`` section; return the report.
 
@@ -64,9 +65,10 @@ def validate_frame(
     (ingest does, in memory, before it protects them): ``rows`` and
     ``columns`` still count the whole frame, and examples are redacted. Bad
     data gives a report with ``passed: false``; only invalid params raise.
+    An undeclared label is checked as ``task`` (``model.task``) types it.
     """
     settings, keys = _sections(data, schema)
-    return _validate(frame, settings, keys, dataset=dataset, part=part)
+    return _validate(frame, settings, keys, dataset=dataset, part=part, task=task)
 
 
 def validate_protected(
@@ -76,6 +78,7 @@ def validate_protected(
     data: Mapping[str, object],
     schema: SchemaSettings | Mapping[str, object],
     dataset: str = "dataset",
+    task: str | None = None,
 ) -> ValidationReport:
     """Check every column but ``schema.pii`` of the table ingest wrote, with ingest's PII checks.
 
@@ -88,7 +91,7 @@ def validate_protected(
     """
     settings, keys = _sections(data, schema)
     _check_pii_report(pii, settings, rows=len(frame))
-    rest = _validate(frame, settings, keys, dataset=dataset, part="protected")
+    rest = _validate(frame, settings, keys, dataset=dataset, part="protected", task=task)
     failures = [*pii.failures, *rest.failures]
     report = rest.model_copy(
         update={
@@ -110,6 +113,7 @@ def validate_dataset(
     pii_report: str | os.PathLike[str] | None = None,
     data: Mapping[str, object],
     schema: SchemaSettings | Mapping[str, object],
+    task: str | None = None,
 ) -> ValidationReport:
     """Validate the Parquet file ``raw``, write the report to ``validation_report``.
 
@@ -126,10 +130,12 @@ def validate_dataset(
 
     frame = _read(Path(raw))
     if pii_report is None:
-        result = validate_frame(frame, data=data, schema=schema, dataset=str(raw))
+        result = validate_frame(frame, data=data, schema=schema, dataset=str(raw), task=task)
     else:
         pii = read_report(pii_report)
-        result = validate_protected(frame, pii, data=data, schema=schema, dataset=str(raw))
+        result = validate_protected(
+            frame, pii, data=data, schema=schema, dataset=str(raw), task=task
+        )
     write_json(validation_report, result.model_dump(mode="json"))
     if result.blocking:
         raise ValidationFailed(f"{result.reason}; see {validation_report}")
@@ -153,9 +159,18 @@ def _validate(
     *,
     dataset: str,
     part: SchemaPart,
+    task: str | None,
 ) -> ValidationReport:
+    from mlops_gitops.tasks import DEFAULT_TASK, label_type, load_task
+
     checked = frame[[c for c in frame.columns if is_in_part(str(c), settings, part)]]
-    built = build_schema(settings, keys, columns=[str(c) for c in checked.columns], part=part)
+    built = build_schema(
+        settings,
+        keys,
+        columns=[str(c) for c in checked.columns],
+        part=part,
+        label_type=label_type(load_task(task or DEFAULT_TASK)),
+    )
     failures = _run(built, _widen(checked, settings), settings, _pii_values(frame, settings.pii))
     failed = {(f.column, f.check) for f in failures}
     checks = [

@@ -114,6 +114,7 @@ class AnomalyTask:
     name, stratifies, supervised, headline = "anomaly", True, False, "roc_auc"
     outputs, metrics, monitoring = ANOMALY_OUTPUTS, ANOMALY_METRICS, ANOMALY_WATCH
     plots = ("score_histogram",)
+    label_type = "int"  # the type validation gives an undeclared label (0/1)
     # Counterfactuals and fairness of anomaly flags are not offered yet: the explain
     # stage reports them (and the surrogate) as not applicable.
     explanations = ()

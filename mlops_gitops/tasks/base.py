@@ -247,6 +247,17 @@ def needs_points(task: Task) -> bool:
     return any(metric.needs == "points" for metric in task.metrics)
 
 
+def label_type(task: Task) -> Literal["int", "float"] | None:
+    """Return the type validation gives the label when ``schema.columns`` does not declare it.
+
+    The task's ``label_type`` trait: ``int`` for 0/1 labels, ``float`` for a
+    value, None (also for a task without the trait) for labels of any type,
+    such as class names or numbers.
+    """
+    value = getattr(task, "label_type", None)
+    return value if value in ("int", "float") else None
+
+
 def watch_of(task: Task) -> Watch:
     """Return how monitoring watches ``task``: its ``monitoring`` attribute, or the defaults.
 

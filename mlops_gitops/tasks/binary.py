@@ -119,6 +119,7 @@ class BinaryTask(ClassificationTask):
     name, stratifies, headline = "binary", True, "roc_auc"
     metrics, monitoring = BINARY_METRICS, BINARY_WATCH
     plots = ("roc", "precision_recall", "confusion", "calibration")
+    label_type = "int"  # the type validation gives an undeclared label (0/1)
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return the 0/1 label as int64; training needs both classes."""

@@ -97,6 +97,7 @@ class RegressionTask:
     outputs, metrics, monitoring = REGRESSION_OUTPUTS, REGRESSION_METRICS, REGRESSION_WATCH
     supervised = True
     plots = ("predicted_vs_actual",)
+    label_type = "float"  # the type validation gives an undeclared label
     # Explanations attribute the predicted value; a surrogate tree of decisions does not apply.
     explains = "value"
     explanations = ("counterfactuals", "fairness")

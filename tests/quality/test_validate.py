@@ -272,3 +272,33 @@ def test_unreadable_pii_report_names_the_file(tmp_path, small_sample, sections):
                 pii_report=report,
                 **{k: sections[k] for k in ("data", "schema")},
             )
+
+
+@pytest.mark.parametrize(
+    ("task", "values", "passes"),
+    [
+        ("regression", [12.5, 3.25, 7.0], True),  # a float label under regression
+        ("binary", [12.5, 3.25, 7.0], False),  # binary labels are 0/1 integers
+        ("multiclass", ["red", "green", "blue"], True),  # class names of any type
+        ("multiclass", [3, 1, 2], True),
+        ("anomaly", [0, 1, 0], True),
+    ],
+)
+def test_an_undeclared_label_is_typed_by_the_task(task, values, passes):
+    import pandas as pd
+
+    frame = pd.DataFrame({"row_id": ["a", "b", "c"], "y": values})
+    report = validate_frame(frame, data={"label": "y", "id_column": "row_id"}, schema={}, task=task)
+    assert report.passed is passes, report.failures
+    if not passes:
+        assert (report.failures[0].column, report.failures[0].check) == ("y", "dtype")
+
+
+def test_an_undeclared_label_of_any_type_still_may_not_be_missing():
+    import pandas as pd
+
+    frame = pd.DataFrame({"row_id": ["a", "b"], "y": ["red", None]})
+    report = validate_frame(
+        frame, data={"label": "y", "id_column": "row_id"}, schema={}, task="multiclass"
+    )
+    assert [(f.column, f.check) for f in report.failures] == [("y", "nullable")]

@@ -7,13 +7,14 @@ from mlops_gitops.quality import validate_dataset
 
 
 def main() -> None:
-    params = stage.load_sections("data", "schema")
+    params = stage.load_sections("data", "schema", "model")
     validate_dataset(
         raw="data/raw/dataset.parquet",
         validation_report="reports/validation.json",
         pii_report="reports/pii_validation.json",
         data=params["data"],
         schema=params["schema"],
+        task=params["model"].get("task"),
     )
 
 
