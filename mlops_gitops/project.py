@@ -181,6 +181,8 @@ def _apply_starter(root: Path, starter: dict[str, Any], written: list[str]) -> l
             doc = load_roundtrip(root / file)
             for dotted, value in starter[edits].items():
                 _set_path(doc, str(dotted), value)
+            for dotted in starter.get(f"{edits}_null", []) if edits == "params" else []:
+                _set_path(doc, str(dotted), _NULL)
             (root / file).write_text(_dump(doc), encoding="utf-8")
     for file, rules in starter.get("policies", {}).items():
         doc = load_roundtrip(root / "policies" / file)
@@ -200,6 +202,11 @@ def _apply_starter(root: Path, starter: dict[str, Any], written: list[str]) -> l
     return [rel for rel in written if rel not in removed] + added
 
 
+# A starter's ``params_null`` keys are set to null in params.yaml (a null under
+# ``params`` removes the key instead).
+_NULL = object()
+
+
 def _set_path(doc: Any, dotted: str, value: Any) -> None:
     *parents, key = dotted.split(".")
     node = doc
@@ -208,7 +215,7 @@ def _set_path(doc: Any, dotted: str, value: Any) -> None:
     if value is None:
         del node[key]
     else:
-        _replace(node, key, value)
+        _replace(node, key, None if value is _NULL else value)
 
 
 def _replace(node: Any, key: Any, value: Any) -> None:

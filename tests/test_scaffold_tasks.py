@@ -16,11 +16,16 @@ from tests.helpers import run
 
 ROWS = 2000
 # task -> the metrics its starter's min-metrics rule reads
-HEADLINES = {"multiclass": {"f1_macro", "accuracy"}, "regression": {"r2", "rmse"}}
+HEADLINES = {
+    "anomaly": {"roc_auc", "average_precision"},
+    "clustering": {"silhouette"},
+    "multiclass": {"f1_macro", "accuracy"},
+    "regression": {"r2", "rmse"},
+}
 
 
 def test_the_starters_are_the_binary_scaffold_and_one_per_task():
-    assert list_starters() == ["binary", "multiclass", "regression"]
+    assert list_starters() == ["binary", "anomaly", "clustering", "multiclass", "regression"]
     assert set(list_starters()) <= set(list_tasks())
 
 
@@ -32,7 +37,7 @@ def test_init_task_binary_writes_the_default_scaffold(tmp_path):
         assert (default.path / rel).read_bytes() == (binary.path / rel).read_bytes(), rel
 
 
-@pytest.mark.parametrize("task", ["multiclass", "regression"])
+@pytest.mark.parametrize("task", ["anomaly", "clustering", "multiclass", "regression"])
 def test_a_starters_quality_rules_name_the_tasks_own_metrics(tmp_path, task):
     result = init_project(tmp_path / task, remote=tmp_path / "r", task=task)
     policies = load_policy_set(result.path / "policies")
@@ -40,7 +45,13 @@ def test_a_starters_quality_rules_name_the_tasks_own_metrics(tmp_path, task):
     metrics = {m.name for m in load_task(task).metrics}
     read = {field.split(".")[-1] for field in rules["min-metrics"].requires}
     assert read == HEADLINES[task] and read <= metrics
-    assert "roc_auc" not in (result.path / "policies" / "quality.yaml").read_text()
+    named = {
+        field.split(".")[-1]
+        for rule in rules.values()
+        for field in rule.requires
+        if field.startswith(("candidate.metrics.", "deltas.", "deployed.metrics."))
+    }
+    assert named and named <= metrics, named - metrics  # no metric of another task
     cases = list_policy_cases(policies)
     assert {c.rule.rule.id for c in cases} >= {"min-metrics", "no-regression", "no-regression-base"}
     failed = [r.detail for r in map(run_policy_case, cases) if not r.passed]
@@ -82,7 +93,7 @@ def test_init_refuses_a_task_without_a_starter_in_one_line(cli, tmp_path, task):
 def task_projects(tmp_path_factory) -> dict[str, Path]:
     """One project per task, scaffolded by the CLI, its pipeline run and committed on main."""
     built = {}
-    for task in ("multiclass", "regression"):
+    for task in ("anomaly", "clustering", "multiclass", "regression"):
         root = tmp_path_factory.mktemp(task)
         init = [sys.executable, "-m", "mlops_gitops", "init", "p", "--remote", "r", "--task", task]
         assert f"task {task}" in run(init, root)
@@ -147,3 +158,33 @@ def test_binary_project_passes_its_gate_on_its_metrics(project, cli, monkeypatch
     results = _gate(cli, project, monkeypatch)
     assert results["min-metrics"]["outcome"] in {"pass", "warn"}  # a small sample's metrics
     assert "roc_auc" in results["min-metrics"]["message"]
+
+
+@pytest.mark.slow
+def test_clustering_project_segments_without_a_label_and_passes_its_gate(
+    task_projects, cli, monkeypatch
+):
+    root = task_projects["clustering"]
+    metrics = json.loads((root / "metrics" / "evaluate.json").read_text())
+    assert 0 < metrics["silhouette"] <= 1
+    sizes = json.loads((root / "plots" / "cluster_sizes.json").read_text())
+    assert sizes
+    results = _gate(cli, root, monkeypatch)
+    assert results["min-metrics"]["outcome"] in {"pass", "warn"}
+
+
+@pytest.mark.slow
+def test_anomaly_project_flags_fraud_without_fitting_the_label_and_passes_its_gate(
+    task_projects, cli, monkeypatch
+):
+    root = task_projects["anomaly"]
+    metrics = json.loads((root / "metrics" / "evaluate.json").read_text())
+    assert metrics["roc_auc"] > 0.8 and metrics["score_threshold"] == 0.0
+    assert 0 < metrics["share_flagged"] <= 0.08  # contamination 0.02 on the training rows
+    assert set(metrics["slices"]) == {"channel", "merchant_category"}
+    histogram = json.loads((root / "plots" / "score_histogram.json").read_text())
+    assert sum(record["count"] for record in histogram) == metrics["rows"]
+    assert json.loads((root / "reports" / "split.json").read_text())["stratified"] is True
+    results = _gate(cli, root, monkeypatch)
+    assert results["min-metrics"]["outcome"] in {"pass", "warn"}  # a few frauds in the test set
+    assert results["flagged-share"]["outcome"] == "pass"
