@@ -9,6 +9,8 @@ drawn with ``explain.seed``, so a rerun on the same inputs gives the same
 outputs. Labels are checked and encoded by the model's task; an analysis
 the task does not name in its ``explanations`` trait is skipped and the
 report says it does not apply (:func:`mlops_gitops.tasks.applicable_analyses`).
+A model fitted without a label (clustering, anomaly) is explained without
+one: importance and mutual information then read the model's own decisions.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from mlops_gitops.explain.fairness import fairness_of
 from mlops_gitops.explain.importance import Importance, native_importance, permutation_importance
 from mlops_gitops.explain.prediction import PredictionExplanation, explain_examples
 from mlops_gitops.explain.settings import ExplainSettings, parse_settings
-from mlops_gitops.tasks import ANALYSES, DEFAULT_THRESHOLD, applicable_analyses
+from mlops_gitops.tasks import ANALYSES, DEFAULT_THRESHOLD, applicable_analyses, inapplicable_reason
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def explain_model(  # noqa: PLR0913
     importance_plot: str = ExplainPaths.importance_plot,
     report_dir: str = ExplainPaths.report_dir,
     settings: ExplainSettings | Mapping[str, object],
-    label: str,
+    label: str | None,
     sensitive: Sequence[str],
     threshold: float | str = DEFAULT_THRESHOLD,
     rules: Mapping[str, Mapping[str, object]] | None = None,
@@ -100,14 +102,15 @@ def explain_model(  # noqa: PLR0913
 
     Args:
         settings: the ``explain`` params section.
-        label: the label column (``data.label``).
+        label: the label column (``data.label``); None for a model of a task
+            fitted without one (``Task.supervised`` false).
         sensitive: the sensitive attributes (``schema.sensitive``).
         threshold: ``evaluate.threshold``; a binary decision is positive at or above the
             threshold recorded in the model, else this one when it is a number.
         rules: ``schema.columns``, whose ranges and allowed values bound counterfactuals.
 
     Raises:
-        DataError: a split is missing or lacks the label.
+        DataError: a split is missing or lacks the label, or a supervised model has none.
         ExplainError: the model cannot be explained (see the message).
         ConfigError: the ``explain`` params are invalid.
     """
@@ -120,6 +123,7 @@ def explain_model(  # noqa: PLR0913
     config = parse_settings(settings)
     train_rows, test_rows = _read_split(where.train, label), _read_split(where.test, label)
     loaded = load_tabular_model(where.model, train_rows, trained_dir=where.trained, rules=rules)
+    _check_label(loaded, label)
     for path, rows in ((where.train, train_rows), (where.test, test_rows)):
         encoded_labels(loaded, rows, label, origin=path)  # the task's label check, as training
     explanations = compute_explanations(
@@ -137,11 +141,14 @@ def compute_explanations(
     test: pd.DataFrame,
     *,
     settings: ExplainSettings,
-    label: str,
+    label: str | None,
     sensitive: Sequence[str],
     threshold: float = DEFAULT_THRESHOLD,
 ) -> Explanations:
-    """Compute every explanation of ``model`` on the ``train``/``test`` splits (no files)."""
+    """Compute every explanation of ``model`` on the ``train``/``test`` splits (no files).
+
+    ``label`` None: the rows have no label (a model fitted without one).
+    """
     timings: dict[str, float] = {}
     applies = applicable_analyses(model.task)
     skipped = _not_applicable(model, applies)
@@ -162,8 +169,9 @@ def compute_explanations(
             surrogate = _surrogate(model, train, encoded, settings=settings, threshold=threshold)
     with _timed(timings, "correlation"):
         association, information, selection = _correlation(
-            model, train, importance, label=label, sensitive=sensitive, settings=settings
-        )
+            model, train, importance, label=label, sensitive=sensitive, settings=settings,
+            threshold=threshold,
+        )  # fmt: skip
     with _timed(timings, "fairness"):
         fairness = _fairness(
             model, test, label, reason=skipped.get("fairness"), threshold=threshold,
@@ -180,7 +188,7 @@ def compute_explanations(
 def _importance(
     model: TabularModel,
     test: pd.DataFrame,
-    label: str,
+    label: str | None,
     *,
     settings: ExplainSettings,
     threshold: float,
@@ -196,17 +204,19 @@ def _importance(
 
 
 def _not_applicable(model: TabularModel, applies: Sequence[str]) -> dict[str, str]:
+    task = model.task
+    article = "an" if task.name[:1] in "aeiou" else "a"
+    reasons = {name: inapplicable_reason(task, name) for name in ANALYSES if name not in applies}
     return {
-        name: f"{name} does not apply to a {model.task.name} model"
-        for name in ANALYSES
-        if name not in applies
+        name: f"{name} does not apply to {article} {task.name} model" + (f" ({why})" if why else "")
+        for name, why in reasons.items()
     }
 
 
 def _fairness(  # the fairness step's inputs, keyword-only
     model: TabularModel,
     test: pd.DataFrame,
-    label: str,
+    label: str | None,
     *,
     reason: str | None,
     threshold: float,
@@ -215,29 +225,45 @@ def _fairness(  # the fairness step's inputs, keyword-only
     if reason is not None:  # the report says so instead of failing
         return {"applies": False, "reason": reason}
     labels = encoded_labels(model, test, label, origin="the test split")
+    if labels is None:  # the fairness analyses of every task read the labels
+        return {"applies": False, "reason": "fairness needs labels; data.label is null"}
     return fairness_of(model, test, labels, threshold=threshold, sensitive=sensitive)
 
 
-def _read_split(path: str, label: str) -> pd.DataFrame:
+def _read_split(path: str, label: str | None) -> pd.DataFrame:
     from mlops_gitops.errors import DataError
     from mlops_gitops.training.features import read_frame
 
     frame = read_frame(path)
-    if label not in frame.columns:
+    if label is not None and label not in frame.columns:
         raise DataError(f"{path}: no label column '{label}'; set data.label in params.yaml")
     return frame.reset_index(drop=True)
 
 
+def _check_label(model: TabularModel, label: str | None) -> None:
+    from mlops_gitops.errors import DataError
+
+    if label is None and model.task.supervised:
+        raise DataError(
+            f"params.yaml data.label: null, but the {model.task.name} model at {model.path} "
+            "is explained against its labels; name the label column"
+        )
+
+
 def encoded_labels(
-    model: TabularModel, frame: pd.DataFrame, label: str, *, origin: str
-) -> np.ndarray:
+    model: TabularModel, frame: pd.DataFrame, label: str | None, *, origin: str
+) -> np.ndarray | None:
     """Return ``frame``'s labels checked and encoded by the model's task (its classes kept).
+
+    None where there is no label (``label`` None).
 
     Raises:
         DataError: the task refuses the labels (e.g. a class the model does not know).
     """
     from mlops_gitops.tasks import encode_labels
 
+    if label is None:
+        return None
     classes = model.classes or None
     return np.asarray(
         encode_labels(model.task, frame, label, origin=origin, classes=classes).values
@@ -316,24 +342,31 @@ def _correlation(
     train: pd.DataFrame,
     importance: Importance,
     *,
-    label: str,
+    label: str | None,
     sensitive: Sequence[str],
     settings: ExplainSettings,
+    threshold: float,
 ) -> tuple[pd.DataFrame, dict[str, float], FeatureSelection]:
     sample = _sample(train, settings.correlation.rows, settings.seed)
     extra = [s for s in sensitive if s in sample.columns and s not in model.space.names]
     association = association_matrix(sample, [*model.space.names, *extra])
     kinds = [f.kind == "categorical" for f in model.space.features]
+    encoded = model.space.encode(sample)
     labels = encoded_labels(model, sample, label, origin="the training split")
+    if labels is None:  # no label: what the features tell about the model's own decisions
+        labels = model.decide(model.predict_matrix(encoded), threshold=threshold)
     if len(np.unique(labels)) < 2:
-        raise ExplainError(f"the training sample has one class of '{label}' only; sample more rows")
+        raise ExplainError(
+            f"the training sample has one class of '{label or 'the decisions'}' only; "
+            "sample more rows"
+        )
     information = mutual_information(
-        model.space.encode(sample),
+        encoded,
         labels,
         names=model.space.names,
         categorical=kinds,
         seed=settings.seed,
-        continuous=model.explains == "value",
+        continuous=bool(np.issubdtype(labels.dtype, np.floating)),  # a regression's values
     )
     selection = select_features(
         importance.mean,

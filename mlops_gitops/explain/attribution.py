@@ -273,11 +273,11 @@ def kernel_shap(
     space = model.space
     matrix = space.encode(rows)
     reference = space.encode(background)
-    explainer = shap.KernelExplainer(model.predict_matrix, reference)
+    explainer = shap.KernelExplainer(model.explain_matrix, reference)
     with seeded_numpy(seed):  # kernel SHAP samples coalitions from numpy's global generator
         raw = explainer.shap_values(matrix, nsamples=nsamples, l1_reg=False, silent=True)
     values = np.asarray(raw, dtype=float)
-    output = model.predict_matrix(matrix)
+    output = model.explain_matrix(matrix)
     if model.explains == "classes":
         if values.ndim == 3 and values.shape[0] != len(matrix):  # older shap: a list per class
             values = values.transpose(1, 2, 0)

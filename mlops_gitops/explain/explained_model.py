@@ -40,6 +40,7 @@ from mlops_gitops.tasks import (
     Explains,
     Task,
     explained_output,
+    explained_scores,
     load_task,
 )
 
@@ -234,6 +235,18 @@ class TabularModel:
     def decide(self, scores: np.ndarray, *, threshold: float) -> np.ndarray:
         """Return the task's decisions on ``scores``: 0/1, class codes, or the values."""
         return np.asarray(self.task.decide(scores, threshold=threshold))
+
+    def explained(self, scores: np.ndarray) -> np.ndarray:
+        """Return what attributions explain from decision ``scores`` (the task's ``explained``).
+
+        The scores themselves for every task but those that reduce them to one
+        number per row (a clustering: the distance to the assigned centre).
+        """
+        return np.asarray(explained_scores(self.task, scores))
+
+    def explain_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Return what attributions explain for each row of an encoded matrix."""
+        return self.explained(self.predict_matrix(matrix))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the scores of each row of ``frame`` (binary: the positive probability)."""

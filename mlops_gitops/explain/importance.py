@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from mlops_gitops.explain.attribution import sum_onto_features
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel
-from mlops_gitops.tasks import DEFAULT_THRESHOLD, Metric
+from mlops_gitops.tasks import DEFAULT_THRESHOLD, Metric, unlabelled_scoring
 
 
 def find_metric(model: TabularModel, scoring: str | None) -> Metric:
@@ -40,14 +41,20 @@ def find_metric(model: TabularModel, scoring: str | None) -> Metric:
     return metrics[name]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Importance:
-    """Permutation importance: the mean and spread of the score drop per feature."""
+    """Permutation importance: the mean and spread of the score drop per feature.
+
+    ``against`` says what the score compares the model with: the true
+    ``labels``, or the model's own ``decisions`` on the unshuffled rows (an
+    unlabelled clustering or anomaly model).
+    """
 
     scoring: str
     baseline: float
     mean: Mapping[str, float]
     std: Mapping[str, float]
+    against: Literal["labels", "decisions"] = "labels"
 
     def ranked(self) -> list[str]:
         """Return the features from most to least important."""
@@ -57,7 +64,7 @@ class Importance:
 def permutation_importance(
     model: TabularModel,
     rows: np.ndarray,
-    labels: np.ndarray,
+    labels: np.ndarray | None,
     *,
     scoring: str | None = None,
     n_repeats: int = 5,
@@ -68,14 +75,21 @@ def permutation_importance(
 
     Args:
         rows: the encoded sample (:meth:`FeatureSpace.encode`).
-        labels: the true labels of ``rows``, encoded by the task (0/1, class codes, values).
+        labels: the true labels of ``rows``, encoded by the task (0/1, class codes, values);
+            None where the rows have none. Without them, or when the scoring metric
+            reads no labels (a silhouette), the model is scored against its own
+            decisions on the unshuffled rows with the task's ``unlabelled_scoring``
+            metric (:func:`mlops_gitops.tasks.unlabelled_scoring`).
         scoring: a metric of the model's task (None: its headline metric).
         threshold: the binary decision threshold the decision metrics use.
 
     Raises:
-        ExplainError: the scoring is unknown, or the labels do not vary.
+        ExplainError: the scoring is unknown, the labels do not vary, or the task
+            needs labels the rows do not have.
     """
-    metric = find_metric(model, scoring)
+    metric, labels, against = _reference(
+        model, rows, labels, metric=find_metric(model, scoring), threshold=threshold
+    )
     if len(np.unique(labels)) < 2:
         raise ExplainError(
             "permutation importance needs both classes (two label values at least) "
@@ -97,11 +111,33 @@ def permutation_importance(
             drops[j, repeat] = sign * (baseline - score(labels, model.predict_matrix(shuffled)))
     names = model.space.names
     return Importance(
-        scoring,
-        baseline,
-        {n: float(drops[j].mean()) for j, n in enumerate(names)},
-        {n: float(drops[j].std()) for j, n in enumerate(names)},
+        scoring=scoring,
+        baseline=baseline,
+        mean={n: float(drops[j].mean()) for j, n in enumerate(names)},
+        std={n: float(drops[j].std()) for j, n in enumerate(names)},
+        against=against,
     )
+
+
+def _reference(
+    model: TabularModel,
+    rows: np.ndarray,
+    labels: np.ndarray | None,
+    *,
+    metric: Metric,
+    threshold: float,
+) -> tuple[Metric, np.ndarray, Literal["labels", "decisions"]]:
+    """Return the metric, the reference values and what they are (the labels or decisions)."""
+    if labels is not None and metric.needs == "labels":
+        return metric, labels, "labels"
+    name = unlabelled_scoring(model.task)
+    if name is None:
+        raise ExplainError(
+            f"permutation importance of a {model.task.name} model needs labels "
+            f"(explain.permutation.scoring '{metric.name}' reads none); set data.label"
+        )
+    decided = model.decide(model.predict_matrix(rows), threshold=threshold)
+    return find_metric(model, name), np.asarray(decided), "decisions"
 
 
 def native_importance(model: TabularModel) -> dict[str, float] | None:

@@ -129,7 +129,7 @@ def _scorer(model: TabularModel) -> Callable[[np.ndarray], np.ndarray]:
     """Return what LIME scores: class columns (binary: both), or the values (regression)."""
 
     def score(batch: np.ndarray) -> np.ndarray:
-        scores = model.predict_matrix(batch)
+        scores = model.explain_matrix(batch)
         if model.explains == "positive":
             return np.column_stack([1 - scores, scores])
         return scores

@@ -24,6 +24,7 @@ from mlops_gitops.explain.counterfactual import (
 from mlops_gitops.explain.explained_model import ExplainError, TabularModel
 from mlops_gitops.explain.explainers import find_explainer
 from mlops_gitops.explain.narrative import render_template
+from mlops_gitops.tasks import explained_as
 
 if TYPE_CHECKING:
     from mlops_gitops.explain.attribution import Attributions
@@ -46,7 +47,9 @@ class PredictionExplanation:
     ``probability`` is the explained score: the positive probability
     (binary), the predicted class's probability (multiclass, whose
     contributions are those of ``explained_class``), or the predicted value
-    (regression); ``decision`` is the decision as the label holds it.
+    (regression), or the number the task's own ``explained_as`` names (a
+    clustering's distance to the centre, an anomaly score), then in
+    ``described``; ``decision`` is the decision as the label holds it.
     """
 
     method: str
@@ -61,6 +64,7 @@ class PredictionExplanation:
     task: str = "binary"
     decision: int | float | str | None = None
     explained_class: str | None = None
+    described: str | None = None
 
 
 def parse_row(
@@ -146,7 +150,9 @@ def explanation_of(
     scores = model.predict_proba(frame)
     decided = model.decide(scores, threshold=threshold)
     decision = model.task.decode(decided, model.classes)[0]
-    probability = float(scores[0].max()) if model.explains == "classes" else float(scores[0])
+    probability = (
+        float(scores[0].max()) if model.explains == "classes" else float(model.explained(scores)[0])
+    )
     counterfactual = (
         _counterfactual(model, frame, scores[0], settings=settings, threshold=threshold)
         if with_counterfactual
@@ -166,6 +172,7 @@ def explanation_of(
         task=model.task.name,
         decision=decision,
         explained_class=attributions.explained_class(index),
+        described=explained_as(model.task),
     )
     text = render_template(
         settings.template, narrative_context(explanation), template_dir=settings.template_dir
@@ -247,14 +254,18 @@ def explain_examples(  # the stage's inputs to the examples, keyword-only
 
     Binary: positive (declined) rows; multiclass: rows not predicted as
     ``target_class`` (any row without one); regression: rows predicted
-    outside the target range (default: the training label's middle half).
+    outside the target range (default: the training label's middle half);
+    a task without counterfactuals (clustering, anomaly): the first rows.
     """
     count = settings.counterfactual.rows
     if count == 0 or not attributions:
         return ()
     primary = next(iter(attributions.values()))
-    settings = with_default_range(settings, model, train)
-    candidates = _not_at_goal(model, primary.data, settings, threshold)
+    if counterfactuals:
+        settings = with_default_range(settings, model, train)
+        candidates = _not_at_goal(model, primary.data, settings, threshold)
+    else:  # no goal to be away from: the first rows
+        candidates = np.arange(0)
     chosen = list(candidates[:count]) or list(range(min(count, len(primary.data))))
     return tuple(
         explanation_of(

@@ -22,6 +22,7 @@ from mlops_gitops.digest import file_md5
 from mlops_gitops.explain.narrative import display, render_template
 from mlops_gitops.outputs import prepare_outputs, write_json
 from mlops_gitops.roundtrip import write_atomic
+from mlops_gitops.tasks import explained_as
 
 if TYPE_CHECKING:
     from mlops_gitops.explain.analysis import ExplainPaths, Explanations
@@ -152,6 +153,9 @@ def report_context(
         "threshold": explanations.threshold,
         "scoring": importance.scoring,
         "baseline": importance.baseline,
+        "against": importance.against,
+        "headline": model.task.headline,
+        "described": explained_as(model.task),
         "importance": _importance_table(explanations),
         "figures": {name: path.relative_to(base).as_posix() for name, path in figures.items()},
         "examples": [

@@ -115,9 +115,23 @@ class AnomalyTask:
     outputs, metrics, monitoring = ANOMALY_OUTPUTS, ANOMALY_METRICS, ANOMALY_WATCH
     plots = ("score_histogram",)
     label_type = "int"  # the type validation gives an undeclared label (0/1)
-    # Counterfactuals and fairness of anomaly flags are not offered yet: the explain
-    # stage reports them (and the surrogate) as not applicable.
-    explanations = ()
+    # A surrogate tree describes the flags (the positive decision); counterfactuals and
+    # fairness of anomaly flags are not offered yet: the explain stage says so.
+    explanations = ("surrogate",)
+    # (analysis, why it does not apply), as the explain report says it
+    inapplicable = (
+        ("counterfactuals", "a flagged row is reviewed, not changed until it passes"),
+        (
+            "fairness",
+            "not offered for anomaly flags yet; the evaluation slices hold each "
+            "group's flagged rate",
+        ),
+    )
+    # Attributions explain the anomaly score; permutation importance reads the label
+    # when the rows have one, else the model's own flags.
+    explains = "value"
+    explained_as = "the anomaly score (higher: more unusual; flagged above 0)"
+    unlabelled_scoring = "roc_auc"
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return the 0/1 label as int64 (1 = anomaly); one kind alone is allowed."""

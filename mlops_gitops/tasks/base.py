@@ -299,6 +299,48 @@ def applicable_analyses(task: Task) -> tuple[str, ...]:
     return tuple(getattr(task, "explanations", ANALYSES))
 
 
+def inapplicable_reason(task: Task, analysis: str) -> str:
+    """Return why ``analysis`` does not apply to ``task``, or "".
+
+    The optional trait ``inapplicable`` holds ``(analysis, reason)`` pairs.
+    """
+    reasons = dict(getattr(task, "inapplicable", None) or ())
+    return str(reasons.get(analysis, ""))
+
+
+def explained_scores(task: Task, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Return what explanations attribute, one number per row, from the decision ``scores``.
+
+    A task's optional method ``explained(scores)`` reduces its scores (a clustering's
+    distances to every centre become the distance to the assigned one); without it
+    the scores are attributed as they are.
+    """
+    explained = getattr(task, "explained", None)
+    return scores if explained is None else explained(scores)
+
+
+def explained_as(task: Task) -> str | None:
+    """Return the task's own words for what its explanations attribute (trait ``explained_as``).
+
+    None where the task has none: its scores are a probability or a predicted
+    value (``explained_output``), which reports name themselves.
+    """
+    words = getattr(task, "explained_as", None)
+    return str(words) if words else None
+
+
+def unlabelled_scoring(task: Task) -> str | None:
+    """Return the metric permutation importance scores against the model's own decisions.
+
+    Used where the rows have no label or the scoring metric reads none (a
+    silhouette): a task's optional trait ``unlabelled_scoring`` names one of
+    its metrics that compares labels with decisions; None where no such
+    metric applies (a supervised task always has its labels).
+    """
+    name = getattr(task, "unlabelled_scoring", None)
+    return str(name) if name else None
+
+
 def list_tasks() -> dict[str, str]:
     """Return every known task: name -> ``module:attribute``, plug-ins included."""
     return TASKS.names()

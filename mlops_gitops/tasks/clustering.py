@@ -95,6 +95,17 @@ class ClusteringTask:
     # No decision to explain by a tree, no target to reach, no error per group: the
     # explain stage reports surrogate, counterfactuals and fairness as not applicable.
     explanations = ()
+    # (analysis, why it does not apply), as the explain report says it
+    inapplicable = (
+        ("surrogate", "its tree describes a positive decision, and a cluster id is not one"),
+        ("counterfactuals", "a cluster describes a row, it is no outcome to reach"),
+        ("fairness", "without a label there is no error or favourable outcome to compare"),
+    )
+    # Attributions explain one number per row (``explained``); permutation importance,
+    # without a label, compares the clusters of shuffled rows with the model's own.
+    explains = "value"
+    explained_as = "the distance of a row to the centre of its cluster (lower: more typical)"
+    unlabelled_scoring = "adjusted_rand"
 
     def encode_labels(self, column: pd.Series, *, origin: str, classes: Classes = None) -> Labels:
         """Return codes of the label's values (compared with the clusters only, never fitted)."""
@@ -110,6 +121,13 @@ class ClusteringTask:
     def decision_scores(self, predicted: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Return the distances to the centres as they are."""
         return predicted
+
+    def explained(self, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Return each row's distance to its nearest centre, the one it is assigned to."""
+        import numpy as np
+
+        nearest: npt.NDArray[np.float64] = np.asarray(scores, dtype=np.float64).min(axis=1)
+        return nearest
 
     def decide(
         self, scores: npt.NDArray[np.float64], *, threshold: float

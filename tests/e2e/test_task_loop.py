@@ -1,6 +1,7 @@
 """The whole loop for each task a starter exists for, with the real commands a user types.
 
-``mlops init --task T`` → ``dvc repro`` and ``dvc push`` → ``mlops registry
+``mlops init --task T`` → ``dvc repro`` (the explain stage included) and
+``dvc push`` → ``mlops registry
 register`` → ``mlops registry promote --to dev`` and ``mlops gate`` on the
 promotion branch → ``mlops serve`` of dev → the sample's drifted later
 period sent over HTTP with its labels as feedback (``mlops monitor replay``)
@@ -21,6 +22,7 @@ import pytest
 import yaml
 
 from mlops_gitops.project import list_starters
+from mlops_gitops.tasks import ANALYSES, applicable_analyses, load_task
 from tests.helpers.commands import run
 
 pytestmark = pytest.mark.slow
@@ -90,6 +92,7 @@ def _serve_replay_and_stop(root: Path, model: str) -> dict:
 def test_the_whole_loop_runs_for_the_task(tmp_path, task):
     root, model = _project(tmp_path, task)
     metrics = json.loads((root / "metrics" / "evaluate.json").read_text())
+    _check_explanations(root, task)
     version = _register_and_promote(root, model)
     dev = yaml.safe_load((root / "envs" / "dev.yaml").read_text())
     assert dev["models"][model]["version"] == version
@@ -111,6 +114,23 @@ def test_the_whole_loop_runs_for_the_task(tmp_path, task):
     card = (site / "generated" / "models" / model / version / "index.html").read_text()
     assert f"<td>{task}</td>" in card
     assert metrics[HEADLINES[task]] is None or HEADLINES[task] in card
+
+
+def _check_explanations(root: Path, task: str) -> None:
+    """The explain stage ran for the task: importance, attributions, the report."""
+    explained = json.loads((root / "metrics" / "explain.json").read_text())
+    features = set(explained["importance"])
+    assert features and set(explained["attribution"]) == {"shap", "lime"}
+    assert set(explained["attribution"]["shap"]) == features
+    assert set(explained["mutual_information"]) == features
+    report = (root / "reports" / "explain" / "report.md").read_text()
+    assert "## What drives the model" in report and "### Example 1" in report
+    assert (root / "reports" / "explain" / "report.html").is_file()
+    assert (root / "reports" / "explain" / "figures" / "importance.png").is_file()
+    for analysis in set(ANALYSES) - set(applicable_analyses(load_task(task))):
+        assert f"{analysis} does not apply to a" in report, analysis
+    fairness = json.loads((root / "metrics" / "fairness.json").read_text())["fairness"]
+    assert fairness.get("applies", True) == ("fairness" in applicable_analyses(load_task(task)))
 
 
 # The headline metric of each task's metrics file, shown on the card.
