@@ -48,7 +48,10 @@ def _f1(average: str) -> Metric:
 def _log_loss(labels: npt.NDArray[np.generic], proba: npt.NDArray[np.float64], _: object) -> float:
     from sklearn import metrics
 
-    return float(metrics.log_loss(labels, proba, labels=_every_class(proba)))
+    # Probabilities computed in float32 (an ONNX graph, a network) sum to one only
+    # to float32 precision; scikit-learn warns unless they are renormalised.
+    rows = proba / proba.sum(axis=1, keepdims=True)
+    return float(metrics.log_loss(labels, rows, labels=_every_class(proba)))
 
 
 def _roc_auc_ovr(

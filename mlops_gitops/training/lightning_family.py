@@ -2,11 +2,15 @@
 
 Files in ``models/trained/``: ``preprocess.joblib`` (the fitted sklearn
 ``ColumnTransformer``), ``network.pt`` (the torch state dict) and
-``network.json`` (the architecture). Accelerator, devices, strategy and
+``network.json`` (the architecture and the head). The task picks the head
+(:data:`mlops_gitops.training.lightning_heads.HEADS`): class logits with
+cross-entropy for binary and multiclass, one value with the mean squared
+error of the standardised label for regression. Accelerator, devices, strategy and
 number of nodes come from params and go to Lightning unchanged, so one GPU,
 several GPUs (DDP, FSDP, ...) and several nodes work through Lightning
 itself; only global rank zero saves. Curves go to dvclive through
-``DVCLiveLogger``. Lightning is imported only by ``fit``.
+``DVCLiveLogger``: the loss of each epoch, and the task's metrics on the
+validation split. Lightning is imported only by ``fit``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from mlops_gitops.contract import Feature
 from mlops_gitops.documents import read_json
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.params import parse_section
+from mlops_gitops.tasks import load_task
 from mlops_gitops.training.families import TrainingData, TrainingError
+from mlops_gitops.training.lightning_heads import HEADS, HEADS_BY_NAME, HeadSpec
 
 if TYPE_CHECKING:
     import lightning as L
@@ -33,7 +39,9 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import onnx
     import pandas as pd
+    import torch
     from sklearn.compose import ColumnTransformer
+    from torch import nn
     from torch.utils.data import DataLoader
 
     from mlops_gitops.training.network import TabularNetwork
@@ -62,24 +70,31 @@ class LightningParams(BaseModel):
 
 
 class LightningModel:
-    """A fitted preprocessing transformer and tabular network."""
+    """A fitted preprocessing transformer and tabular network, with its head."""
 
     def __init__(
-        self, preprocess: ColumnTransformer, network: TabularNetwork, features: Sequence[Feature]
+        self,
+        preprocess: ColumnTransformer,
+        network: TabularNetwork,
+        features: Sequence[Feature],
+        head: HeadSpec,
     ) -> None:
         self.preprocess = preprocess
         self.network = network.eval()
         self.features = tuple(features)
+        self.head_spec = dict(head)
+        self.head = HEADS_BY_NAME[str(self.head_spec.get("head", "classes"))]
 
     def predict(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """Return ``[N, 2]`` class probabilities for a feature frame."""
+        """Return ``[N, K]`` class probabilities, or ``[N]`` values of a regression head."""
         import numpy as np
         import torch
 
+        graph = self.head.graph(self.network, self.head_spec).eval()
         with torch.no_grad():
-            logits = self.network(torch.from_numpy(_matrix(self.preprocess, frame, self.features)))
-            proba = torch.softmax(logits, dim=1).numpy()
-        return np.asarray(proba, dtype=np.float64)
+            matrix = torch.from_numpy(_matrix(self.preprocess, frame, self.features))
+            scores = self.head.scores(graph, matrix).numpy()
+        return np.asarray(scores, dtype=np.float64)
 
     def save(self, folder: Path) -> None:
         """Write the transformer, the state dict and the architecture."""
@@ -89,7 +104,8 @@ class LightningModel:
         joblib.dump(self.preprocess, folder / PREPROCESS_FILE)
         state = {k: v.detach().cpu() for k, v in self.network.state_dict().items()}
         torch.save(state, folder / WEIGHTS_FILE)
-        (folder / ARCHITECTURE_FILE).write_text(json.dumps(_architecture(self.network)) + "\n")
+        architecture = {**_architecture(self.network), **self.head_spec}
+        (folder / ARCHITECTURE_FILE).write_text(json.dumps(architecture) + "\n")
 
     def to_onnx(self, *, opset: int) -> onnx.ModelProto:
         """Return preprocessing (skl2onnx) and network (torch.onnx) merged into one graph."""
@@ -99,13 +115,14 @@ class LightningModel:
         preprocess = sklearn_to_onnx(
             self.preprocess, self.features, opset=opset, output_width=width
         )
-        return _merge(preprocess, _network_onnx(self.network, width, opset))
+        graph = self.head.graph(self.network, self.head_spec).eval()
+        return _merge(preprocess, _network_onnx(graph, self.head.outputs, width, opset))
 
 
 class LightningFamily:
     """Fit, load and export Lightning tabular networks."""
 
-    tasks = ("binary",)
+    tasks = tuple(HEADS)
 
     def fit(
         self, data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
@@ -114,18 +131,21 @@ class LightningFamily:
         params = parse_section(LightningParams, settings, "model.lightning")
         import lightning as L
 
-        from mlops_gitops.training.lightning_module import TabularClassifier
         from mlops_gitops.training.network import TabularNetwork
         from mlops_gitops.training.preprocessing import network_preprocessor
 
+        head = HEADS[data.task]
+        spec = head.spec(data)
         L.seed_everything(seed, workers=True, verbose=False)
         preprocess = network_preprocessor(data.features).fit(data.train)
         matrix = _matrix(preprocess, data.train, data.features)
-        train = _loader(matrix, data.train_label, params.batch_size, seed)
+        train = _loader(matrix, head.targets(data.train_label), params.batch_size, seed)
         valid_matrix = _matrix(preprocess, data.valid, data.features)
-        valid = _loader(valid_matrix, data.valid_label, params.batch_size, None)
-        network = TabularNetwork(matrix.shape[1], params.hidden, params.dropout)
-        module = TabularClassifier(network, lr=params.lr, weight_decay=params.weight_decay)
+        valid = _loader(valid_matrix, head.targets(data.valid_label), params.batch_size, None)
+        width = int(spec["outputs"])
+        network = TabularNetwork(matrix.shape[1], params.hidden, params.dropout, width)
+        task = load_task(data.task)
+        module = head.module(network, spec, task, lr=params.lr, weight_decay=params.weight_decay)
         trainer = _trainer(params, live_dir)
         with warnings.catch_warnings():
             # In-memory tensors need no loader workers; Lightning suggests them anyway.
@@ -135,7 +155,7 @@ class LightningFamily:
             trainer.fit(module, train, valid)
         if not trainer.is_global_zero:
             return None
-        return LightningModel(preprocess, network.cpu(), data.features)
+        return LightningModel(preprocess, network.cpu(), data.features, spec)
 
     def load(self, folder: Path, features: tuple[Feature, ...]) -> LightningModel:
         """Load the transformer, architecture and weights from ``folder``."""
@@ -149,9 +169,12 @@ class LightningFamily:
             if not path.exists():
                 raise TrainingError(f"{path}: not found; the lightning family writes it in train")
         spec = read_json(paths[2], error=TrainingError)
-        network = TabularNetwork(spec["inputs"], spec["hidden"], spec["dropout"])
+        # A network.json from before heads existed describes two class logits.
+        outputs = spec.get("outputs", 2)
+        network = TabularNetwork(spec["inputs"], spec["hidden"], spec["dropout"], outputs)
         network.load_state_dict(torch.load(paths[1], map_location="cpu", weights_only=True))
-        return LightningModel(joblib.load(paths[0]), network, features)
+        head = {k: spec[k] for k in ("head", "outputs", "shift", "scale") if k in spec}
+        return LightningModel(joblib.load(paths[0]), network, features, head)
 
 
 def _matrix(
@@ -184,7 +207,7 @@ def _architecture(network: TabularNetwork) -> dict[str, int | float | list[int]]
 
 def _loader(
     matrix: npt.NDArray[np.float32],
-    labels: npt.NDArray[np.generic],
+    labels: torch.Tensor,
     batch_size: int,
     shuffle_seed: int | None,
 ) -> DataLoader[tuple[object, ...]]:
@@ -192,7 +215,7 @@ def _loader(
     from torch.utils.data import DataLoader, TensorDataset
 
     # torch.tensor copies: pandas hands out read-only arrays, torch wants writable ones.
-    dataset = TensorDataset(torch.tensor(matrix), torch.tensor(labels))
+    dataset = TensorDataset(torch.tensor(matrix), labels)
     if shuffle_seed is None:
         return DataLoader(dataset, batch_size=batch_size, shuffle=False)
     generator = torch.Generator().manual_seed(shuffle_seed)
@@ -224,18 +247,17 @@ def _trainer(params: LightningParams, live_dir: Path) -> L.Trainer:
         raise ConfigError(f"params.yaml model.lightning: {first}") from exc
 
 
-def _network_onnx(network: TabularNetwork, width: int, opset: int) -> onnx.ModelProto:
+def _network_onnx(
+    graph: nn.Module, outputs: Sequence[str], width: int, opset: int
+) -> onnx.ModelProto:
     import torch
 
-    from mlops_gitops.training.network import ExportHead
-
-    head = ExportHead(network).eval()
     with _quiet_exporter():
         program = torch.onnx.export(
-            head,
+            graph,
             (torch.zeros(2, width),),
             input_names=["features"],
-            output_names=["label", "probabilities"],
+            output_names=list(outputs),
             opset_version=opset,
             dynamo=True,
             dynamic_shapes=({0: torch.export.Dim("batch")},),

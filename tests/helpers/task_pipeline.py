@@ -20,11 +20,17 @@ def run_pipeline(
     folder: Path,
     *,
     label: str | None,
-    sklearn: Mapping[str, object],
+    sklearn: Mapping[str, object] | None = None,
+    lightning: Mapping[str, object] | None = None,
     slices: Sequence[str] = (),
     name: str | None = None,
+    tolerance: float = 1e-4,
 ):
-    """Run the four stages' functions on ``raw`` (with a ``row_id`` column) under ``folder``."""
+    """Run the four stages' functions on ``raw`` (with a ``row_id`` column) under ``folder``.
+
+    The model is the sklearn family's with ``sklearn`` settings, or the lightning
+    family's when ``lightning`` settings are given.
+    """
     raw.to_parquet(folder / "raw.parquet", index=False)
     prepared = prepare_dataset(
         raw=folder / "raw.parquet",
@@ -34,7 +40,8 @@ def run_pipeline(
         task=task,
     )
     paths = prepared.paths
-    settings = {"name": name or task, "family": "sklearn", "task": task, "sklearn": dict(sklearn)}
+    family, chosen = ("lightning", lightning) if lightning is not None else ("sklearn", sklearn)
+    settings = {"name": name or task, "family": family, "task": task, family: dict(chosen or {})}
     meta = train_model(
         train=paths["train"],
         valid=paths["valid"],
@@ -49,7 +56,7 @@ def run_pipeline(
         test=paths["test"],
         model=folder / "model.onnx",
         metrics=folder / "export.json",
-        settings={"opset": 18, "tolerance": 1e-4},
+        settings={"opset": 18, "tolerance": tolerance},
     )
     evaluation = evaluate_model(
         trained=folder / "trained",

@@ -76,8 +76,12 @@ CASES = {
     ),
     "an unsupported family and task": (
         _frame(_binary()),
-        {"model.family": "lightning", "model.task": "regression"},
-        ("ingest", "params.yaml model.task: the lightning family fits binary, not regression"),
+        {"model.family": "lightning", "model.task": "clustering"},
+        (
+            "ingest",
+            "params.yaml model.task: the lightning family fits binary, multiclass, regression, "
+            "not clustering",
+        ),
     ),
     "a column name skl2onnx would rename": (
         _frame(_binary(), **{"od280/od315": np.arange(ROWS, dtype=float)}),

@@ -33,9 +33,10 @@ def test_an_unknown_task_is_refused_naming_the_known_ones():
 
 def test_a_family_that_does_not_fit_the_task_is_refused_naming_what_it_fits():
     with pytest.raises(ConfigError) as info:
-        _section(family="lightning", task="multiclass")
+        _section(family="lightning", task="clustering")
     assert str(info.value) == (
-        "params.yaml model.task: the lightning family fits binary, not multiclass; "
+        "params.yaml model.task: the lightning family fits binary, multiclass, regression, "
+        "not clustering; "
         "choose one of those or another model.family"
     )
 
@@ -44,7 +45,7 @@ def test_a_family_that_does_not_fit_the_task_is_refused_naming_what_it_fits():
     ("task", "message"),
     [
         ("ranking", "params.yaml model.task: unknown task 'ranking'"),
-        ("regression", "params.yaml model.task: the lightning family fits binary"),
+        ("anomaly", "params.yaml model.task: the lightning family fits binary, multiclass"),
     ],
 )
 def test_a_wrong_task_stops_the_first_stage_before_it_works(

@@ -124,7 +124,8 @@ def test_a_family_that_cannot_cluster_is_refused_when_params_are_read():
             ModelSection, {"name": "m", "family": "lightning", "task": "clustering"}, "model"
         )
     assert str(info.value) == (
-        "params.yaml model.task: the lightning family fits binary, not clustering; "
+        "params.yaml model.task: the lightning family fits binary, multiclass, regression, "
+        "not clustering; "
         "choose one of those or another model.family"
     )
 

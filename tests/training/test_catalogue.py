@@ -164,6 +164,20 @@ def test_every_declared_pair_exports_an_equivalent_graph(
     assert np.isfinite(predicted).all() and len(predicted) == len(test)
     if family == "sklearn" and estimator in CATALOGUE:
         _check_summary(tmp_path / "dvclive", meta.task, estimator)
+    if family == "lightning":  # the curves carry the task's metrics on the valid split
+        summary = json.loads((tmp_path / "dvclive" / "metrics.json").read_text())
+        assert np.isfinite(summary["valid"][_headline(task)])
+
+
+def _headline(task: str) -> str:
+    from mlops_gitops.tasks import load_task
+
+    return load_task(task).headline
+
+
+def test_the_pairs_cover_lightning_for_every_supervised_task():
+    lightning = {task for family, _, task, _ in PAIRS if family == "lightning"}
+    assert lightning == {"binary", "multiclass", "regression"}
 
 
 def _check_summary(live: Path, task: str, estimator: str | None) -> None:
