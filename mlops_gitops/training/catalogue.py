@@ -1,11 +1,13 @@
 """The estimator catalogue of the ``sklearn`` family: what ``model.sklearn.estimator`` may name.
 
-One row (:class:`Estimator`) per estimator says which tasks it fits, how
+One row (:class:`Estimator`) per estimator says which tasks it fits
+(classification and regression, clustering, anomaly detection), how
 its hyper-parameters are validated and built (its own pydantic model of
 ``model.sklearn``), which preprocessor feeds it inside the pipeline, and
 what skl2onnx needs registered to convert it. Add an estimator by adding a
-row to :data:`CATALOGUE`: the family, the params check and the ONNX
-equivalence tests all read the table. Nothing heavy is imported here.
+row to :data:`CATALOGUE`: the family, the params check (with its one
+refusal message) and the ONNX equivalence tests all read the table; a
+task's default estimator is the first row that fits it. Nothing heavy is imported here.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
     from mlops_gitops.training.families import TrainingData
 
 WHERE = "model.sklearn"
-DEFAULT_ESTIMATOR = "hist_gradient_boosting"
 
 SUPERVISED = ("binary", "multiclass", "regression")
 
@@ -76,6 +77,16 @@ CATALOGUE: dict[str, Estimator] = {
     "lightgbm": _converted_by_onnxmltools(
         boosting_estimators.LightGBMParams, "lightgbm", boosting_estimators.register_lightgbm
     ),
+    "kmeans": Estimator(
+        tasks=("clustering",),
+        params=sklearn_estimators.KMeansParams,
+        preprocessor="scaled",  # distances need one scale
+    ),
+    "isolation_forest": Estimator(
+        tasks=("anomaly",),
+        params=sklearn_estimators.IsolationForestParams,
+        preprocessor="imputed",
+    ),
 }
 
 
@@ -84,14 +95,31 @@ def catalogue_tasks() -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for row in CATALOGUE.values() for t in row.tasks))
 
 
+def default_estimator(task: str) -> str:
+    """Return the estimator used when ``model.sklearn.estimator`` is not set: the first that fits.
+
+    Raises:
+        ConfigError: no row of the catalogue fits ``task``.
+    """
+    for name, row in CATALOGUE.items():
+        if task in row.tasks:
+            return name
+    raise ConfigError(
+        f"params.yaml {WHERE}.estimator: no estimator fits task {task}; "
+        f"the catalogue fits {', '.join(catalogue_tasks())}"
+    )
+
+
 def parse_estimator(settings: Mapping[str, object], task: str) -> EstimatorParams:
     """Return ``model.sklearn`` validated for its estimator, after checking it fits ``task``.
+
+    Without ``estimator``, the task's :func:`default_estimator` is used.
 
     Raises:
         ConfigError: one line naming ``model.sklearn.estimator`` (unknown, not
             fitting the task, or not installed) or the first invalid key.
     """
-    name = settings.get("estimator", DEFAULT_ESTIMATOR)
+    name = settings.get("estimator") or default_estimator(task)
     row = CATALOGUE.get(name) if isinstance(name, str) else None
     if row is None:
         raise ConfigError(

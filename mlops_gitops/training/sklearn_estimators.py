@@ -1,13 +1,16 @@
 """The scikit-learn estimators of the catalogue: their ``model.sklearn`` keys and how each is built.
 
 Each class validates ``model.sklearn`` for one ``estimator`` (an unknown
-key or a wrong type names ``model.sklearn.KEY``) and builds the classifier
-or regressor the task needs. scikit-learn is imported only when one is built.
+key or a wrong type names ``model.sklearn.KEY``) and builds the classifier,
+regressor, clusterer or anomaly detector the task needs. The two
+unsupervised ones (``kmeans``, ``isolation_forest``) fit the features only:
+a label, where the data has one, is never fitted. scikit-learn is imported
+only when one is built.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -136,3 +139,62 @@ class ExtraTreesParams(_ForestParams):
 
     def build(self, task: str, seed: int) -> BaseEstimator:
         return self._build("ExtraTrees", task, seed)
+
+
+Share = Annotated[float, Field(gt=0, le=0.5)]
+Count = Annotated[int, Field(ge=1)]
+
+
+class KMeansParams(EstimatorParams):
+    """``estimator: kmeans``: k-means clustering on standardised features."""
+
+    estimator: Literal["kmeans"] = "kmeans"
+    n_clusters: int = Field(8, ge=2)
+    init: Literal["k-means++", "random"] = "k-means++"
+    n_init: int = Field(10, ge=1)
+    max_iter: int = Field(300, ge=1)
+    tol: float = Field(1e-4, ge=0)
+
+    def build(self, task: str, seed: int) -> BaseEstimator:
+        from sklearn.cluster import KMeans
+
+        clusterer: BaseEstimator = KMeans(
+            **self.model_dump(exclude={"estimator"}), random_state=seed
+        )
+        return clusterer
+
+    def fit(self, estimator: BaseEstimator, train: Fitting, valid: Fitting) -> None:
+        """Fit the features only, after checking there are enough rows for the clusters."""
+        from mlops_gitops.training.families import TrainingError
+
+        rows = len(train[0])  # type: ignore[arg-type]  # a preprocessed matrix
+        if self.n_clusters > rows:
+            raise TrainingError(
+                f"params.yaml model.sklearn.n_clusters: {self.n_clusters} clusters need at least "
+                f"as many training rows (found {rows}); lower n_clusters"
+            )
+        estimator.fit(train[0])
+
+
+class IsolationForestParams(EstimatorParams):
+    """``estimator: isolation_forest``: an isolation forest, higher scores more anomalous."""
+
+    estimator: Literal["isolation_forest"] = "isolation_forest"
+    n_estimators: int = Field(100, ge=1)
+    # The expected share of anomalies (it sets the cut at 0); auto: scikit-learn's fixed offset.
+    contamination: Literal["auto"] | Share = "auto"
+    max_samples: Literal["auto"] | Count = "auto"
+    max_features: float = Field(1.0, gt=0, le=1)
+    bootstrap: bool = False
+
+    def build(self, task: str, seed: int) -> BaseEstimator:
+        from sklearn.ensemble import IsolationForest
+
+        detector: BaseEstimator = IsolationForest(
+            **self.model_dump(exclude={"estimator"}), random_state=seed
+        )
+        return detector
+
+    def fit(self, estimator: BaseEstimator, train: Fitting, valid: Fitting) -> None:
+        """Fit the features only: the label, when there is one, is for evaluation."""
+        estimator.fit(train[0])

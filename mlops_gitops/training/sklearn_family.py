@@ -6,9 +6,9 @@ names a row of :data:`mlops_gitops.training.catalogue.CATALOGUE`, which says
 the tasks it fits, its keys, its preprocessor and its ONNX converter; the
 family fits every task some row fits. Training curves go to dvclive: the
 per-iteration losses of estimators that record them, and for every
-estimator the final headline metric on the train and valid sets. ``kmeans``
-and ``isolation_forest`` fit ``clustering`` and ``anomaly``
-(:mod:`mlops_gitops.training.sklearn_unsupervised`).
+estimator the final headline metric on the train and valid sets. The
+fitted ``kmeans`` and ``isolation_forest`` (``clustering``, ``anomaly``)
+are :class:`~mlops_gitops.training.sklearn_unsupervised.UnsupervisedModel`.
 """
 
 from __future__ import annotations
@@ -22,11 +22,8 @@ from mlops_gitops.tasks import DEFAULT_THRESHOLD, load_task, score
 from mlops_gitops.training import catalogue
 from mlops_gitops.training.families import TrainingData, TrainingError
 from mlops_gitops.training.sklearn_unsupervised import (
-    UNSUPERVISED_TASKS,
     UnsupervisedModel,
-    check_unsupervised,
-    fit_unsupervised,
-    is_unsupervised,
+    log_summary,
     unsupervised_model,
 )
 
@@ -41,8 +38,6 @@ if TYPE_CHECKING:
     from mlops_gitops.training.estimator import EstimatorParams
 
 MODEL_FILE = "model.joblib"
-# The name of the pipeline's last step, by whether the task's estimator classifies.
-STEP_NAMES = {True: "classifier", False: "regressor"}
 
 
 class SklearnModel:
@@ -92,36 +87,32 @@ class SklearnModel:
 class SklearnFamily:
     """Fit, load and export scikit-learn pipelines."""
 
-    tasks = (*catalogue.catalogue_tasks(), *UNSUPERVISED_TASKS)
+    tasks = catalogue.catalogue_tasks()
 
     def check_settings(self, settings: Mapping[str, object], task: str) -> None:
         """Check ``model.sklearn`` names an estimator that fits ``task``, with valid keys."""
-        if is_unsupervised(settings, task):
-            check_unsupervised(settings, task)
-        else:
-            catalogue.parse_estimator(settings, task)
+        catalogue.parse_estimator(settings, task)
 
     def fit(
         self, data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
     ) -> SklearnModel | UnsupervisedModel:
         """Fit preprocessing on the train frame, then the estimator (valid may stop it early).
 
-        ``kmeans`` and ``isolation_forest`` (clustering, anomaly) are fitted by
-        :mod:`mlops_gitops.training.sklearn_unsupervised`.
+        A clusterer or an anomaly detector fits the features only and becomes an
+        :class:`UnsupervisedModel`.
         """
-        from sklearn.base import is_classifier
         from sklearn.pipeline import Pipeline
 
-        if is_unsupervised(settings, data.task):
-            return fit_unsupervised(data, settings, seed=seed, live_dir=live_dir)
         params = catalogue.parse_estimator(settings, data.task)
         preprocess = catalogue.make_preprocessor(params.estimator, data.features).fit(data.train)
         estimator = params.build(data.task, seed)
         params.fit(estimator, *catalogue.fitting(data, preprocess))
-        step = STEP_NAMES[bool(is_classifier(estimator))]
-        model = SklearnModel(
-            Pipeline([("preprocess", preprocess), (step, estimator)]), data.features
-        )
+        pipeline = Pipeline([("preprocess", preprocess), (_step_name(estimator), estimator)])
+        unsupervised = unsupervised_model(pipeline, data.features)
+        if unsupervised is not None:
+            log_summary(unsupervised, data, Path(live_dir))
+            return unsupervised
+        model = SklearnModel(pipeline, data.features)
         _log_curves(params, estimator, model, data, live_dir=Path(live_dir))
         return model
 
@@ -136,6 +127,19 @@ class SklearnFamily:
             )
         pipeline = joblib.load(path)
         return unsupervised_model(pipeline, features) or SklearnModel(pipeline, features)
+
+
+def _step_name(estimator: BaseEstimator) -> str:
+    """Return the name of the pipeline's last step: what kind of estimator it is."""
+    from sklearn import base
+
+    if base.is_classifier(estimator):
+        return "classifier"
+    if base.is_clusterer(estimator):
+        return "clusterer"
+    if base.is_outlier_detector(estimator):
+        return "detector"
+    return "regressor"
 
 
 def _log_curves(

@@ -1,133 +1,31 @@
-"""The sklearn family's unsupervised estimators: ``kmeans`` and ``isolation_forest``.
+"""The sklearn family's fitted unsupervised models: ``kmeans`` and ``isolation_forest``.
 
-``kmeans`` fits ``clustering``, ``isolation_forest`` fits ``anomaly``.
-Each has its own ``model.sklearn`` keys (:class:`KMeansParams`,
-:class:`IsolationForestParams`) and fits only its task
-(:data:`UNSUPERVISED_ESTIMATORS`); the label, if any, is never fitted. The
-pipeline is saved as the family's ``model.joblib``. k-means sees imputed,
-standardised numbers and one-hot categories (distances need one scale);
-its scores are the distances to the centres. The isolation forest sees
-imputed numbers; its score is minus ``decision_function`` (higher = more
-anomalous, flagged above 0). The ONNX graph is skl2onnx's, with its outputs
-renamed and mapped to the tasks' contracts (``label``/``distances``;
-``label`` 1 = anomaly and ``scores``). The validation metrics go to the
-dvclive summary.
+Both are rows of :data:`mlops_gitops.training.catalogue.CATALOGUE` (their
+keys, task and preprocessor live there, like every other estimator's);
+this module holds what differs once they are fitted. k-means' scores are
+the distances to the centres; the isolation forest's score is minus
+``decision_function`` (higher = more anomalous, flagged above 0). The ONNX
+graph is skl2onnx's, with its outputs renamed and mapped to the tasks'
+contracts (``label``/``distances``; ``label`` 1 = anomaly and ``scores``).
+The validation metrics (and k-means' inertia) go to the dvclive summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING
 
 from mlops_gitops.contract import Feature
-from mlops_gitops.errors import ConfigError
-from mlops_gitops.params import parse_section
 from mlops_gitops.tasks import DEFAULT_THRESHOLD, load_task, needs_points, score
-from mlops_gitops.training.families import TrainingData, TrainingError
+from mlops_gitops.training.families import TrainingData
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     import onnx
     import pandas as pd
-    from sklearn.base import BaseEstimator
-    from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
-
-SECTION = "model.sklearn"
-
-
-Share = Annotated[float, Field(gt=0, le=0.5)]
-Count = Annotated[int, Field(ge=1)]
-
-
-class KMeansParams(BaseModel):
-    """``model.sklearn`` with ``estimator: kmeans``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    estimator: Literal["kmeans"] = "kmeans"
-    n_clusters: int = Field(8, ge=2)
-    init: Literal["k-means++", "random"] = "k-means++"
-    n_init: int = Field(10, ge=1)
-    max_iter: int = Field(300, ge=1)
-    tol: float = Field(1e-4, ge=0)
-
-
-class IsolationForestParams(BaseModel):
-    """``model.sklearn`` with ``estimator: isolation_forest``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    estimator: Literal["isolation_forest"] = "isolation_forest"
-    n_estimators: int = Field(100, ge=1)
-    # The expected share of anomalies (it sets the cut at 0); auto: scikit-learn's fixed offset.
-    contamination: Literal["auto"] | Share = "auto"
-    max_samples: Literal["auto"] | Count = "auto"
-    max_features: float = Field(1.0, gt=0, le=1)
-    bootstrap: bool = False
-
-
-def _kmeans(
-    settings: Mapping[str, object], seed: int, data: TrainingData
-) -> tuple[str, BaseEstimator, ColumnTransformer]:
-    from sklearn.cluster import KMeans
-
-    from mlops_gitops.training.preprocessing import network_preprocessor
-
-    params = parse_section(KMeansParams, settings, SECTION)
-    if params.n_clusters > len(data.train):
-        raise TrainingError(
-            f"params.yaml {SECTION}.n_clusters: {params.n_clusters} clusters need at least as "
-            f"many training rows (found {len(data.train)}); lower n_clusters"
-        )
-    clusterer = KMeans(**params.model_dump(exclude={"estimator"}), random_state=seed)
-    return "clusterer", clusterer, network_preprocessor(data.features)
-
-
-def _isolation_forest(
-    settings: Mapping[str, object], seed: int, data: TrainingData
-) -> tuple[str, BaseEstimator, ColumnTransformer]:
-    from sklearn.ensemble import IsolationForest
-
-    from mlops_gitops.training.preprocessing import imputed_tree_preprocessor
-
-    params = parse_section(IsolationForestParams, settings, SECTION)
-    detector = IsolationForest(**params.model_dump(exclude={"estimator"}), random_state=seed)
-    return "detector", detector, imputed_tree_preprocessor(data.features)
-
-
-# (settings, seed, data) -> (pipeline step name, unfitted estimator, unfitted preprocessing)
-Build = Callable[
-    [Mapping[str, object], int, TrainingData], "tuple[str, BaseEstimator, ColumnTransformer]"
-]
-
-
-@dataclass(frozen=True)
-class UnsupervisedEstimator:
-    """One unsupervised estimator: the one task it fits and how to build it."""
-
-    task: str
-    params: type[BaseModel]
-    build: Build
-
-
-UNSUPERVISED_ESTIMATORS = {
-    "kmeans": UnsupervisedEstimator("clustering", KMeansParams, _kmeans),
-    "isolation_forest": UnsupervisedEstimator("anomaly", IsolationForestParams, _isolation_forest),
-}
-# task -> the estimator chosen when model.sklearn.estimator is not set
-DEFAULT_ESTIMATORS = {spec.task: name for name, spec in UNSUPERVISED_ESTIMATORS.items()}
-UNSUPERVISED_TASKS = tuple(DEFAULT_ESTIMATORS)
-
-
-def is_unsupervised(settings: Mapping[str, object], task: str) -> bool:
-    """Return whether ``task`` or the chosen estimator belongs to this module."""
-    return task in DEFAULT_ESTIMATORS or settings.get("estimator") in UNSUPERVISED_ESTIMATORS
 
 
 class UnsupervisedModel:
@@ -186,47 +84,7 @@ def unsupervised_model(pipeline: Pipeline, features: Sequence[Feature]) -> Unsup
     return UnsupervisedModel(pipeline, features) if is_ours else None
 
 
-def check_unsupervised(settings: Mapping[str, object], task: str) -> UnsupervisedEstimator:
-    """Return the estimator ``settings`` names (or the task's default) once its keys are valid.
-
-    Raises:
-        ConfigError: the estimator does not fit ``task``, or a key is invalid.
-    """
-    name = str(settings.get("estimator") or DEFAULT_ESTIMATORS.get(task, ""))
-    spec = UNSUPERVISED_ESTIMATORS.get(name)
-    if spec is None or spec.task != task:
-        fits = DEFAULT_ESTIMATORS.get(task)
-        raise ConfigError(
-            f"params.yaml {SECTION}.estimator: {name} does not fit task {task}; "
-            + (f"use {fits}" if fits else f"{name} fits {spec.task if spec else 'no task'}")
-        )
-    parse_section(spec.params, settings, SECTION)
-    return spec
-
-
-def fit_unsupervised(
-    data: TrainingData, settings: Mapping[str, object], *, seed: int, live_dir: Path
-) -> UnsupervisedModel:
-    """Fit the estimator ``settings`` names (or the task's default) on the train features.
-
-    Raises:
-        ConfigError: the estimator does not fit ``data.task``, or a key is invalid.
-        TrainingError: k-means has more clusters than training rows.
-    """
-    from sklearn.pipeline import Pipeline
-
-    spec = check_unsupervised(settings, data.task)
-    step, estimator, preprocess = spec.build(settings, seed, data)
-    preprocess.fit(data.train)
-    estimator.fit(preprocess.transform(data.train))
-    model = UnsupervisedModel(
-        Pipeline([("preprocess", preprocess), (step, estimator)]), data.features
-    )
-    _log_summary(model, data, live_dir)
-    return model
-
-
-def _log_summary(model: UnsupervisedModel, data: TrainingData, live_dir: Path) -> None:
+def log_summary(model: UnsupervisedModel, data: TrainingData, live_dir: Path) -> None:
     """Write the validation metrics (and k-means' inertia) to the dvclive summary."""
     import math
 

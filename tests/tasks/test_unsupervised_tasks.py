@@ -183,17 +183,18 @@ def test_more_clusters_than_rows_is_refused_in_one_line_and_writes_nothing(tmp_p
         (
             "clustering",
             {"estimator": "hist_gradient_boosting"},
-            "does not fit task clustering; use kmeans",
+            "hist_gradient_boosting fits binary, multiclass, regression, not clustering; "
+            "for clustering choose one of kmeans",
         ),
         (
             "binary",
             {"estimator": "kmeans"},
-            "kmeans does not fit task binary; kmeans fits clustering",
+            "kmeans fits clustering, not binary; for binary choose one of hist_gradient_boosting",
         ),
         (
             "anomaly",
             {"estimator": "kmeans"},
-            "kmeans does not fit task anomaly; use isolation_forest",
+            "kmeans fits clustering, not anomaly; for anomaly choose one of isolation_forest",
         ),
         ("anomaly", {"contamination": 0.9}, "model.sklearn.contamination"),
         ("clustering", {"n_clusters": 3, "max_depth": 2}, "model.sklearn.max_depth"),
@@ -214,7 +215,8 @@ def test_an_estimator_that_does_not_fit_the_task_is_refused_when_params_are_read
         parse_section(
             ModelSection, {**settings, "sklearn": {"estimator": "random_forest"}}, "model"
         )
-    assert "model.sklearn.estimator: random_forest does not fit task clustering; use kmeans" in str(
-        info.value
-    )
+    assert (
+        "model.sklearn.estimator: random_forest fits binary, multiclass, regression, "
+        "not clustering; for clustering choose one of kmeans"
+    ) in str(info.value)
     assert parse_section(ModelSection, {**settings, "sklearn": {"n_clusters": 3}}, "model")

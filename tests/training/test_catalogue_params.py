@@ -8,7 +8,7 @@ from mlops_gitops import stage
 from mlops_gitops.errors import ConfigError
 from mlops_gitops.params import check_params, load_params, parse_section
 from mlops_gitops.project import template_root
-from mlops_gitops.training.catalogue import CATALOGUE, DEFAULT_ESTIMATOR
+from mlops_gitops.training.catalogue import CATALOGUE, default_estimator
 from mlops_gitops.training.estimator import Estimator
 from mlops_gitops.training.families import BUILTIN_FAMILIES, family_tasks, load_family
 from mlops_gitops.training.settings import ModelSection
@@ -97,7 +97,10 @@ def test_every_family_refuses_a_task_it_lacks_naming_the_ones_it_fits():
 
 def test_the_default_estimator_keeps_the_hist_gradient_boosting_keys():
     section = _section(learning_rate=0.05, max_iter=10, early_stopping=False)
-    assert DEFAULT_ESTIMATOR == "hist_gradient_boosting"
+    assert default_estimator("binary") == "hist_gradient_boosting"
+    assert (default_estimator("clustering"), default_estimator("anomaly")) == (
+        "kmeans", "isolation_forest",
+    )  # fmt: skip
     assert dict(section.family_settings())["max_iter"] == 10
 
 
@@ -136,4 +139,4 @@ def test_the_scaffolds_params_validate_with_their_estimator(tmp_path):
     (tmp_path / "params.yaml").write_text((template_root() / "params.yaml").read_text())
     params = load_params(tmp_path)
     check_params(params)
-    assert params["model"]["sklearn"]["estimator"] == DEFAULT_ESTIMATOR
+    assert params["model"]["sklearn"]["estimator"] == default_estimator("binary")
