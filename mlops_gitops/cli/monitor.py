@@ -119,6 +119,11 @@ def _render(run: MonitoringRun) -> None:
 @click.option("--rows", type=int, default=2000, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--batch", type=int, default=50, show_default=True, help="Rows per request.")
+@click.option(
+    "--data",
+    help="CSV or Parquet file (or URL) of later rows to send instead of the sample's "
+    "(its data.label column goes back as feedback).",
+)
 @click.option("--token-env", help="Environment variable holding the server's bearer token.")
 @ROOT_OPTION
 @json_option()
@@ -131,11 +136,12 @@ def replay(
     rows: int,
     seed: int,
     batch: int,
+    data: str | None,
     token_env: str | None,
     root: Path,
     as_json: bool,
 ) -> None:
-    """Send the sample's drifted later period to a server, then its feedback labels."""
+    """Send the sample's drifted later period (or a file's rows) to a server, then the labels."""
     import os
 
     from mlops_gitops.monitoring.replay import replay_for_env
@@ -143,13 +149,14 @@ def replay(
     token = os.environ.get(token_env) if token_env else None
     result = replay_for_env(
         url, env=env, model=model, root=root, rows=rows, drift=drift, seed=seed, batch=batch,
-        token=token,
+        data=data, token=token,
     )  # fmt: skip
     if as_json:
         echo_json(result)
         return
+    origin = f"drift {result.drift:g}" if result.drift is not None else f"from {result.source}"
     click.echo(
-        f"replayed {result.rows} rows (drift {result.drift:g}) to {result.model} at {result.url}: "
+        f"replayed {result.rows} rows ({origin}) to {result.model} at {result.url}: "
         f"{result.requests} requests, {result.failed} failed, {result.labels} labels recorded"
     )
 

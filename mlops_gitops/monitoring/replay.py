@@ -1,6 +1,7 @@
-"""Replay a drifted "later period" of the sample to a running server, with feedback labels.
+"""Replay a drifted "later period" of the sample, or a file of later rows, to a running server.
 
-The replayer draws ``generate_later_period(rows, seed, drift)``, drops the
+The replayer draws ``generate_later_period(rows, seed, drift)`` (or reads
+the first ``rows`` rows of a CSV or Parquet file, ``--data``), drops the
 PII columns and everything that is not an input of the model (it asks the
 server's v2 metadata for the inputs), sends the rows in batches to
 ``/v1/models/<model>:predict`` with a request id per batch, then posts the
@@ -42,7 +43,8 @@ class ReplayResult:
     requests: int
     failed: int
     labels: int
-    drift: float
+    drift: float | None  # None: the rows came from a file, not the sample
+    source: str  # "sample", or the file the rows came from
 
 
 def _call(
@@ -159,22 +161,24 @@ def replay_traffic(  # noqa: PLR0913 - one keyword per option of `mlops monitor 
     batch: int = 50,
     kind: str = "credit",
     label: str | None = "default",
+    data: str | None = None,
     token: str | None = None,
     timeout: float = 10.0,
 ) -> ReplayResult:
     """Send a drifted later period of the sample ``kind`` to the server at ``url``, then its labels.
 
-    ``label`` is the sample's label column (``data.label``): its values go
-    back as feedback, as the task holds them; None (a clustering) sends none.
+    ``data`` (a CSV or Parquet path or URL) sends its first ``rows`` rows
+    instead of the sample's. ``label`` is the label column (``data.label``):
+    its values go back as feedback, as the task holds them; None (a
+    clustering) or a file without the column sends none.
     """
     base = url.rstrip("/")
     inputs = model_inputs(base, model, token=token, timeout=timeout)
-    frame = later_period(kind, rows, seed, drift)
+    frame = later_period(kind, rows, seed, drift) if data is None else _later_rows(data, rows)
     missing = [name for name in inputs if name not in frame.columns]
     if missing:
-        raise ReplayError(
-            f"model '{model}' takes inputs the sample does not have: {', '.join(missing)}"
-        )
+        where = "the sample does" if data is None else f"{data} does"
+        raise ReplayError(f"model '{model}' takes inputs {where} not have: {', '.join(missing)}")
     labels = frame[label].tolist() if label is not None and label in frame.columns else None
     requests, failed, feedback = replay_frame(
         frame[list(inputs)], labels, url=base, model=model, batch=batch, categorical=inputs,
@@ -186,12 +190,20 @@ def replay_traffic(  # noqa: PLR0913 - one keyword per option of `mlops monitor 
     return ReplayResult(
         url=base,
         model=model,
-        rows=rows,
+        rows=len(frame),
         requests=requests,
         failed=failed,
         labels=recorded,
-        drift=drift,
+        drift=drift if data is None else None,
+        source="sample" if data is None else data,
     )
+
+
+def _later_rows(data: str, rows: int) -> pd.DataFrame:
+    """Return the first ``rows`` rows of the file ``data``, read like ``data.source``."""
+    from mlops_gitops.data import read_dataset
+
+    return read_dataset({"source": data}).head(rows).reset_index(drop=True)
 
 
 def later_period(kind: str, rows: int, seed: int, drift: float) -> pd.DataFrame:

@@ -160,10 +160,13 @@ def _log_curves(
     valid_values = _scores(model, data.valid, data.valid_label, data.task)
     with Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=None) as live:
         curves = params.curves(estimator, live)
-        # Final values go to the summary only (metrics.json), not to the curves.
         if curves is None:
+            # No per-iteration record: the fitted model's headline on both splits is a
+            # one-point curve, so every estimator writes dvclive/plots (a train stage output).
             train_values = _scores(model, data.train, data.train_label, data.task)
-            live.summary["train"] = {task.headline: train_values[task.headline]}
+            for split, values in (("train", train_values), ("valid", valid_values)):
+                if not math.isnan(values[task.headline]):
+                    live.log_metric(f"{split}/{task.headline}", values[task.headline])
             names: tuple[str, ...] = (task.headline,)
         else:
             live.summary.update(curves.summary)

@@ -84,6 +84,47 @@ def test_monitor_replay_reports_what_was_sent(cli: Cli) -> None:
     assert "1 requests, 0 failed, 40 labels recorded" in result.stdout
 
 
+def test_monitor_replay_sends_a_files_rows_with_their_labels(tmp_path: Path, cli: Cli) -> None:
+    from mlops_gitops.data.sample import generate_sample
+
+    later = tmp_path / "later.csv"
+    generate_sample(60, 3, 0.0).to_csv(later, index=False)
+    with fake_oip_server() as server:
+        args = ("monitor", "replay", "--url", server.url, "--model", "credit-default")
+        result = cli(*args, "--data", str(later), "--rows", "45", "--json")
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert (body["source"], body["drift"], body["rows"], body["labels"]) == (
+        str(later),
+        None,
+        45,
+        45,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "income,default\n1.0,0\n",
+            "error: model 'credit-default' takes inputs {file} does not have",
+        ),
+        (None, "error: {file}: file not found"),
+    ],
+)
+def test_monitor_replay_of_a_file_without_the_models_inputs_fails_in_one_line(
+    tmp_path: Path, cli: Cli, content: str | None, message: str
+) -> None:
+    later = tmp_path / "later.csv"
+    if content is not None:
+        later.write_text(content)
+    with fake_oip_server() as server:
+        args = ("monitor", "replay", "--url", server.url, "--model", "credit-default")
+        result = cli(*args, "--data", str(later))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message.format(file=later)) and result.stderr.count("\n") == 1
+
+
 def test_monitor_replay_unreachable_server_fails(cli: Cli) -> None:
     result = cli("monitor", "replay", "--url", "http://127.0.0.1:9", "--model", "m")
     assert result.exit_code == 1

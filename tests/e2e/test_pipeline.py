@@ -90,6 +90,23 @@ def test_changed_training_param_reruns_only_train_and_later_stages(project):
 
 
 @pytest.mark.slow
+def test_two_estimators_are_compared_metric_by_metric_with_dvc_metrics_diff(project):
+    with modify_yaml(project / "params.yaml") as params:
+        params["model"]["sklearn"] = {"estimator": "random_forest", "n_estimators": 30}
+    _assert_training_and_later_ran(pipeline.dvc("repro", cwd=project))
+    params_diff = json.loads(pipeline.dvc("params", "diff", "--json", cwd=project))
+    changed = params_diff["params.yaml"]["model.sklearn.estimator"]
+    assert (changed["old"], changed["new"]) == ("hist_gradient_boosting", "random_forest")
+    metrics_diff = json.loads(pipeline.dvc("metrics", "diff", "--json", cwd=project))
+    evaluated = metrics_diff["metrics/evaluate.json"]
+    for name in ("roc_auc", "f1", "log_loss"):  # the same metrics, both estimators' values
+        assert {"old", "new", "diff"} <= set(evaluated[name]), name
+        assert evaluated[name]["new"] - evaluated[name]["old"] == pytest.approx(
+            evaluated[name]["diff"]
+        )
+
+
+@pytest.mark.slow
 def test_exp_run_switches_to_lightning_with_an_equivalent_onnx(project):
     output = pipeline.dvc(
         "exp",
