@@ -6,6 +6,7 @@ Thin commands over :mod:`mlops_gitops.registry`; the earlier top-level forms
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,12 +26,22 @@ def _short(commit: str | None) -> str:
 @click.option(
     "--rev", default="HEAD", show_default=True, help="The commit whose dvc.lock holds it."
 )
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MLOPS_SIGNING_KEY",
+    help="SSH private key that signs the tag and the artifact's SHA-256 (MLOPS_SIGNING_KEY).",
+)
 @JSON_OPTION
-def register(*, model: str, version: str | None, bump: Any, rev: str, as_json: bool) -> None:
+def register(
+    *, model: str, version: str | None, bump: Any, rev: str, sign_key: Path | None, as_json: bool
+) -> None:
     """Register MODEL (an artifact of dvc.yaml) as a new version: a Git tag MODEL@vX.Y.Z."""
     from mlops_gitops.registry import register as register_version
 
-    result = register_version(find_project_root(), model, version=version, bump=bump, rev=rev)
+    result = register_version(
+        find_project_root(), model, version=version, bump=bump, rev=rev, sign_key=sign_key
+    )
     if as_json:
         echo_json(result)
         return

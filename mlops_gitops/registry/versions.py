@@ -33,7 +33,9 @@ _FIELDS = (
     "%(taggername)",
     "%(taggeremail)",
     "%(taggerdate:iso-strict)",
-    "%(trailers:only,unfold)",
+    # a signed tag's signature follows its trailers, which git then no longer finds: the
+    # body (without the signature) is read instead, and its Mlops- lines are the trailers
+    "%(if)%(contents:signature)%(then)%(contents:body)%(else)%(trailers:only,unfold)%(end)",
 )
 # the summary of a tag: its trailers only; the full read adds the message
 SUMMARY_FORMAT = "%1f".join(_FIELDS) + "%1e"
