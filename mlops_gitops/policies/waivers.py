@@ -93,10 +93,12 @@ def match_waivers(
     environment: str | None,
 ) -> WaiverMatch:
     """Return the waiver that applies to ``rule_id`` here (if any) and the expired ones in scope."""
-    matching = [
+    matching = [  # a waiver of one scan finding never waives its whole rule
         w
         for w in waivers
-        if w.rule == rule_id and in_scope(w, model=model, version=version, environment=environment)
+        if w.rule == rule_id
+        and w.finding is None
+        and in_scope(w, model=model, version=version, environment=environment)
     ]
     active = [w for w in matching if not is_expired(w, now)]
     expired = tuple(w for w in matching if is_expired(w, now))

@@ -9,9 +9,7 @@ real ``mlops verify`` and ``mlops serve --check`` processes.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from mlops_gitops.registry import register
 from mlops_gitops.registry.versions import format_message, parse_metadata
 from tests.helpers import git, run
+from tests.helpers.commands import mlops_process
 from tests.helpers.serving import TOKENS, BuiltModel, cache_model
 from tests.helpers.signing import signers_text
 
@@ -55,15 +54,7 @@ def reregister(root: Path, key: Path | None) -> None:
 
 
 def mlops(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mlops_gitops", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **TOKENS},
-        check=False,
-    )
+    return mlops_process(root, *args, env=TOKENS)
 
 
 def refused(root: Path, reason: str) -> None:
@@ -160,4 +151,12 @@ def test_an_unsigned_registration_tag_with_a_signature_text_in_its_message_is_re
     armour = "-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n"
     message = format_message("Register credit v1.0.0", metadata) + armour
     git(signed_env, "tag", "-a", "--cleanup=verbatim", "-m", message, TAG, "HEAD~1")
+    refused(signed_env, "its signature does not verify against policies/allowed_signers")
+
+
+def test_a_signer_added_to_the_work_tree_only_does_not_count(signed_env, keys):
+    """allowed_signers is read from the commit: an uncommitted edit adding mallory is ignored."""
+    reregister(signed_env, keys["mallory"])
+    signers = signed_env / "policies" / "allowed_signers"
+    signers.write_text(signers_text(keys, "alice", "mallory"))
     refused(signed_env, "its signature does not verify against policies/allowed_signers")
