@@ -1,4 +1,4 @@
-"""``mlops registry register|promote|rollback|status|list|history|deprecate|retire|verify|gc``.
+"""``mlops registry register|promote|rollback|status|list|history|deprecate|retire|verify|sbom|gc``.
 
 Thin commands over :mod:`mlops_gitops.registry`; the earlier top-level forms
 (``mlops promote``, ...) are aliases of these (:data:`mlops_gitops.cli.ALIASES`).
@@ -262,6 +262,36 @@ def verify(ctx: click.Context, env: str | None, remote: str | None, as_json: boo
 
 
 @click.command()
+@click.argument("model")
+@click.argument("version")
+@click.option(
+    "--lock",
+    default="requirements/lock.txt",
+    show_default=True,
+    help="The lock file, as committed with the version.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the document to this file.",
+)
+@JSON_OPTION
+def sbom(*, model: str, version: str, lock: str, output: Path | None, as_json: bool) -> None:
+    """Write the CycloneDX 1.6 SBOM of MODEL VERSION and attach it to its tag (a git note)."""
+    from mlops_gitops.supply.sbom import SBOM_REF, write_sbom
+
+    result = write_sbom(find_project_root(), model, version, lock=lock, output=output)
+    if as_json:
+        echo_json(result.document)
+        return
+    click.echo(
+        f"SBOM of {result.tag}: the model, {result.datasets} datasets, {result.packages} "
+        f"locked packages; valid CycloneDX 1.6; attached as a {SBOM_REF} note"
+        + (f"; written to {output}" if output else "")
+    )
+
+
+@click.command()
 @click.option("--cloud", is_flag=True, help="Also collect garbage in the DVC remote.")
 @click.option("--remote", help="The DVC remote (with --cloud).")
 @click.option("--dry", is_flag=True, help="Only show what would be removed.")
@@ -278,5 +308,5 @@ def gc(cloud: bool, remote: str | None, dry: bool, as_json: bool) -> None:
     click.echo(f"kept the artifacts of {result.kept_versions} registered versions")
 
 
-for _command in (register, promote, rollback, status, deprecate, retire, verify, gc):
+for _command in (register, promote, rollback, status, deprecate, retire, verify, sbom, gc):
     registry.add_command(_command)
