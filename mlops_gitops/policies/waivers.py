@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlops_gitops.policies.approvals import Roles
 from mlops_gitops.policies.bundle import Waiver
 from mlops_gitops.policies.source import PolicyError, read_document, validate
+from mlops_gitops.supply.findings import SCAN_RULE
 
 
 class WaiversFile(BaseModel):
@@ -55,6 +56,11 @@ def load_waivers(path: Path, origin: str, roles: Roles) -> list[Waiver]:
         if waiver.id in seen:
             raise PolicyError(f"{where}: duplicate id; waiver ids must be unique")
         seen.add(waiver.id)
+        if waiver.finding is not None and waiver.rule != SCAN_RULE:
+            raise PolicyError(
+                f"{where}: 'finding' waives one scan finding; its rule must be '{SCAN_RULE}', "
+                f"not '{waiver.rule}'"
+            )
         _check_approver(roles, waiver, where)
     return waivers
 

@@ -159,3 +159,14 @@ def test_a_bad_scan_file_names_its_line_and_field(scanned):
     result = mlops(scanned.path, "scan")
     assert result.returncode == 1
     assert result.stderr.startswith("error: policies/scan.yaml:1") and "block_at" in result.stderr
+
+
+def test_a_finding_waiver_on_another_rule_is_refused_naming_its_line(scanned):
+    waiver = WAIVER.format(finding=VULN).replace("rule: scan-findings", "rule: min-metrics")
+    (scanned.path / "policies" / "waivers.yaml").write_text(waiver)
+    result = mlops(scanned.path, "gate", "--env", "dev", "--now", BEFORE)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: policies/waivers.yaml:2 waiver 'W-1': 'finding' waives one scan finding; "
+        "its rule must be 'scan-findings', not 'min-metrics'\n"
+    )

@@ -160,3 +160,17 @@ def test_a_signer_added_to_the_work_tree_only_does_not_count(signed_env, keys):
     signers = signed_env / "policies" / "allowed_signers"
     signers.write_text(signers_text(keys, "alice", "mallory"))
     refused(signed_env, "its signature does not verify against policies/allowed_signers")
+
+
+def test_register_signs_from_the_command_line_and_a_missing_key_leaves_no_tag(signed_env, keys):
+    missing = mlops(signed_env, "register", "credit", "--version", "v1.1.0", "--sign-key", "nokey")
+    assert missing.returncode == 1
+    assert missing.stderr == "error: cannot sign the tag credit@v1.1.0: nokey: no such key file\n"
+    assert git(signed_env, "tag", "-l", "credit@v1.1.0") == ""
+    signed = mlops(
+        signed_env, "register", "credit", "--version", "v1.1.0", "--sign-key", str(keys["alice"])
+    )
+    assert signed.returncode == 0, signed.stderr
+    body = git(signed_env, "cat-file", "tag", "credit@v1.1.0")
+    artifact = parse_metadata(body)["artifact"]
+    assert len(artifact["sha256"]) == 64 and "-----BEGIN SSH SIGNATURE-----" in body
