@@ -1,4 +1,4 @@
-"""``mlops policy gate|test|lint|schema`` (``mlops gate`` is an alias of ``policy gate``).
+"""``mlops policy gate|scan|test|lint|schema`` (``mlops gate``, ``mlops scan`` are aliases).
 
 Thin commands over :mod:`mlops_gitops.policies`.
 """
@@ -223,3 +223,61 @@ def schema() -> None:
     from mlops_gitops.policies import bundle_json_schema
 
     echo_json(bundle_json_schema())
+
+
+@policy.command("scan")
+@click.option(
+    "--base",
+    default="main",
+    show_default=True,
+    help="Secrets are looked for in files changed since.",
+)
+@click.option("--env", "environment", help="The environment whose waivers apply.")
+@click.option("--model", help="The model whose waivers apply.")
+@click.option("--version", "version", help="The version whose waivers apply.")
+@click.option("--now", help="Judge waiver expiry as of this time (ISO 8601).")
+@JSON_OPTION
+def scan(
+    *,
+    base: str,
+    environment: str | None,
+    model: str | None,
+    version: str | None,
+    now: str | None,
+    as_json: bool,
+) -> None:
+    """Audit the locked packages, the code, pickled files and the change's secrets: 3 if blocked."""
+    from datetime import UTC, datetime
+
+    from mlops_gitops.errors import GateBlocked
+    from mlops_gitops.supply.scan import scan_project
+
+    result = scan_project(
+        find_project_root(),
+        base=base,
+        now=_parse_now(now) or datetime.now(UTC),
+        model=model,
+        version=version,
+        environment=environment,
+    )
+    if as_json:
+        echo_json(result.model_dump(mode="json", exclude_none=True))
+    else:
+        for name, summary in result.scanners.items():
+            click.echo(f"{name}: {summary}")
+        echo_table(
+            ["finding", "severity", "where", "verdict", "detail"],
+            [(f.id, f.severity, f.location, _verdict(f), f.message[:120]) for f in result.findings],
+        )
+    if result.blocking:
+        count = len(result.blocking)
+        raise GateBlocked(
+            f"blocked by {count} finding{'s' if count != 1 else ''} at or above "
+            f"{result.block_at}: {', '.join(result.blocking)}"
+        )
+
+
+def _verdict(finding: Any) -> str:
+    if finding.waiver:
+        return f"waived ({finding.waiver})"
+    return "BLOCK" if finding.blocking else "warn"

@@ -1,4 +1,4 @@
-"""``mlops registry register|promote|rollback|status|list|history|deprecate|retire|verify|gc``.
+"""``mlops registry register|promote|rollback|status|list|history|deprecate|retire|verify|sbom|gc``.
 
 Thin commands over :mod:`mlops_gitops.registry`; the earlier top-level forms
 (``mlops promote``, ...) are aliases of these (:data:`mlops_gitops.cli.ALIASES`).
@@ -6,6 +6,7 @@ Thin commands over :mod:`mlops_gitops.registry`; the earlier top-level forms
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,12 +26,22 @@ def _short(commit: str | None) -> str:
 @click.option(
     "--rev", default="HEAD", show_default=True, help="The commit whose dvc.lock holds it."
 )
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MLOPS_SIGNING_KEY",
+    help="SSH private key that signs the tag and the artifact's SHA-256 (MLOPS_SIGNING_KEY).",
+)
 @JSON_OPTION
-def register(*, model: str, version: str | None, bump: Any, rev: str, as_json: bool) -> None:
+def register(
+    *, model: str, version: str | None, bump: Any, rev: str, sign_key: Path | None, as_json: bool
+) -> None:
     """Register MODEL (an artifact of dvc.yaml) as a new version: a Git tag MODEL@vX.Y.Z."""
     from mlops_gitops.registry import register as register_version
 
-    result = register_version(find_project_root(), model, version=version, bump=bump, rev=rev)
+    result = register_version(
+        find_project_root(), model, version=version, bump=bump, rev=rev, sign_key=sign_key
+    )
     if as_json:
         echo_json(result)
         return
@@ -251,6 +262,36 @@ def verify(ctx: click.Context, env: str | None, remote: str | None, as_json: boo
 
 
 @click.command()
+@click.argument("model")
+@click.argument("version")
+@click.option(
+    "--lock",
+    default="requirements/lock.txt",
+    show_default=True,
+    help="The lock file, as committed with the version.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the document to this file.",
+)
+@JSON_OPTION
+def sbom(*, model: str, version: str, lock: str, output: Path | None, as_json: bool) -> None:
+    """Write the CycloneDX 1.6 SBOM of MODEL VERSION and attach it to its tag (a git note)."""
+    from mlops_gitops.supply.sbom import SBOM_REF, write_sbom
+
+    result = write_sbom(find_project_root(), model, version, lock=lock, output=output)
+    if as_json:
+        echo_json(result.document)
+        return
+    click.echo(
+        f"SBOM of {result.tag}: the model, {result.datasets} datasets, {result.packages} "
+        f"locked packages; valid CycloneDX 1.6; attached as a {SBOM_REF} note"
+        + (f"; written to {output}" if output else "")
+    )
+
+
+@click.command()
 @click.option("--cloud", is_flag=True, help="Also collect garbage in the DVC remote.")
 @click.option("--remote", help="The DVC remote (with --cloud).")
 @click.option("--dry", is_flag=True, help="Only show what would be removed.")
@@ -267,5 +308,5 @@ def gc(cloud: bool, remote: str | None, dry: bool, as_json: bool) -> None:
     click.echo(f"kept the artifacts of {result.kept_versions} registered versions")
 
 
-for _command in (register, promote, rollback, status, deprecate, retire, verify, gc):
+for _command in (register, promote, rollback, status, deprecate, retire, verify, sbom, gc):
     registry.add_command(_command)

@@ -18,17 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_gitops import scm
+from mlops_gitops.errors import ScmError
 from mlops_gitops.forge.base import Approval, ForgeError
 
 log = logging.getLogger(__name__)
 
 APPROVAL_PREFIX = "refs/tags/approve/"
 SOURCE = "ssh-signed-tag"
-SSH_SIGNATURE = "-----BEGIN SSH SIGNATURE-----"
 _NAME = re.compile(
     r"^refs/tags/approve/(?P<env>[a-z0-9][a-z0-9_-]*)/(?P<sha>[0-9a-f]{40})/(?P<user>[^/]+)$"
 )
-_GOOD = re.compile(r'^Good "git" signature for (?P<principal>\S+) with ', re.MULTILINE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,12 +128,9 @@ def check_approval(
     claims = _claims_problem(scm.git("cat-file", "tag", tag.tag_object, cwd=git_dir), tag)
     if claims is not None:
         return None, claims
-    config = ("-c", f"gpg.ssh.allowedSignersFile={signers_file}")
-    code, out, err = scm.git_status(*config, "verify-tag", tag.tag_object, cwd=git_dir)
-    match = _GOOD.search(err + out)
-    if code != 0 or match is None:
+    principal = scm.tag_signer(git_dir, tag.tag_object, signers_file)
+    if principal is None:
         return None, "its signature does not verify against main's allowed signers"
-    principal = match["principal"]
     if tag.user not in (principal, principal.partition("@")[0]):
         return None, f"it is signed by {principal}, not by {tag.user}"
     return principal, None
@@ -168,20 +164,10 @@ def sign_approval(
     """
     sha = scm.rev_parse(rev, repo)
     name = approval_tag_name(env, sha, user)
-    key_path = Path(key).expanduser()
-    if not key_path.is_file():
-        raise ForgeError(f"cannot sign the approval tag {name}: {key_path}: no such key file")
-    config = ("-c", "gpg.format=ssh", "-c", f"user.signingkey={key_path}")
-    code, _, err = scm.git_status(
-        *config, "tag", "-s", "-m", approval_message(sha, env), name, sha, cwd=repo
-    )
-    # git 2.39 can exit 0 with the signer's error in the message: check the signature is there.
-    signed = code == 0 and SSH_SIGNATURE in scm.git("cat-file", "tag", name, cwd=repo)
-    if not signed:
-        if code == 0:
-            scm.git("tag", "-d", name, cwd=repo)
-        reason = err.strip().splitlines()[-1] if err.strip() else "ssh-keygen did not sign"
-        raise ForgeError(f"cannot sign the approval tag {name}: {reason}")
+    try:
+        scm.create_tag(repo, name, sha, approval_message(sha, env) + "\n", key=key)
+    except ScmError as exc:
+        raise ForgeError(str(exc).replace("the tag", "the approval tag", 1)) from exc
     return name
 
 

@@ -258,6 +258,13 @@ class EnvironmentSpec(_Strict):
         pattern=f"^{DURATION}$",
         description="how long a version must run here before it may be promoted on, e.g. 24h",
     )
+    signed_models: bool = Field(
+        default=False,
+        description=(
+            "serve and verify here only versions whose registration tag is SSH-signed "
+            "by a key of policies/allowed_signers"
+        ),
+    )
 
     @field_validator("feeds", mode="before")
     @classmethod

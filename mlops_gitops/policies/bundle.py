@@ -24,6 +24,7 @@ from pydantic import (
 
 from mlops_gitops.documents import RECORD, validate
 from mlops_gitops.policies.source import PolicyError
+from mlops_gitops.supply.findings import Scan
 
 SCHEMA_VERSION: Final = 1
 Signature = Literal["G", "B", "U", "X", "Y", "R", "E", "N"]
@@ -261,6 +262,10 @@ class Waiver(_Section):
     reason: str = Field(min_length=1)
     approver: str = Field(min_length=1)
     expires: date = Field(description="last day (UTC) the waiver applies")
+    finding: str | None = Field(
+        default=None,
+        description="one scan finding's id (rule scan-findings): it waives that finding only",
+    )
 
 
 class EvidenceBundle(_Section):
@@ -297,6 +302,7 @@ class EvidenceBundle(_Section):
     fairness: Fairness | None = None
     drift: Drift | None = None
     cost: Cost | None = None
+    scan: Scan | None = Field(default=None, description="policies/scan.yaml's scans, when set")
     waivers: list[Waiver] = Field(
         default_factory=list,
         description="policies/waivers.yaml (applied by the engine, not read by rules)",
@@ -344,6 +350,7 @@ _SECTIONS = (
     "fairness",
     "drift",
     "cost",
+    "scan",
 )
 
 

@@ -103,7 +103,7 @@ def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> Evi
     promotion = clock.run("registry", lambda: _promotion(request, revs, workspace, now))
     candidate = promotion.promoted or workspace
     datasets, changed = dataset_evidence(lock, base_lock)
-    return EvidenceBundle(
+    bundle = EvidenceBundle(
         now=now,
         target=_target(revs, promotion),
         candidate=candidate,
@@ -124,6 +124,22 @@ def build_bundle(request: GateRequest, *, timings: Timings | None = None) -> Evi
         model_card=model_card_evidence(root, candidate.model),
         waivers=waivers,
     )
+    return clock.run("scan", lambda: with_scan(bundle, root))
+
+
+def with_scan(bundle: EvidenceBundle, root: Path) -> EvidenceBundle:
+    """Return ``bundle`` with the ``scan`` section when ``policies/scan.yaml`` asks for scans."""
+    from mlops_gitops.supply.scan import ScanScope, scan_evidence
+
+    scope = ScanScope(
+        now=bundle.now,
+        waivers=bundle.waivers,
+        model=bundle.model,
+        version=bundle.version,
+        environment=bundle.target.environment,
+    )
+    scan = scan_evidence(root, changed=bundle.changed_files, scope=scope)
+    return bundle if scan is None else bundle.model_copy(update={"scan": scan})
 
 
 def _promotion(

@@ -39,6 +39,7 @@ Kind = Literal["training", "promotion"]
 RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 ROLES_FILE = "roles.yaml"
 WAIVERS_FILE = "waivers.yaml"
+SCAN_FILE = "scan.yaml"  # what the scans cover (mlops_gitops.supply.scanfile), not rules
 ENTRY_POINT_GROUP = "mlops_gitops.rules"
 
 
@@ -251,8 +252,8 @@ class PolicySet:
 
 
 def list_rule_files(folder: Path) -> list[Path]:
-    """Return the rule files of a policies folder (every YAML file but roles and waivers)."""
-    skip = {ROLES_FILE, WAIVERS_FILE}
+    """Return the rule files of a policies folder (every YAML file but roles, waivers, scan)."""
+    skip = {ROLES_FILE, WAIVERS_FILE, SCAN_FILE}
     files = [*folder.glob("*.yaml"), *folder.glob("*.yml")]
     return sorted(p for p in files if p.name not in skip)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlops_gitops.policies.approvals import Roles
 from mlops_gitops.policies.bundle import Waiver
 from mlops_gitops.policies.source import PolicyError, read_document, validate
+from mlops_gitops.supply.findings import SCAN_RULE
 
 
 class WaiversFile(BaseModel):
@@ -55,6 +56,11 @@ def load_waivers(path: Path, origin: str, roles: Roles) -> list[Waiver]:
         if waiver.id in seen:
             raise PolicyError(f"{where}: duplicate id; waiver ids must be unique")
         seen.add(waiver.id)
+        if waiver.finding is not None and waiver.rule != SCAN_RULE:
+            raise PolicyError(
+                f"{where}: 'finding' waives one scan finding; its rule must be '{SCAN_RULE}', "
+                f"not '{waiver.rule}'"
+            )
         _check_approver(roles, waiver, where)
     return waivers
 
@@ -93,10 +99,12 @@ def match_waivers(
     environment: str | None,
 ) -> WaiverMatch:
     """Return the waiver that applies to ``rule_id`` here (if any) and the expired ones in scope."""
-    matching = [
+    matching = [  # a waiver of one scan finding never waives its whole rule
         w
         for w in waivers
-        if w.rule == rule_id and in_scope(w, model=model, version=version, environment=environment)
+        if w.rule == rule_id
+        and w.finding is None
+        and in_scope(w, model=model, version=version, environment=environment)
     ]
     active = [w for w in matching if not is_expired(w, now)]
     expired = tuple(w for w in matching if is_expired(w, now))

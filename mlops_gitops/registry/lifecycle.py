@@ -18,6 +18,12 @@ from mlops_gitops import pipeline, scm
 from mlops_gitops.errors import PipelineError
 from mlops_gitops.manifests.conventions import manifest_path
 from mlops_gitops.registry.pins import PinCheck, compare_pins
+from mlops_gitops.registry.signing import (
+    check_bytes,
+    check_signature,
+    require_signature,
+    trusted_signers,
+)
 from mlops_gitops.registry.state import RegistryState, load_state
 from mlops_gitops.registry.versions import (
     Mark,
@@ -102,7 +108,10 @@ def verify(
     Each pinned artifact (serving version, canary candidate, A/B variant) must be
     registered with the same path and md5, its tag must not have moved (``dvc.lock``
     at the tag's commit holds the artifact; the tag is on the commit any promotion
-    of the version recorded), and the artifact must be intact in the DVC remote.
+    of the version recorded), its signature must verify against
+    ``policies/allowed_signers`` with the artifact's bytes matching the signed
+    SHA-256 (unsigned only where the environment does not set ``signed_models``),
+    and the artifact must be intact in the DVC remote.
     Every failing pin of every environment is reported, not only the first.
     """
     state = load_state(root, with_history=True)
@@ -115,11 +124,15 @@ def verify(
     pins = compare_pins(state.root, {name: state.manifests[name] for name in envs})
     findings: list[Finding] = []
     sound: set[str] = set()
-    for pin in dict.fromkeys(pins):
-        found = _check_pin(state, registered.get((pin.model, pin.version)), pin)
-        findings += found
-        if all(f.ok for f in found):
-            sound.add(pin.md5)
+    with trusted_signers(state.root, state.snapshot.rev) as signers:
+        for pin in dict.fromkeys(pins):
+            version = registered.get((pin.model, pin.version))
+            found = _check_pin(state, version, pin)
+            if version is not None and version.artifact is not None:
+                found.append(_check_signed(state, version, pin, signers))
+            findings += found
+            if all(f.ok for f in found):
+                sound.add(pin.md5)
     findings += _check_remote(Path(root), pins, sound, remote)
     return VerifyReport(tuple(findings))
 
@@ -159,6 +172,26 @@ def _check_pin(state: RegistryState, version: ModelVersion | None, pin: PinCheck
     )
     ok, detail = _tag_in_place(state, version)
     return [*checks, Finding(env=env, model=model, version=name, check="tag", ok=ok, detail=detail)]
+
+
+def _check_signed(
+    state: RegistryState, version: ModelVersion, pin: PinCheck, signers: Path
+) -> Finding:
+    spec = state.environments.environments.get(pin.env)
+    required = spec is not None and spec.signed_models
+    check = check_signature(state.root, version.tag, version.tag_object, signers)
+    where = {"env": pin.env, "model": pin.model, "version": pin.version, "check": "signature"}
+    try:
+        sha256 = require_signature(check, env=pin.env, required=required)
+        if sha256 is not None:
+            path = pipeline.fetch_object(state.root, pin.md5)
+            check_bytes(path, sha256, what=version.tag)
+    except (RegistryError, PipelineError) as exc:
+        return Finding(**where, ok=False, detail=str(exc))
+    if sha256 is None:
+        detail = f"not signed ({pin.env} does not set signed_models)"
+        return Finding(**where, ok=True, detail=detail)
+    return Finding(**where, ok=True, detail=check.describe())
 
 
 def _tag_in_place(state: RegistryState, version: ModelVersion) -> tuple[bool, str]:

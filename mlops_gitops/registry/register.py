@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from mlops_gitops import pipeline, scm
 from mlops_gitops.documents import parse_json
-from mlops_gitops.errors import ConfigError
+from mlops_gitops.errors import ConfigError, PipelineError, ScmError
 from mlops_gitops.registry.versions import (
     METADATA_SCHEMA,
     ModelVersion,
@@ -49,12 +49,17 @@ def register(
     bump: Bump | None = None,
     rev: str = "HEAD",
     check_remote: bool = True,
+    sign_key: str | os.PathLike[str] | None = None,
 ) -> ModelVersion:
     """Register ``model`` at ``rev`` as ``version`` (or the next ``bump`` of the latest).
 
+    With ``sign_key`` (an SSH private key) the tag is signed and its metadata
+    records the artifact's SHA-256 (:mod:`mlops_gitops.registry.signing`).
+
     Raises:
         RegistryError: a dirty work tree, an artifact missing from ``dvc.lock``
-            or from the DVC remote, an existing or non-SemVer version.
+            or from the DVC remote, an existing or non-SemVer version, or a key
+            that cannot sign.
     """
     if scm.is_dirty(root):
         raise RegistryError("the work tree has uncommitted changes; commit them before registering")
@@ -65,9 +70,14 @@ def register(
     if check_remote:
         _check_in_remote(root, model, metadata["artifact"])
     _warn_task_change(model, chosen, metadata["params"], tags)
+    if sign_key is not None:
+        metadata["artifact"]["sha256"] = _artifact_sha256(root, model, metadata["artifact"])
     name = tag_name(model, chosen)
-    subject = f"Register {model} {chosen}"
-    scm.create_tag(root, name, commit, format_message(subject, {**metadata, "version": chosen}))
+    message = format_message(f"Register {model} {chosen}", {**metadata, "version": chosen})
+    try:
+        scm.create_tag(root, name, commit, message, key=sign_key)
+    except ScmError as exc:
+        raise RegistryError(str(exc)) from exc
     log.info("registered %s at %s", name, commit[:8])
     from mlops_gitops.registry.state import find_version
 
@@ -192,3 +202,20 @@ def _check_in_remote(root: str | os.PathLike[str], model: str, artifact: dict[st
             f"{artifact['path']} (artifact {model}, md5 {md5}) is {status} in the DVC remote; "
             "run 'dvc push' first"
         )
+
+
+def _artifact_sha256(root: str | os.PathLike[str], model: str, artifact: dict[str, Any]) -> str:
+    """Return the SHA-256 of the artifact's bytes (from the DVC cache or remote), to sign."""
+    from mlops_gitops.digest import file_md5, file_sha256
+
+    md5 = str(artifact["md5"])
+    where = f"{artifact['path']} (artifact {model}, md5 {md5})"
+    if md5.endswith(".dir"):
+        raise RegistryError(f"{where} is a directory; only a single-file artifact can be signed")
+    try:
+        path = pipeline.fetch_object(Path(root), md5)
+    except PipelineError as exc:
+        raise RegistryError(f"{where}: cannot read its bytes to sign them") from exc
+    if file_md5(path) != md5:
+        raise RegistryError(f"{where}: the cached object does not hash to its md5; run 'dvc pull'")
+    return file_sha256(path)

@@ -33,7 +33,9 @@ _FIELDS = (
     "%(taggername)",
     "%(taggeremail)",
     "%(taggerdate:iso-strict)",
-    "%(trailers:only,unfold)",
+    # a signed tag's signature follows its trailers, which git then no longer finds: the
+    # body (without the signature) is read instead, and its Mlops- lines are the trailers
+    "%(if)%(contents:signature)%(then)%(contents:body)%(else)%(trailers:only,unfold)%(end)",
 )
 # the summary of a tag: its trailers only; the full read adds the message
 SUMMARY_FORMAT = "%1f".join(_FIELDS) + "%1e"
@@ -54,6 +56,7 @@ class ArtifactRef:
     path: str
     md5: str
     size: int | None = None
+    sha256: str | None = None  # recorded by a signed registration
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,11 +79,12 @@ class VersionTag:
         """Return the registered artifact, from the metadata or else the trailers."""
         value = (self.metadata or {}).get("artifact")
         if isinstance(value, dict):
-            size = value.get("size")
+            size, sha256 = value.get("size"), value.get("sha256")
             return ArtifactRef(
                 path=str(value.get("path", "")),
                 md5=str(value.get("md5", "")),
                 size=size if isinstance(size, int) else None,
+                sha256=sha256 if isinstance(sha256, str) else None,
             )
         md5 = self.trailers.get("Mlops-Artifact-Md5")
         return ArtifactRef(self.trailers.get("Mlops-Artifact-Path", ""), md5) if md5 else None
@@ -147,6 +151,11 @@ def check_same_task(candidate: ModelVersion, running: ModelVersion, *, env: str)
         "task is a new model: register it under a new model name (its own entry of "
         "'artifacts:' in dvc.yaml)"
     )
+
+
+def family_of(params: Mapping[str, Any]) -> str | None:
+    """Return the model family a registration records: its ``model.family`` param."""
+    return _recorded_param(params, "model", "family")
 
 
 def label_of(params: Mapping[str, Any]) -> str | None:

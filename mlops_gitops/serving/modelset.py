@@ -16,9 +16,10 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
+from pathlib import Path
 
 from mlops_gitops import pipeline
-from mlops_gitops.errors import PipelineError
+from mlops_gitops.errors import MlopsError, PipelineError
 from mlops_gitops.serving.model import ServingError, VersionSession, open_version_session
 from mlops_gitops.serving.plan import ModelPlan, ServingPlan, Strategy
 
@@ -112,6 +113,8 @@ def _load_served(plan: ServingPlan, model: ModelPlan, *, threads: int) -> Served
         versions[variant.version] = open_version_session(
             path, name=model.name, version=variant.version, md5=variant.md5, threads=threads
         )
+        if variant.version in model.signed:
+            _check_signed(path, model.signed[variant.version], what=what)
     _check_same_inputs(model.name, list(versions.values()))
     order = tuple(v.version for v in model.variants)
     cumulative = tuple(accumulate(v.weight for v in model.variants))
@@ -122,6 +125,15 @@ def _load_served(plan: ServingPlan, model: ModelPlan, *, threads: int) -> Served
         order=order,
         cumulative=cumulative,
     )
+
+
+def _check_signed(path: Path, sha256: str, *, what: str) -> None:
+    from mlops_gitops.registry.signing import check_bytes
+
+    try:
+        check_bytes(path, sha256, what=what)
+    except MlopsError as exc:
+        raise ServingError(str(exc)) from exc
 
 
 def _check_same_inputs(name: str, loaded: list[VersionSession]) -> None:

@@ -46,6 +46,8 @@ class ModelPlan:
     name: str
     variants: tuple[Variant, ...]
     strategy: Strategy = "direct"
+    # version -> the artifact SHA-256 its registration's verified signature covers
+    signed: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.variants:
@@ -157,18 +159,27 @@ def read_registered_plan(
 
     Raises:
         ManifestError: the manifest is missing or not valid.
-        RegistryError: a pinned (path, md5) differs from its version's registration.
+        RegistryError: a pinned (path, md5) differs from its version's registration, or a
+            version's signature does not verify (or is missing where the environment
+            requires one: ``signed_models``).
         ScmError: the registry tags cannot be read.
     """
     from mlops_gitops.manifests import read_environment
     from mlops_gitops.registry.pins import check_pins
+    from mlops_gitops.registry.signing import check_pinned
 
     root_path = Path(root).resolve()
     manifest = read_environment(root_path, env, rev=rev)
-    check_pins(root_path, env, manifest)
-    return plan_from_manifest(
+    pins = check_pins(root_path, env, manifest)
+    signed = check_pinned(root_path, env, [(p.model, p.version) for p in pins], rev=rev)
+    plan = plan_from_manifest(
         manifest, env=env, root=root_path, source=manifest_path(root_path, env)
     )
+    models = tuple(
+        replace(m, signed={v: sha for (n, v), sha in signed.items() if n == m.name and sha})
+        for m in plan.models
+    )
+    return replace(plan, models=models)
 
 
 def plan_from_manifest(

@@ -12,8 +12,8 @@ commit, CI gate, approvers, environments.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from mlops_gitops.audit import AuditEvent
 from mlops_gitops.errors import ConfigError
@@ -22,6 +22,9 @@ from mlops_gitops.reports.context import flatten
 from mlops_gitops.site.charts import bar_chart, plot_chart
 from mlops_gitops.site.data import DOC_SECTIONS, SiteData, VersionFiles, own_paths
 from mlops_gitops.tasks import DEFAULT_TASK, load_task, metric_order
+
+if TYPE_CHECKING:
+    from mlops_gitops.supply.sbom import SbomSummary
 
 CARD_EVENT_KINDS = (
     "promote",
@@ -88,6 +91,7 @@ class Card:
     approvers: dict[str, list[str]]
     intervals: list[Interval]
     stage: str = ""
+    sbom: SbomSummary | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -122,8 +126,14 @@ def index_events(data: SiteData) -> EventIndex:
 
 def build_cards(data: SiteData) -> list[Card]:
     """Return the card of every registered version."""
+    from mlops_gitops.supply.sbom import read_sbom_notes
+
     index = index_events(data)
-    return [build_card(data, version, index) for version in data.versions]
+    sboms = read_sbom_notes(data.root)
+    return [
+        replace(build_card(data, version, index), sbom=sboms.get(version.tag_object))
+        for version in data.versions
+    ]
 
 
 def build_card(data: SiteData, version: ModelVersion, index: EventIndex) -> Card:

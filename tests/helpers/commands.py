@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -60,3 +61,18 @@ def gen_tree(root: Path, tree: Mapping[str, str | bytes], commit: str | None = N
     if commit is not None:
         run(["git", "add", "-A"], root)
         run(["git", "commit", "-q", "-m", commit], root)
+
+
+def mlops_process(
+    root: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``mlops`` process (this tree's code) in ``root``; never raise on failure."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_gitops", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
